@@ -1,0 +1,3 @@
+module github.com/isvkit/koogallery
+
+go 1.24
