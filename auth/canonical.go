@@ -1,0 +1,216 @@
+package auth
+
+import (
+	"errors"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+const upperHex = "0123456789ABCDEF"
+
+// unreserved marks the bytes the gateway's escape function leaves unchanged:
+// A-Z a-z 0-9 - _ . ~. Every other byte becomes %XX with upper-case hex.
+var unreserved = func() (t [256]bool) {
+	for c := 'A'; c <= 'Z'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	t['-'], t['_'], t['.'], t['~'] = true, true, true, true
+	return t
+}()
+
+// appendEscape appends s escaped with the gateway's escape function: a space
+// becomes %20 (never +), + becomes %2B, * becomes %2A and / becomes %2F.
+func appendEscape(dst []byte, s string) []byte {
+	for {
+		// Copy the longest unreserved run at once; escape the byte after it.
+		i := 0
+		for i < len(s) && unreserved[s[i]] {
+			i++
+		}
+		dst = append(dst, s[:i]...)
+		if i == len(s) {
+			return dst
+		}
+		c := s[i]
+		dst = append(dst, '%', upperHex[c>>4], upperHex[c&15])
+		s = s[i+1:]
+	}
+}
+
+// appendCanonicalURI appends the canonical form of a decoded path: every
+// segment escaped, separators kept, empty segments kept, and a trailing slash
+// added unless the result already ends in one.
+func appendCanonicalURI(dst []byte, path string) []byte {
+	start := len(dst)
+	for {
+		i := strings.IndexByte(path, '/')
+		if i < 0 {
+			dst = appendEscape(dst, path)
+			break
+		}
+		dst = appendEscape(dst, path[:i])
+		dst = append(dst, '/')
+		path = path[i+1:]
+	}
+	if len(dst) == start || dst[len(dst)-1] != '/' {
+		dst = append(dst, '/')
+	}
+	return dst
+}
+
+// param is one decoded query parameter.
+type param struct{ name, value string }
+
+var (
+	errQuerySemicolon = errors.New("query contains a raw ';', which servers split or drop; encode it as %3B")
+	errQueryEscape    = errors.New("query contains an invalid percent-encoding")
+)
+
+// parseQuery decodes a raw query exactly as Go's url.ParseQuery (and the
+// gateway) does, '+' meaning space, appending the pairs to dst. Where
+// ParseQuery would silently drop a pair (a raw ';' or a bad escape) it fails
+// instead: a signature over a pair the server never sees cannot verify.
+// The errors never quote the query, which may carry sensitive values.
+func parseQuery(dst []param, raw string) ([]param, error) {
+	for raw != "" {
+		var part string
+		part, raw, _ = strings.Cut(raw, "&")
+		if part == "" {
+			continue
+		}
+		if strings.IndexByte(part, ';') >= 0 {
+			return dst, errQuerySemicolon
+		}
+		name, value, _ := strings.Cut(part, "=")
+		var err error
+		if name, err = queryUnescape(name); err != nil {
+			return dst, err
+		}
+		if value, err = queryUnescape(value); err != nil {
+			return dst, err
+		}
+		dst = append(dst, param{name, value})
+	}
+	sortParams(dst)
+	return dst, nil
+}
+
+// queryUnescape is url.QueryUnescape with a fast path for the common case of
+// nothing to decode.
+func queryUnescape(s string) (string, error) {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s, nil
+	}
+	u, err := url.QueryUnescape(s)
+	if err != nil {
+		return "", errQueryEscape
+	}
+	return u, nil
+}
+
+// sortParams orders parameters by name, then value, in byte order: the
+// canonical order of both the official Go and Python signers.
+func sortParams(ps []param) {
+	// Insertion sort: queries are short and this allocates nothing.
+	if len(ps) <= 12 {
+		for i := 1; i < len(ps); i++ {
+			for j := i; j > 0 && paramLess(ps[j], ps[j-1]); j-- {
+				ps[j], ps[j-1] = ps[j-1], ps[j]
+			}
+		}
+		return
+	}
+	slices.SortFunc(ps, func(a, b param) int {
+		if c := strings.Compare(a.name, b.name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.value, b.value)
+	})
+}
+
+func paramLess(a, b param) bool {
+	if a.name != b.name {
+		return a.name < b.name
+	}
+	return a.value < b.value
+}
+
+// appendCanonicalQuery appends sorted parameters as escape(name)=escape(value)
+// joined with '&'. An empty value keeps its '='.
+func appendCanonicalQuery(dst []byte, ps []param) []byte {
+	for i, p := range ps {
+		if i > 0 {
+			dst = append(dst, '&')
+		}
+		dst = appendEscape(dst, p.name)
+		dst = append(dst, '=')
+		dst = appendEscape(dst, p.value)
+	}
+	return dst
+}
+
+// EncodeQuery encodes values in canonical form: names and values sorted in
+// byte order and escaped exactly as the signature escapes them (a space is
+// %20, '+' is %2B). Sending this as URL.RawQuery makes the bytes on the wire
+// identical to the signed form.
+func EncodeQuery(values url.Values) string {
+	ps := make([]param, 0, len(values))
+	for name, vs := range values {
+		for _, v := range vs {
+			ps = append(ps, param{name, v})
+		}
+	}
+	sortParams(ps)
+	return string(appendCanonicalQuery(make([]byte, 0, 64), ps))
+}
+
+// header is one signed header line: a lower-case name and its value.
+type header struct{ name, value string }
+
+// canonical holds the parts of a canonical request and the offsets of the
+// interesting pieces once it is written into a buffer.
+type canonical struct {
+	method  string
+	path    string
+	query   []param
+	headers []header // sorted by name; a name may repeat (one line per value)
+}
+
+// appendRequest appends the canonical request up to and including the newline
+// before the payload hash, which the caller appends. It returns the start and
+// end offsets of the SignedHeaders list.
+func (c *canonical) appendRequest(dst []byte) (out []byte, signedStart, signedEnd int) {
+	dst = append(dst, c.method...)
+	dst = append(dst, '\n')
+	dst = appendCanonicalURI(dst, c.path)
+	dst = append(dst, '\n')
+	dst = appendCanonicalQuery(dst, c.query)
+	dst = append(dst, '\n')
+	for _, h := range c.headers {
+		dst = append(dst, h.name...)
+		dst = append(dst, ':')
+		dst = append(dst, strings.TrimSpace(h.value)...)
+		dst = append(dst, '\n')
+	}
+	dst = append(dst, '\n')
+	signedStart = len(dst)
+	for i, h := range c.headers {
+		if i > 0 {
+			if c.headers[i-1].name == h.name {
+				continue
+			}
+			dst = append(dst, ';')
+		}
+		dst = append(dst, h.name...)
+	}
+	signedEnd = len(dst)
+	dst = append(dst, '\n')
+	return dst, signedStart, signedEnd
+}
