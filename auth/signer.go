@@ -352,7 +352,13 @@ func (s *Signer) dateText(t time.Time) string {
 	return text
 }
 
-var hashPool = sync.Pool{New: func() any { return sha256.New() }}
+// bodyHasher is a pooled SHA-256 with room for its sum.
+type bodyHasher struct {
+	h   hash.Hash
+	sum [sha256.Size]byte
+}
+
+var hashPool = sync.Pool{New: func() any { return &bodyHasher{h: sha256.New()} }}
 
 // hashBody returns the SHA-256 of r's body, leaving r sendable: it reads
 // through GetBody when the request has it, else it buffers r.Body and
@@ -363,14 +369,15 @@ func hashBody(r *http.Request) (sum [sha256.Size]byte, err error) {
 		if err != nil {
 			return sum, fmt.Errorf("auth: sign: get body: %w", err)
 		}
-		h := hashPool.Get().(hash.Hash)
-		h.Reset()
-		_, err = io.Copy(h, body)
+		bh := hashPool.Get().(*bodyHasher)
+		bh.h.Reset()
+		_, err = io.Copy(bh.h, body)
 		body.Close()
 		if err == nil {
-			copy(sum[:], h.Sum(nil))
+			bh.h.Sum(bh.sum[:0])
+			sum = bh.sum
 		}
-		hashPool.Put(h)
+		hashPool.Put(bh)
 		if err != nil {
 			return sum, fmt.Errorf("auth: sign: read body: %w", err)
 		}
