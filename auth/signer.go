@@ -197,20 +197,20 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b 
 // sent twice or carrying control characters.
 func (s *Signer) Sign(r *http.Request) error {
 	if r == nil || r.URL == nil {
-		return errors.New("auth: sign: request has no URL")
+		return signError("request has no URL")
 	}
 	if r.URL.Opaque != "" {
-		return errors.New("auth: sign: opaque URLs are not supported")
+		return signError("opaque URLs are not supported")
 	}
 	host := r.Host
 	if host == "" {
 		host = r.URL.Host
 	}
 	if host == "" {
-		return errors.New("auth: sign: request has no host")
+		return signError("request has no host")
 	}
 	if err := checkHost(host); err != nil {
-		return fmt.Errorf("auth: sign: %w", err)
+		return signError("%w", err)
 	}
 	method := r.Method
 	if method == "" {
@@ -223,7 +223,7 @@ func (s *Signer) Sign(r *http.Request) error {
 	var qbuf [16]param
 	query, err := parseQuery(qbuf[:0], r.URL.RawQuery)
 	if err != nil {
-		return fmt.Errorf("auth: sign: %w", err)
+		return signError("%w", err)
 	}
 
 	// One pass over the header map: drop every spelling of the headers this
@@ -244,15 +244,15 @@ func (s *Signer) Sign(r *http.Request) error {
 				continue
 			}
 			if len(vs) > 1 {
-				return fmt.Errorf("auth: sign: header %s is sent %d times; a signed header must be sent once", c, len(vs))
+				return signError("header %s is sent %d times; a signed header must be sent once", c, len(vs))
 			}
 			for _, h := range optional {
 				if h.name == c {
-					return fmt.Errorf("auth: sign: header %s is sent twice under different spellings", c)
+					return signError("header %s is sent twice under different spellings", c)
 				}
 			}
 			if err := checkHeaderValue(vs[0]); err != nil {
-				return fmt.Errorf("auth: sign: header %s: %w", c, err)
+				return signError("header %s: %w", c, err)
 			}
 			optional = append(optional, header{c, vs[0]})
 		}
@@ -340,6 +340,15 @@ func (s *Signer) Sign(r *http.Request) error {
 	return nil
 }
 
+// ErrSign is wrapped by every error Sign returns: the request cannot be
+// signed as it is, and sending it again will not help.
+var ErrSign = errors.New("auth: sign")
+
+// signError formats a Sign error wrapping ErrSign (and any %w operand).
+func signError(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrSign}, args...)...)
+}
+
 // dateText formats t as X-Sdk-Date, reusing the text while the second lasts.
 func (s *Signer) dateText(t time.Time) string {
 	t = t.UTC()
@@ -367,7 +376,7 @@ func hashBody(r *http.Request) (sum [sha256.Size]byte, err error) {
 	if r.GetBody != nil {
 		body, err := r.GetBody()
 		if err != nil {
-			return sum, fmt.Errorf("auth: sign: get body: %w", err)
+			return sum, signError("get body: %w", err)
 		}
 		bh := hashPool.Get().(*bodyHasher)
 		bh.h.Reset()
@@ -379,14 +388,14 @@ func hashBody(r *http.Request) (sum [sha256.Size]byte, err error) {
 		}
 		hashPool.Put(bh)
 		if err != nil {
-			return sum, fmt.Errorf("auth: sign: read body: %w", err)
+			return sum, signError("read body: %w", err)
 		}
 		return sum, nil
 	}
 	b, err := io.ReadAll(r.Body)
 	r.Body.Close()
 	if err != nil {
-		return sum, fmt.Errorf("auth: sign: read body: %w", err)
+		return sum, signError("read body: %w", err)
 	}
 	r.ContentLength = int64(len(b))
 	if len(b) == 0 {

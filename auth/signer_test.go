@@ -96,6 +96,7 @@ func TestSignRefusals(t *testing.T) {
 		if err != nil {
 			assert.NotContains(t, err.Error(), "SECRETSK")
 			assert.True(t, strings.HasPrefix(err.Error(), "auth: sign: "), err.Error())
+			assert.ErrorIs(t, err, auth.ErrSign)
 		}
 	}
 	assert.Error(t, s.Sign(nil))
