@@ -44,6 +44,7 @@ const (
 type Client struct {
 	base      *url.URL
 	signer    *auth.Signer
+	rt        *retryTransport
 	http      *http.Client
 	logger    *slog.Logger
 	userAgent string
@@ -249,13 +250,12 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.userAgent != "" {
 		ua = cfg.userAgent + " " + ua
 	}
+	rtr := &retryTransport{inner: inner, policy: cfg.retry, logger: logger, userAgent: ua}
 	return &Client{
-		base:   base,
-		signer: signer,
-		http: &http.Client{
-			Transport:     &retryTransport{inner: inner, policy: cfg.retry, logger: logger, userAgent: ua},
-			CheckRedirect: noRedirect,
-		},
+		base:      base,
+		signer:    signer,
+		rt:        rtr,
+		http:      &http.Client{Transport: rtr, CheckRedirect: noRedirect},
 		logger:    logger,
 		userAgent: ua,
 		maxBody:   cfg.maxBody,
@@ -386,7 +386,9 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) error {
 	if method == "" {
 		method = http.MethodGet
 	}
-	resp, err := c.http.Do(req.WithContext(ctx))
+	// The retry transport directly: the outer http.Client of HTTPClient()
+	// adds nothing here (redirects are not followed anyway).
+	resp, err := c.rt.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		return transportError(ctx, method, path, err)
 	}

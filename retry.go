@@ -143,8 +143,10 @@ type callState struct {
 	nextWait     time.Duration
 }
 
-func (st *callState) logAttempt(_ retryablehttp.Logger, _ *http.Request, n int) {
-	st.logger.Debug("koogallery: request", "method", st.method, "path", st.path, "attempt", n+1)
+func (st *callState) logAttempt(_ retryablehttp.Logger, r *http.Request, n int) {
+	if st.logger.Enabled(r.Context(), slog.LevelDebug) {
+		st.logger.Debug("koogallery: request", "method", st.method, "path", st.path, "attempt", n+1)
+	}
 }
 
 func (st *callState) backoff(_, _ time.Duration, _ int, _ *http.Response) time.Duration {
@@ -158,6 +160,9 @@ func (st *callState) checkRetry(ctx context.Context, resp *http.Response, err er
 		return false, ctxErr
 	}
 	retry, code, wait := st.decide(resp, err)
+	if !retry && !st.logger.Enabled(ctx, slog.LevelDebug) {
+		return false, nil // the common case: an answer to return, nothing to log
+	}
 	attrs := []any{"method", st.method, "path", st.path, "attempt", st.attempts}
 	if resp != nil {
 		attrs = append(attrs, "status", resp.StatusCode, "request_id", resp.Header.Get("X-Request-Id"))

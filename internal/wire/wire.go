@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Int decodes a JSON number or a string holding one; null and "" are 0.
@@ -58,6 +59,11 @@ func scalar(b []byte) (string, error) {
 	case len(b) == 0:
 		return "", errors.New("wire: empty value")
 	case b[0] == '"':
+		// Fast path: no escapes to decode.
+		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 &&
+			bytes.IndexByte(b[1:len(b)-1], '"') < 0 && utf8.Valid(b[1:len(b)-1]) && !hasControl(b[1:len(b)-1]) {
+			return strings.TrimSpace(string(b[1 : len(b)-1])), nil
+		}
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
 			return "", err
@@ -104,6 +110,15 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 		return time.UnixMilli(ms).UTC(), err
 	}
 	return time.Time{}, errors.New("wire: unknown time layout")
+}
+
+func hasControl(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 func digits(s string) bool {

@@ -1,0 +1,75 @@
+package order_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/isvkit/koogallery"
+	"github.com/isvkit/koogallery/auth"
+	"github.com/isvkit/koogallery/koogallerytest"
+	"github.com/isvkit/koogallery/order"
+)
+
+// BenchmarkQueryOrder compares a QueryOrder round trip with a hand-written
+// signed net/http call doing the same work (sign, send, read, check the code,
+// decode the order), against the same httptest server, in one run.
+func BenchmarkQueryOrder(b *testing.B) {
+	body := []byte(`{"resultCode":"MKT.0000","resultMsg":"Success","orderInfo":` + koogallerytest.CapturedMockOrder + `}`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			w.WriteHeader(401)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.Write(body)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+
+	b.Run("sdk", func(b *testing.B) {
+		kg, err := koogallery.NewClient(koogallery.WithCredentials("ak", "sk"), koogallery.WithEndpoint(srv.URL))
+		if err != nil {
+			b.Fatal(err)
+		}
+		orders := order.NewClient(kg)
+		b.ReportAllocs()
+		for b.Loop() {
+			o, err := orders.QueryOrder(ctx, "MOCKPERIODYEARNEW")
+			if err != nil || o.OrderID != "MOCKPERIODYEARNEW" {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("hand-written", func(b *testing.B) {
+		signer, _ := auth.NewSigner("ak", "sk")
+		client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		b.ReportAllocs()
+		for b.Loop() {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+order.QueryPath+"?orderId=MOCKPERIODYEARNEW", nil)
+			req.Header.Set("Content-Type", "application/json;charset=UTF-8")
+			if err := signer.Sign(req); err != nil {
+				b.Fatal(err)
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				b.Fatal(err)
+			}
+			var out struct {
+				ResultCode string       `json:"resultCode"`
+				OrderInfo  *order.Order `json:"orderInfo"`
+			}
+			if err := json.Unmarshal(data, &out); err != nil || out.ResultCode != "MKT.0000" || out.OrderInfo.OrderID != "MOCKPERIODYEARNEW" {
+				b.Fatal(err)
+			}
+		}
+	})
+}
