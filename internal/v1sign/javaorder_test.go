@@ -102,4 +102,3 @@ func randInt(t *testing.T, n int) int {
 	require.NoError(t, err)
 	return int(v.Int64())
 }
-
