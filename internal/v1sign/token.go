@@ -43,8 +43,13 @@ func sum(keyPrefix, keySuffix string, msg []byte) [macSize]byte {
 // encodeToken returns the standard Base64 form of a MAC.
 func encodeToken(mac *[macSize]byte) string {
 	var b [tokenLen]byte
-	base64.StdEncoding.Encode(b[:], mac[:])
+	encodeTokenTo(b[:], mac)
 	return string(b[:])
+}
+
+// encodeTokenTo writes the standard Base64 form of a MAC to dst[:tokenLen].
+func encodeTokenTo(dst []byte, mac *[macSize]byte) {
+	base64.StdEncoding.Encode(dst, mac[:])
 }
 
 // tokenMatches reports whether token is the Base64 of mac, comparing the MAC
