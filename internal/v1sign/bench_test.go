@@ -25,7 +25,7 @@ func typicalNewInstance(b *testing.B) string {
 		"testFlag":     {"0"},
 		"timeStamp":    {specV1TS},
 	}
-	token, err := Sign(specKey, v)
+	token, err := SignQuery(specKey, v)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -2,7 +2,8 @@
 // production interfaces (spec callbacks.md §3.1–§3.3), both the verifying
 // side (the seller's handlers) and the signing side (koogallerytest):
 //
-//   - the authToken of a V1 GET query (Query, Sign, VerifyValues),
+//   - the authToken of a V1 GET query (ParseQuery, Query.Verify, SignQuery,
+//     VerifyQueryValues),
 //   - the authToken header of a V1 joint-operation kit POST body (SignKit,
 //     VerifyKit),
 //   - the Body-Sign header of every V1 response (BodySign, VerifyBodySign).

@@ -193,19 +193,19 @@ func valuesParams(values url.Values) []param {
 	return sortParams(params)
 }
 
-// StringToSign returns the string a V1 authToken signs for already decoded
-// parameters: every parameter but authToken, first value of each, sorted in
-// Java String order, joined as name=value with '&'. It is exposed for
-// debugging signature mismatches; it contains no secret.
-func StringToSign(values url.Values) string {
+// QueryStringToSign returns the string a V1 authToken signs for already
+// decoded parameters: every parameter but authToken, first value of each,
+// sorted in Java String order, joined as name=value with '&'. It is exposed
+// for debugging signature mismatches; it contains no secret.
+func QueryStringToSign(values url.Values) string {
 	return string(appendStringToSign(nil, valuesParams(values)))
 }
 
-// Sign returns the authToken KooGallery sends with values (decoded, without
-// or with an authToken, which is ignored): Base64(HMAC-SHA256(Key +
-// timeStamp, StringToSign(values))). Send it percent-encoded, as
-// url.Values.Encode does.
-func Sign(key string, values url.Values) (string, error) {
+// SignQuery returns the authToken KooGallery sends with values (decoded; an
+// authToken among them is ignored): Base64(HMAC-SHA256(Key + timeStamp,
+// QueryStringToSign(values))). Send it percent-encoded, as url.Values.Encode
+// does.
+func SignQuery(key string, values url.Values) (string, error) {
 	params := valuesParams(values)
 	ts, ok := lookup(params, ParamTimeStamp)
 	if !ok || ts == "" {
@@ -215,11 +215,11 @@ func Sign(key string, values url.Values) (string, error) {
 	return encodeToken(&mac), nil
 }
 
-// VerifyValues checks the authToken of already decoded parameters, such as
-// http.Request.URL.Query(). It cannot retry with '+' kept literal, because
+// VerifyQueryValues checks the authToken of already decoded parameters, such
+// as http.Request.URL.Query(). It cannot retry with '+' kept literal, because
 // decoding has lost that distinction; prefer ParseQuery and Query.Verify on
 // the raw query.
-func VerifyValues(key string, values url.Values) error {
+func VerifyQueryValues(key string, values url.Values) error {
 	params := valuesParams(values)
 	token, ok := lookup(params, ParamAuthToken)
 	if !ok || token == "" {

@@ -35,9 +35,9 @@ func specV1Values() url.Values {
 func TestSpecV1Vector(t *testing.T) {
 	t.Parallel()
 	values := specV1Values()
-	assert.Equal(t, specV1Signed, StringToSign(values))
+	assert.Equal(t, specV1Signed, QueryStringToSign(values))
 
-	token, err := Sign(specKey, values)
+	token, err := SignQuery(specKey, values)
 	require.NoError(t, err)
 	assert.Equal(t, specV1Token, token)
 
@@ -48,8 +48,8 @@ func TestSpecV1Vector(t *testing.T) {
 	assert.Equal(t, specV1Token, q.Get(ParamAuthToken))
 
 	values.Set(ParamAuthToken, specV1Token)
-	assert.NoError(t, VerifyValues(specKey, values))
-	assert.Equal(t, specV1Signed, StringToSign(values), "authToken is never signed")
+	assert.NoError(t, VerifyQueryValues(specKey, values))
+	assert.Equal(t, specV1Signed, QueryStringToSign(values), "authToken is never signed")
 }
 
 func TestQueryVerifyRefuses(t *testing.T) {
@@ -232,25 +232,25 @@ func TestLiteralPlusFallbackIsNotAWildcard(t *testing.T) {
 
 func TestSignRefusesMissingTimeStamp(t *testing.T) {
 	t.Parallel()
-	_, err := Sign(specKey, url.Values{"activity": {"newInstance"}})
+	_, err := SignQuery(specKey, url.Values{"activity": {"newInstance"}})
 	assert.ErrorIs(t, err, ErrMissingTimeStamp)
-	_, err = Sign(specKey, url.Values{ParamTimeStamp: {}})
+	_, err = SignQuery(specKey, url.Values{ParamTimeStamp: {}})
 	assert.ErrorIs(t, err, ErrMissingTimeStamp)
-	err = VerifyValues(specKey, url.Values{ParamTimeStamp: {specV1TS}})
+	err = VerifyQueryValues(specKey, url.Values{ParamTimeStamp: {specV1TS}})
 	assert.ErrorIs(t, err, ErrMissingToken)
 }
 
 func TestVerifyValuesFirstValueAndNoValues(t *testing.T) {
 	t.Parallel()
 	v := url.Values{"a": {"1", "2"}, "empty": {}, ParamTimeStamp: {specV1TS}}
-	assert.Equal(t, "a=1&timeStamp="+specV1TS, StringToSign(v))
-	token, err := Sign(specKey, v)
+	assert.Equal(t, "a=1&timeStamp="+specV1TS, QueryStringToSign(v))
+	token, err := SignQuery(specKey, v)
 	require.NoError(t, err)
 	assert.Equal(t, signWithStdlib(specKey, specV1TS, "a=1&timeStamp="+specV1TS), token)
 	v.Set(ParamAuthToken, token)
-	assert.NoError(t, VerifyValues(specKey, v))
+	assert.NoError(t, VerifyQueryValues(specKey, v))
 	v["a"] = []string{"2", "1"}
-	assert.ErrorIs(t, VerifyValues(specKey, v), ErrMismatch)
+	assert.ErrorIs(t, VerifyQueryValues(specKey, v), ErrMismatch)
 }
 
 // TestSignVerifyRoundTripRandom signs random parameters the way
@@ -276,7 +276,7 @@ func TestSignVerifyRoundTripRandom(t *testing.T) {
 			v.Add(name, gen(30))
 		}
 		key := gen(40)
-		token, err := Sign(key, v)
+		token, err := SignQuery(key, v)
 		require.NoError(t, err)
 		v.Set(ParamAuthToken, token)
 		raw := v.Encode()
@@ -308,7 +308,7 @@ func FuzzQueryVerify(f *testing.F) {
 		if v.Get(ParamTimeStamp) == "" {
 			v.Set(ParamTimeStamp, specV1TS)
 		}
-		token, err := Sign(key, v)
+		token, err := SignQuery(key, v)
 		if err != nil {
 			t.Fatalf("sign: %v", err)
 		}
