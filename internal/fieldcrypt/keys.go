@@ -12,6 +12,7 @@ import (
 // seller Key and reuses the value: a *Keys is safe for concurrent use.
 //
 // Keys never prints its key material: String and GoString are redacted.
+// The zero Keys holds no key; always use DeriveKeys.
 type Keys struct {
 	aes128 cipher.Block
 	aes256 cipher.Block

@@ -100,3 +100,34 @@ func TestKeysRedacted(t *testing.T) {
 		assert.Equal(t, "fieldcrypt.Keys{redacted}", out, format)
 	}
 }
+
+// TestKeysConcurrentUse shares one *Keys across goroutines, as a handler
+// does; run with -race.
+func TestKeysConcurrentUse(t *testing.T) {
+	t.Parallel()
+	keys := DeriveKeys(specKey)
+	done := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			et := []EncryptType{AES128, AES256}[g%2]
+			for range 50 {
+				wire, err := keys.Encrypt(nil, et, "concurrent")
+				if err == nil {
+					var pt string
+					pt, err = keys.Decrypt(et, wire)
+					if err == nil && pt != "concurrent" {
+						err = fmt.Errorf("got %q", pt)
+					}
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		assert.NoError(t, <-done)
+	}
+}
