@@ -109,3 +109,25 @@ func FuzzBodySign(f *testing.F) {
 		}
 	})
 }
+
+// TestErrorsNameTheOperation checks every exported failure path names the
+// package and operation.
+func TestErrorsNameTheOperation(t *testing.T) {
+	t.Parallel()
+	_, err1 := ParseQuery("a=%zz")
+	q, err := ParseQuery("a=1")
+	require.NoError(t, err)
+	_, err2 := KitStringToSign([]byte("{"))
+	_, err3 := SignKit(specKey, []byte("[]"))
+	_, _, err4 := ParseBodySign("x")
+	errs := []error{
+		err1, q.Verify(specKey), err2, err3, err4,
+		VerifyKit(specKey, []byte(specKitBody), "x"),
+		VerifyBodySign(specKey, nil, specBodySign),
+		VerifyQueryValues(specKey, nil),
+	}
+	for i, err := range errs {
+		require.Error(t, err, i)
+		assert.Regexp(t, `^v1sign: [a-z]`, err.Error(), i)
+	}
+}

@@ -31,7 +31,7 @@ const HeaderAuthToken = "authToken"
 func KitStringToSign(body []byte) (string, error) {
 	params, err := kitParams(body)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("v1sign: kit string to sign: %w", err)
 	}
 	return string(appendStringToSign(nil, params)), nil
 }

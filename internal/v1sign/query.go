@@ -60,7 +60,7 @@ func parseParams(raw string, unescape func(string) (string, error)) ([]param, er
 			continue
 		}
 		if value, err = unescape(value); err != nil {
-			return nil, fmt.Errorf("v1sign: parse query %s: %w: %w", name, ErrMalformed, err)
+			return nil, fmt.Errorf("v1sign: parse query %q: %w: %w", name, ErrMalformed, err)
 		}
 		params = append(params, param{name, value})
 	}
@@ -114,6 +114,8 @@ func (q *Query) Values() url.Values {
 // outside authToken, Verify tries once more with '+' kept literal
 // (url.PathUnescape semantics). Either way the token is an HMAC under the
 // Key; the retry only widens which reading of the same bytes is accepted.
+// Get keeps returning the form-decoded values; fieldcrypt reads the ' ' of
+// such a Base64 field as '+'.
 func (q *Query) Verify(key string) error {
 	token, ok := q.Lookup(ParamAuthToken)
 	if !ok || token == "" {
