@@ -100,7 +100,7 @@ func parseDER(der []byte) (*rsa.PrivateKey, error) {
 // *rsa.PrivateKey, or any crypto.Decrypter with an RSA public key (a KMS or
 // HSM key) that accepts *rsa.OAEPOptions. See the package documentation for
 // what it tries. Each failed parameter set costs one private-key operation
-// (about 3 ms at 3072 bits); applicationSync is rare, so this is acceptable.
+// (about 4 ms at 3072 bits); applicationSync is rare, so this is acceptable.
 //
 // Errors wrap ErrKey, ErrEncoding or ErrDecrypt and never contain the
 // ciphertext, the plaintext or the key.

@@ -36,7 +36,7 @@ var sellerKey = sync.OnceValue(func() *rsa.PrivateKey {
 // encryptOAEP is an independent EME-OAEP encoder (RFC 8017 §7.1.1) with
 // separate label and MGF1 hashes, which rsa.EncryptOAEP cannot do before
 // Go 1.26, followed by the textbook public-key operation.
-func encryptOAEP(t *testing.T, pub *rsa.PublicKey, labelHash, mgfHash func() hash.Hash, msg []byte) []byte {
+func encryptOAEP(t testing.TB, pub *rsa.PublicKey, labelHash, mgfHash func() hash.Hash, msg []byte) []byte {
 	t.Helper()
 	k := pub.Size()
 	lh := labelHash()
