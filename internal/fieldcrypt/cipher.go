@@ -35,6 +35,8 @@ func ParseEncryptType(s string) (EncryptType, error) {
 	return "", fmt.Errorf("fieldcrypt: parse encryptType %q: %w", s, ErrEncryptType)
 }
 
+func (t EncryptType) valid() bool { return t == AES128 || t == AES256 }
+
 // other returns the other key size.
 func (t EncryptType) other() EncryptType {
 	if t == AES128 {
@@ -74,7 +76,7 @@ func EncryptedLen(n int) int {
 // IV text + Base64(ciphertext). The IV is drawn from random, or from
 // crypto/rand when random is nil.
 func (k *Keys) Encrypt(random io.Reader, t EncryptType, plaintext string) (string, error) {
-	if t != AES128 && t != AES256 {
+	if !t.valid() {
 		return "", fmt.Errorf("fieldcrypt: encrypt: encryptType %q: %w", string(t), ErrEncryptType)
 	}
 	if random == nil {
@@ -134,18 +136,8 @@ func randomIV(random io.Reader, iv *[IVLen]byte) error {
 // uses [A-Za-z0-9]. Errors wrap ErrEncryptType, ErrMalformed or ErrDecrypt and
 // never contain the field, the plaintext or the key.
 func (k *Keys) Decrypt(t EncryptType, field string) (string, error) {
-	if t != AES128 && t != AES256 {
-		return "", fmt.Errorf("fieldcrypt: decrypt: encryptType %q: %w", string(t), ErrEncryptType)
-	}
-	iv, ct, err := split(field)
-	if err != nil {
-		return "", fmt.Errorf("fieldcrypt: decrypt: %w", err)
-	}
-	pt, err := k.open(t, iv, ct)
-	if err != nil {
-		return "", fmt.Errorf("fieldcrypt: decrypt: %w", err)
-	}
-	return pt, nil
+	pt, _, err := k.decrypt(t, field, false)
+	return pt, err
 }
 
 // DecryptFallback decrypts like Decrypt with the key t names and, if that key
@@ -156,7 +148,11 @@ func (k *Keys) Decrypt(t EncryptType, field string) (string, error) {
 // mismatch harmless. A wrong key passes the padding and UTF-8 checks with a
 // probability below 1/256, so prefer Decrypt when the size is known.
 func (k *Keys) DecryptFallback(t EncryptType, field string) (string, EncryptType, error) {
-	if t != AES128 && t != AES256 {
+	return k.decrypt(t, field, true)
+}
+
+func (k *Keys) decrypt(t EncryptType, field string, fallback bool) (string, EncryptType, error) {
+	if !t.valid() {
 		return "", "", fmt.Errorf("fieldcrypt: decrypt: encryptType %q: %w", string(t), ErrEncryptType)
 	}
 	iv, ct, err := split(field)
@@ -167,10 +163,12 @@ func (k *Keys) DecryptFallback(t EncryptType, field string) (string, EncryptType
 	if err == nil {
 		return pt, t, nil
 	}
-	if pt, err2 := k.open(t.other(), iv, ct); err2 == nil {
-		return pt, t.other(), nil
+	if fallback {
+		if pt, err := k.open(t.other(), iv, ct); err == nil {
+			return pt, t.other(), nil
+		}
 	}
-	return "", "", fmt.Errorf("fieldcrypt: decrypt with either key size: %w", err)
+	return "", "", fmt.Errorf("fieldcrypt: decrypt: %w", err)
 }
 
 // split separates and validates the IV text and decodes the ciphertext.
