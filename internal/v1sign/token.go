@@ -27,13 +27,13 @@ const macSize = sha256.Size
 // tokenLen is the length of a padded standard Base64 HMAC-SHA256.
 const tokenLen = 44 // base64.StdEncoding.EncodedLen(macSize)
 
-// sum returns HMAC-SHA256 with key keyPrefix‖keySuffix (the V1 tokens key
-// with Key + timeStamp) over msg.
+// sum returns HMAC-SHA256 over msg keyed with keyPrefix‖keySuffix (the V1
+// tokens use Key + timeStamp, Body-Sign the plain Key).
 func sum(keyPrefix, keySuffix string, msg []byte) [macSize]byte {
-	var kb [128]byte
-	k := append(append(kb[:0], keyPrefix...), keySuffix...)
+	k := make([]byte, 0, len(keyPrefix)+len(keySuffix))
+	k = append(append(k, keyPrefix...), keySuffix...)
 	h := hmac.New(sha256.New, k)
-	clear(kb[:])
+	clear(k) // hmac keeps its own padded copy
 	h.Write(msg)
 	var out [macSize]byte
 	h.Sum(out[:0])
