@@ -11,27 +11,26 @@ const upperHex = "0123456789ABCDEF"
 
 // unreserved marks the bytes the gateway's escape function leaves unchanged:
 // A-Z a-z 0-9 - _ . ~. Every other byte becomes %XX with upper-case hex.
-var unreserved = func() (t [256]bool) {
-	for c := 'A'; c <= 'Z'; c++ {
-		t[c] = true
+// pathSafe adds the '/' that separates path segments.
+var unreserved, pathSafe = func() (u, p [256]bool) {
+	for c := 0; c < 256; c++ {
+		u[c] = 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '_' || c == '.' || c == '~'
+		p[c] = u[c] || c == '/'
 	}
-	for c := 'a'; c <= 'z'; c++ {
-		t[c] = true
-	}
-	for c := '0'; c <= '9'; c++ {
-		t[c] = true
-	}
-	t['-'], t['_'], t['.'], t['~'] = true, true, true, true
-	return t
+	return u, p
 }()
 
 // appendEscape appends s escaped with the gateway's escape function: a space
 // becomes %20 (never +), + becomes %2B, * becomes %2A and / becomes %2F.
-func appendEscape(dst []byte, s string) []byte {
+func appendEscape(dst []byte, s string) []byte { return appendEscaped(dst, s, &unreserved) }
+
+// appendEscaped copies the longest run of safe bytes at once and escapes the
+// byte after it, until s is done.
+func appendEscaped(dst []byte, s string, safe *[256]bool) []byte {
 	for {
-		// Copy the longest unreserved run at once; escape the byte after it.
 		i := 0
-		for i < len(s) && unreserved[s[i]] {
+		for i < len(s) && safe[s[i]] {
 			i++
 		}
 		dst = append(dst, s[:i]...)
@@ -49,16 +48,7 @@ func appendEscape(dst []byte, s string) []byte {
 // added unless the result already ends in one.
 func appendCanonicalURI(dst []byte, path string) []byte {
 	start := len(dst)
-	for {
-		i := strings.IndexByte(path, '/')
-		if i < 0 {
-			dst = appendEscape(dst, path)
-			break
-		}
-		dst = appendEscape(dst, path[:i])
-		dst = append(dst, '/')
-		path = path[i+1:]
-	}
+	dst = appendEscaped(dst, path, &pathSafe)
 	if len(dst) == start || dst[len(dst)-1] != '/' {
 		dst = append(dst, '/')
 	}
@@ -79,22 +69,41 @@ var (
 // instead: a signature over a pair the server never sees cannot verify.
 // The errors never quote the query, which may carry sensitive values.
 func parseQuery(dst []param, raw string) ([]param, error) {
-	for raw != "" {
-		var part string
-		part, raw, _ = strings.Cut(raw, "&")
+	// One pass per pair: find '=' and note what needs decoding.
+	for len(raw) > 0 {
+		eq, end, escaped := -1, 0, false
+		for ; end < len(raw) && raw[end] != '&'; end++ {
+			switch raw[end] {
+			case '=':
+				if eq < 0 {
+					eq = end
+				}
+			case '%', '+':
+				escaped = true
+			case ';':
+				return dst, errQuerySemicolon
+			}
+		}
+		part := raw[:end]
+		if end < len(raw) {
+			end++ // the '&'
+		}
+		raw = raw[end:]
 		if part == "" {
 			continue
 		}
-		if strings.IndexByte(part, ';') >= 0 {
-			return dst, errQuerySemicolon
+		name, value := part, ""
+		if eq >= 0 {
+			name, value = part[:eq], part[eq+1:]
 		}
-		name, value, _ := strings.Cut(part, "=")
-		var err error
-		if name, err = queryUnescape(name); err != nil {
-			return dst, err
-		}
-		if value, err = queryUnescape(value); err != nil {
-			return dst, err
+		if escaped {
+			var err error
+			if name, err = queryUnescape(name); err != nil {
+				return dst, err
+			}
+			if value, err = queryUnescape(value); err != nil {
+				return dst, err
+			}
 		}
 		dst = append(dst, param{name, value})
 	}
@@ -102,12 +111,8 @@ func parseQuery(dst []param, raw string) ([]param, error) {
 	return dst, nil
 }
 
-// queryUnescape is url.QueryUnescape with a fast path for the common case of
-// nothing to decode.
+// queryUnescape is url.QueryUnescape with errors that never quote the input.
 func queryUnescape(s string) (string, error) {
-	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
-		return s, nil
-	}
 	u, err := url.QueryUnescape(s)
 	if err != nil {
 		return "", errQueryEscape
