@@ -1,0 +1,126 @@
+package callback
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+var errNotScalar = errors.New("not a JSON scalar")
+
+// Scalar returns the text of a top-level JSON value as a string: a string's
+// decoded contents, a number's or boolean's literal, "" for null. The docs
+// type every V2 field as String, yet the live service sends some as numbers
+// (testFlag 0), so both are accepted. Objects and arrays are an error. v is
+// a value as canonjson.Scan yields it.
+func Scalar(v []byte) (string, error) {
+	if len(v) == 0 {
+		return "", errNotScalar
+	}
+	switch v[0] {
+	case '"':
+		raw := v[1 : len(v)-1]
+		if bytes.IndexByte(raw, '\\') < 0 {
+			return string(raw), nil
+		}
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return "", err
+		}
+		return s, nil
+	case '{', '[':
+		return "", errNotScalar
+	case 'n':
+		return "", nil
+	default:
+		return string(v), nil
+	}
+}
+
+// Flag parses testFlag: "1" (or "true") marks a debugging call from the
+// seller console, "0", "false" or absent a real one. Anything else is
+// refused rather than guessed: treating a debug call as real could touch a
+// buyer's data.
+func Flag(s string) (bool, error) {
+	switch s {
+	case "1", "true":
+		return true, nil
+	case "", "0", "false":
+		return false, nil
+	}
+	return false, errors.New("not 0 or 1")
+}
+
+// Time parses the callbacks' UTC times: yyyyMMddHHmmss (documented),
+// yyyyMMddHHmmssSSS (what the doc examples actually carry, spec §5.3) and,
+// for tolerance, yyyyMMdd'T'HHmmss'Z'.
+func Time(s string) (time.Time, error) {
+	var ms int
+	switch {
+	case len(s) == 14:
+	case len(s) == 17:
+		v, ok := digits(s[14:17])
+		if !ok {
+			return time.Time{}, errBadTime
+		}
+		ms = v
+	case len(s) == 16 && s[8] == 'T' && s[15] == 'Z':
+		s = s[:8] + s[9:15]
+	default:
+		return time.Time{}, errBadTime
+	}
+	y, ok1 := digits(s[0:4])
+	mo, ok2 := digits(s[4:6])
+	d, ok3 := digits(s[6:8])
+	h, ok4 := digits(s[8:10])
+	mi, ok5 := digits(s[10:12])
+	sec, ok6 := digits(s[12:14])
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) {
+		return time.Time{}, errBadTime
+	}
+	t := time.Date(y, time.Month(mo), d, h, mi, sec, ms*int(time.Millisecond), time.UTC)
+	// time.Date normalises out-of-range fields (month 13, Feb 30); refuse them.
+	if t.Year() != y || int(t.Month()) != mo || t.Day() != d || t.Hour() != h || t.Minute() != mi || t.Second() != sec {
+		return time.Time{}, errBadTime
+	}
+	return t, nil
+}
+
+var errBadTime = errors.New("not yyyyMMddHHmmss[SSS]")
+
+func digits(s string) (int, bool) {
+	v := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+// AppendTime appends t in UTC as yyyyMMddHHmmssSSS, the form responses use
+// (statisticalTime, spec §4.7).
+func AppendTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	dst = appendDigits(dst, t.Year(), 4)
+	dst = appendDigits(dst, int(t.Month()), 2)
+	dst = appendDigits(dst, t.Day(), 2)
+	dst = appendDigits(dst, t.Hour(), 2)
+	dst = appendDigits(dst, t.Minute(), 2)
+	dst = appendDigits(dst, t.Second(), 2)
+	return appendDigits(dst, t.Nanosecond()/int(time.Millisecond), 3)
+}
+
+func appendDigits(dst []byte, v, width int) []byte {
+	var b [8]byte
+	i := len(b)
+	for ; width > 0 || v > 0; width-- {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return append(dst, b[i:]...)
+}
