@@ -68,8 +68,34 @@ func DefaultMessage(code string) string {
 		return "instance not found"
 	case CodeProcessing:
 		return "request is being processed"
-	default:
+	case CodeInternal:
 		return "internal error"
+	case "000100":
+		return "no instance resource available"
+	case "000101":
+		return "mobile number missing or already used"
+	case "000102":
+		return "e-mail missing or already used"
+	case "000103":
+		return "product cannot be purchased twice"
+	case "000104":
+		return "product internal service error"
+	case "000105":
+		return "account already subscribed to the benefit"
+	case "000106":
+		return "product resources sold out"
+	case "000107":
+		return "e-mail domain already exists"
+	case "000900":
+		return "license quota exhausted"
+	case "000901":
+		return "outside the order's validity period"
+	case "000902":
+		return "a period license needs an expiry time"
+	case "000903":
+		return "device fingerprint required"
+	default:
+		return "request failed"
 	}
 }
 

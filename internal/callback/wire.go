@@ -5,9 +5,65 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"github.com/isvkit/koogallery/internal/canonjson"
 )
 
 var errNotScalar = errors.New("not a JSON scalar")
+
+// DecodeFields decodes a callback body, a JSON object of scalar members, by
+// calling field for each top-level member name and storing the member's
+// value (see Scalar) where it points; a nil pointer skips the member.
+// Unknown members, nested ones included, are ignored; for a repeated member
+// the last wins, as in the signed canonical form. Failures are 000002 errors.
+func DecodeFields(body []byte, field func(name []byte) *string) error {
+	err := canonjson.Scan(body, func(name, value []byte) error {
+		dst := field(name)
+		if dst == nil {
+			return nil
+		}
+		s, err := Scalar(value)
+		if err != nil {
+			return Invalid("invalid " + string(name))
+		}
+		*dst = s
+		return nil
+	})
+	var e *Error
+	if err != nil && !errors.As(err, &e) {
+		return Invalid("request body is not a JSON object")
+	}
+	return err
+}
+
+// Require returns the 000002 error for a missing mandatory field, or nil.
+func Require(name, value string) error {
+	if value == "" {
+		return Invalid("missing " + name)
+	}
+	return nil
+}
+
+// ParseTestFlag parses a testFlag field (see Flag) into a 000002 error.
+func ParseTestFlag(s string) (bool, error) {
+	v, err := Flag(s)
+	if err != nil {
+		return false, Invalid("invalid testFlag")
+	}
+	return v, nil
+}
+
+// RequireTime parses a mandatory time field (see Time) into a 000002 error.
+func RequireTime(name, value string) (time.Time, error) {
+	if err := Require(name, value); err != nil {
+		return time.Time{}, err
+	}
+	t, err := Time(value)
+	if err != nil {
+		return time.Time{}, Invalid("invalid " + name)
+	}
+	return t, nil
+}
 
 // Scalar returns the text of a top-level JSON value as a string: a string's
 // decoded contents, a number's or boolean's literal, "" for null. The docs
