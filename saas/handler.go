@@ -1,0 +1,257 @@
+package saas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/internal/idempotency"
+)
+
+// NewHandler returns the http.Handler for the SaaS V2 basic production
+// interface: mount it at the URL configured for the product in the seller
+// console (KooGallery calls POST <url>?signature=…&timestamp=…&nonce=…).
+//
+// accessKey is the key from 卖家中心 › 应用工具 › 密钥管理. The handler
+// verifies every call's signature in constant time, refuses calls whose
+// timestamp is more than 60 s (plus skew) away and replays of a nonce, reads
+// at most 1 MiB, dispatches on the body's activity to p, and always answers
+// HTTP 200 with a JSON result. Refused calls (000001) and malformed ones
+// (000002) never reach p. newInstance and upgradeInstance run at most once
+// per order line (see Store).
+//
+// NewHandler panics if accessKey is empty or p is nil.
+func NewHandler(accessKey string, p Provider, opts ...Option) http.Handler {
+	if p == nil {
+		panic("saas: nil Provider")
+	}
+	cfg := config{Config: callback.Config{Family: "saas"}}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.store == nil {
+		cfg.store = NewMemoryStore(DefaultMemoryStoreSize)
+	}
+	if cfg.keep <= 0 {
+		cfg.keep = DefaultKeep
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &handler{
+		p:   p,
+		log: log,
+		once: idempotency.Group[Record]{
+			Store:  cfg.store,
+			Lease:  claimLease,
+			Keep:   cfg.keep,
+			Wait:   claimWait,
+			Final:  func(r *Record) bool { return !r.Pending },
+			Logger: log,
+		},
+	}
+	return callback.NewHandler(accessKey, cfg.Config, h.serve)
+}
+
+type handler struct {
+	p    Provider
+	log  *slog.Logger
+	once idempotency.Group[Record]
+}
+
+// wire holds every field of the six activities as received.
+type wire struct {
+	activity, orderID, orderLineID, businessID, instanceID string
+	scene, status, productID, expireTime, testFlag         string
+}
+
+func (w *wire) field(name []byte) *string {
+	switch string(name) {
+	case "activity":
+		return &w.activity
+	case "orderId":
+		return &w.orderID
+	case "orderLineId":
+		return &w.orderLineID
+	case "businessId":
+		return &w.businessID
+	case "instanceId":
+		return &w.instanceID
+	case "scene":
+		return &w.scene
+	case "status":
+		return &w.status
+	case "productId":
+		return &w.productID
+	case "expireTime":
+		return &w.expireTime
+	case "testFlag":
+		return &w.testFlag
+	}
+	return nil
+}
+
+func (h *handler) serve(ctx context.Context, body []byte, resp *callback.Response) error {
+	var w wire
+	if err := callback.DecodeFields(body, w.field); err != nil {
+		return err
+	}
+	resp.Activity = w.activity
+	test, err := callback.ParseTestFlag(w.testFlag)
+	if err != nil {
+		return err
+	}
+	switch w.activity {
+	case "newInstance":
+		return h.newInstance(ctx, &w, test, resp)
+	case "queryInstance":
+		return h.queryInstance(ctx, &w, test, resp)
+	case "refreshInstance":
+		return h.refreshInstance(ctx, &w, test)
+	case "updateInstanceStatus":
+		if err := errors.Join(callback.Require("instanceId", w.instanceID), callback.Require("status", w.status)); err != nil {
+			return err
+		}
+		return h.p.UpdateInstanceStatus(ctx, &UpdateInstanceStatusRequest{InstanceID: w.instanceID, Status: Status(w.status), TestFlag: test})
+	case "releaseInstance":
+		if err := callback.Require("instanceId", w.instanceID); err != nil {
+			return err
+		}
+		return h.p.ReleaseInstance(ctx, &ReleaseInstanceRequest{InstanceID: w.instanceID, OrderID: w.orderID, OrderLineID: w.orderLineID, TestFlag: test})
+	case "upgradeInstance":
+		return h.upgradeInstance(ctx, &w, test)
+	case "":
+		return callback.Invalid("missing activity")
+	}
+	return callback.Invalid("unknown activity")
+}
+
+var (
+	errNoInstanceID      = errors.New("saas: NewInstance returned no instance ID")
+	errProcessingNoID    = errors.New("saas: NewInstance returned 000004; return a NewInstanceResponse with Pending and an InstanceID instead")
+	errOrderLineBusy     = &callback.Error{Code: callback.CodeInternal, Message: "order line is being processed; retry later"}
+	errTooManyInstanceID = callback.Invalid("too many instanceId values (at most 100)")
+)
+
+func (h *handler) newInstance(ctx context.Context, w *wire, test bool, resp *callback.Response) error {
+	if err := errors.Join(callback.Require("orderId", w.orderID), callback.Require("orderLineId", w.orderLineID),
+		callback.Require("businessId", w.businessID)); err != nil {
+		return err
+	}
+	req := &NewInstanceRequest{OrderID: w.orderID, OrderLineID: w.orderLineID, BusinessID: w.businessID, TestFlag: test}
+	rec, err := h.once.Do(ctx, recordKey("newInstance", w.orderID, w.orderLineID), func(ctx context.Context, prev *Record) (*Record, error) {
+		if prev != nil {
+			req.PendingInstanceID = prev.InstanceID
+		}
+		out, err := h.p.NewInstance(ctx, req)
+		if err != nil {
+			var r callback.Resulter
+			if errors.As(err, &r) {
+				if code, _ := r.Result(); code == callback.CodeProcessing {
+					return nil, fmt.Errorf("%w (got: %v)", errProcessingNoID, err) // %v: 000004 must not decide the answer
+				}
+			}
+			return nil, err
+		}
+		if out == nil || out.InstanceID == "" {
+			return nil, errNoInstanceID
+		}
+		if prev != nil && out.InstanceID != prev.InstanceID {
+			// KooGallery was promised prev's ID; keep the promise.
+			h.log.LogAttrs(ctx, slog.LevelWarn, "koogallery: NewInstance changed the instance ID of a pending order line; keeping the first",
+				slog.String("orderId", w.orderID), slog.String("orderLineId", w.orderLineID),
+				slog.String("pendingInstanceId", prev.InstanceID), slog.String("returnedInstanceId", out.InstanceID))
+			out.InstanceID = prev.InstanceID
+		}
+		return &Record{InstanceID: out.InstanceID, Pending: out.Pending}, nil
+	})
+	if err != nil {
+		if errors.Is(err, idempotency.ErrInProgress) {
+			return errOrderLineBusy
+		}
+		return err
+	}
+	resp.Extra = callback.AppendString(append(resp.Extra, `,"instanceId":`...), rec.InstanceID)
+	if rec.Pending {
+		resp.Code = callback.CodeProcessing
+		resp.Message = "provisioning asynchronously"
+	}
+	return nil
+}
+
+func (h *handler) upgradeInstance(ctx context.Context, w *wire, test bool) error {
+	if err := errors.Join(callback.Require("instanceId", w.instanceID), callback.Require("orderId", w.orderID),
+		callback.Require("orderLineId", w.orderLineID)); err != nil {
+		return err
+	}
+	req := &UpgradeInstanceRequest{InstanceID: w.instanceID, OrderID: w.orderID, OrderLineID: w.orderLineID, TestFlag: test}
+	_, err := h.once.Do(ctx, recordKey("upgradeInstance", w.orderID, w.orderLineID), func(ctx context.Context, _ *Record) (*Record, error) {
+		if err := h.p.UpgradeInstance(ctx, req); err != nil {
+			return nil, err
+		}
+		return &Record{InstanceID: req.InstanceID}, nil
+	})
+	if errors.Is(err, idempotency.ErrInProgress) {
+		return errOrderLineBusy
+	}
+	return err
+}
+
+func (h *handler) refreshInstance(ctx context.Context, w *wire, test bool) error {
+	if err := errors.Join(callback.Require("scene", w.scene), callback.Require("orderId", w.orderID),
+		callback.Require("orderLineId", w.orderLineID), callback.Require("instanceId", w.instanceID)); err != nil {
+		return err
+	}
+	expire, err := callback.RequireTime("expireTime", w.expireTime)
+	if err != nil {
+		return err
+	}
+	return h.p.RefreshInstance(ctx, &RefreshInstanceRequest{
+		Scene: Scene(w.scene), OrderID: w.orderID, OrderLineID: w.orderLineID, InstanceID: w.instanceID,
+		ProductID: w.productID, ExpireTime: expire, TestFlag: test,
+	})
+}
+
+func (h *handler) queryInstance(ctx context.Context, w *wire, test bool, resp *callback.Response) error {
+	ids, err := splitInstanceIDs(w.instanceID)
+	if err != nil {
+		return err
+	}
+	out, err := h.p.QueryInstance(ctx, &QueryInstanceRequest{InstanceIDs: ids, TestFlag: test})
+	if err != nil {
+		return err
+	}
+	var info []InstanceInfo
+	if out != nil {
+		info = out.Info
+	}
+	extra, err := appendInfo(resp.Extra, info)
+	if err != nil {
+		return err
+	}
+	resp.Extra = extra
+	return nil
+}
+
+// splitInstanceIDs splits queryInstance's comma-separated list (≤100 IDs),
+// ignoring blanks around and between the commas.
+func splitInstanceIDs(list string) ([]string, error) {
+	ids := make([]string, 0, strings.Count(list, ",")+1)
+	for id := range strings.SplitSeq(list, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	switch {
+	case len(ids) == 0:
+		return nil, callback.Require("instanceId", "")
+	case len(ids) > 100:
+		return nil, errTooManyInstanceID
+	}
+	return ids, nil
+}
