@@ -98,69 +98,40 @@ func NewHandler(accessKey string, p Provider, opts ...Option) http.Handler {
 
 type handler struct{ p Provider }
 
-type wire struct {
-	activity, license, scene, orderID, orderLineID string
-	productID, expireTime, status, testFlag        string
-}
-
-func (w *wire) field(name []byte) *string {
-	switch string(name) {
-	case "activity":
-		return &w.activity
-	case "license":
-		return &w.license
-	case "scene":
-		return &w.scene
-	case "orderId":
-		return &w.orderID
-	case "orderLineId":
-		return &w.orderLineID
-	case "productId":
-		return &w.productID
-	case "expireTime":
-		return &w.expireTime
-	case "status":
-		return &w.status
-	case "testFlag":
-		return &w.testFlag
-	}
-	return nil
-}
-
 func (h *handler) serve(ctx context.Context, body []byte, resp *callback.Response) error {
-	var w wire
-	if err := callback.DecodeFields(body, w.field); err != nil {
+	var w callback.Fields
+	if err := w.Decode(body); err != nil {
 		return err
 	}
-	resp.Activity = w.activity
-	test, err := callback.ParseTestFlag(w.testFlag)
+	resp.Activity = w.Activity
+	test, err := callback.ParseTestFlag(w.TestFlag)
 	if err != nil {
 		return err
 	}
-	switch w.activity {
+	switch w.Activity {
 	case "refreshLicenseCode":
-		if err := errors.Join(callback.Require("license", w.license), callback.Require("scene", w.scene),
-			callback.Require("orderId", w.orderID), callback.Require("orderLineId", w.orderLineID)); err != nil {
+		if err := errors.Join(callback.Require("license", w.License), callback.Require("scene", w.Scene),
+			callback.Require("orderId", w.OrderID), callback.Require("orderLineId", w.OrderLineID)); err != nil {
 			return err
 		}
-		expire, err := callback.RequireTime("expireTime", w.expireTime)
+		expire, err := callback.RequireTime("expireTime", w.ExpireTime)
 		if err != nil {
 			return err
 		}
 		return h.p.RefreshLicenseCode(ctx, &RefreshLicenseCodeRequest{
-			License: w.license, Scene: Scene(w.scene), OrderID: w.orderID, OrderLineID: w.orderLineID,
-			ProductID: w.productID, ExpireTime: expire, TestFlag: test,
+			License: w.License, Scene: Scene(w.Scene), OrderID: w.OrderID, OrderLineID: w.OrderLineID,
+			ProductID: w.ProductID, ExpireTime: expire, TestFlag: test,
 		})
 	case "updateLicenseCodeStatus":
-		if err := errors.Join(callback.Require("license", w.license), callback.Require("status", w.status)); err != nil {
+		if err := errors.Join(callback.Require("license", w.License), callback.Require("status", w.Status)); err != nil {
 			return err
 		}
-		return h.p.UpdateLicenseCodeStatus(ctx, &UpdateLicenseCodeStatusRequest{License: w.license, Status: Status(w.status), TestFlag: test})
+		return h.p.UpdateLicenseCodeStatus(ctx, &UpdateLicenseCodeStatusRequest{License: w.License, Status: Status(w.Status), TestFlag: test})
 	case "releaseLicenseCode":
-		if err := callback.Require("license", w.license); err != nil {
+		if err := callback.Require("license", w.License); err != nil {
 			return err
 		}
-		return h.p.ReleaseLicenseCode(ctx, &ReleaseLicenseCodeRequest{License: w.license, OrderID: w.orderID, OrderLineID: w.orderLineID, TestFlag: test})
+		return h.p.ReleaseLicenseCode(ctx, &ReleaseLicenseCodeRequest{License: w.License, OrderID: w.OrderID, OrderLineID: w.OrderLineID, TestFlag: test})
 	case "":
 		return callback.Invalid("missing activity")
 	}

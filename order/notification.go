@@ -44,25 +44,12 @@ func NewNotificationHandler(accessKey string, onOrder func(context.Context, *Not
 		o(&cfg)
 	}
 	return callback.NewHandler(accessKey, cfg, func(ctx context.Context, body []byte, resp *callback.Response) error {
-		var activity, orderID, orderLineID, testFlag string
-		err := callback.DecodeFields(body, func(name []byte) *string {
-			switch string(name) {
-			case "activity":
-				return &activity
-			case "orderId":
-				return &orderID
-			case "orderLineId":
-				return &orderLineID
-			case "testFlag":
-				return &testFlag
-			}
-			return nil
-		})
-		if err != nil {
+		var f callback.Fields
+		if err := f.Decode(body); err != nil {
 			return err
 		}
-		resp.Activity = activity
-		switch activity {
+		resp.Activity = f.Activity
+		switch f.Activity {
 		case "orderNotify":
 		case "":
 			return callback.Invalid("missing activity")
@@ -70,14 +57,14 @@ func NewNotificationHandler(accessKey string, onOrder func(context.Context, *Not
 			return callback.Invalid("unknown activity")
 		}
 		// testFlag is documented as mandatory; its absence is tolerated as 0.
-		test, err := callback.ParseTestFlag(testFlag)
+		test, err := callback.ParseTestFlag(f.TestFlag)
 		if err != nil {
 			return err
 		}
-		if err := errors.Join(callback.Require("orderId", orderID), callback.Require("orderLineId", orderLineID)); err != nil {
+		if err := errors.Join(callback.Require("orderId", f.OrderID), callback.Require("orderLineId", f.OrderLineID)); err != nil {
 			return err
 		}
-		return onOrder(ctx, &Notification{OrderID: orderID, OrderLineID: orderLineID, TestFlag: test})
+		return onOrder(ctx, &Notification{OrderID: f.OrderID, OrderLineID: f.OrderLineID, TestFlag: test})
 	})
 }
 

@@ -64,49 +64,17 @@ type handler struct {
 	once idempotency.Group[Record]
 }
 
-// wire holds every field of the six activities as received.
-type wire struct {
-	activity, orderID, orderLineID, businessID, instanceID string
-	scene, status, productID, expireTime, testFlag         string
-}
-
-func (w *wire) field(name []byte) *string {
-	switch string(name) {
-	case "activity":
-		return &w.activity
-	case "orderId":
-		return &w.orderID
-	case "orderLineId":
-		return &w.orderLineID
-	case "businessId":
-		return &w.businessID
-	case "instanceId":
-		return &w.instanceID
-	case "scene":
-		return &w.scene
-	case "status":
-		return &w.status
-	case "productId":
-		return &w.productID
-	case "expireTime":
-		return &w.expireTime
-	case "testFlag":
-		return &w.testFlag
-	}
-	return nil
-}
-
 func (h *handler) serve(ctx context.Context, body []byte, resp *callback.Response) error {
-	var w wire
-	if err := callback.DecodeFields(body, w.field); err != nil {
+	var w callback.Fields
+	if err := w.Decode(body); err != nil {
 		return err
 	}
-	resp.Activity = w.activity
-	test, err := callback.ParseTestFlag(w.testFlag)
+	resp.Activity = w.Activity
+	test, err := callback.ParseTestFlag(w.TestFlag)
 	if err != nil {
 		return err
 	}
-	switch w.activity {
+	switch w.Activity {
 	case "newInstance":
 		return h.newInstance(ctx, &w, test, resp)
 	case "queryInstance":
@@ -114,15 +82,15 @@ func (h *handler) serve(ctx context.Context, body []byte, resp *callback.Respons
 	case "refreshInstance":
 		return h.refreshInstance(ctx, &w, test)
 	case "updateInstanceStatus":
-		if err := errors.Join(callback.Require("instanceId", w.instanceID), callback.Require("status", w.status)); err != nil {
+		if err := errors.Join(callback.Require("instanceId", w.InstanceID), callback.Require("status", w.Status)); err != nil {
 			return err
 		}
-		return h.p.UpdateInstanceStatus(ctx, &UpdateInstanceStatusRequest{InstanceID: w.instanceID, Status: Status(w.status), TestFlag: test})
+		return h.p.UpdateInstanceStatus(ctx, &UpdateInstanceStatusRequest{InstanceID: w.InstanceID, Status: Status(w.Status), TestFlag: test})
 	case "releaseInstance":
-		if err := callback.Require("instanceId", w.instanceID); err != nil {
+		if err := callback.Require("instanceId", w.InstanceID); err != nil {
 			return err
 		}
-		return h.p.ReleaseInstance(ctx, &ReleaseInstanceRequest{InstanceID: w.instanceID, OrderID: w.orderID, OrderLineID: w.orderLineID, TestFlag: test})
+		return h.p.ReleaseInstance(ctx, &ReleaseInstanceRequest{InstanceID: w.InstanceID, OrderID: w.OrderID, OrderLineID: w.OrderLineID, TestFlag: test})
 	case "upgradeInstance":
 		return h.upgradeInstance(ctx, &w, test)
 	case "":
@@ -138,13 +106,13 @@ var (
 	errTooManyInstanceID = callback.Invalid("too many instanceId values (at most 100)")
 )
 
-func (h *handler) newInstance(ctx context.Context, w *wire, test bool, resp *callback.Response) error {
-	if err := errors.Join(callback.Require("orderId", w.orderID), callback.Require("orderLineId", w.orderLineID),
-		callback.Require("businessId", w.businessID)); err != nil {
+func (h *handler) newInstance(ctx context.Context, w *callback.Fields, test bool, resp *callback.Response) error {
+	if err := errors.Join(callback.Require("orderId", w.OrderID), callback.Require("orderLineId", w.OrderLineID),
+		callback.Require("businessId", w.BusinessID)); err != nil {
 		return err
 	}
-	req := &NewInstanceRequest{OrderID: w.orderID, OrderLineID: w.orderLineID, BusinessID: w.businessID, TestFlag: test}
-	rec, err := h.once.Do(ctx, recordKey("newInstance", w.orderID, w.orderLineID), func(ctx context.Context, prev *Record) (*Record, error) {
+	req := &NewInstanceRequest{OrderID: w.OrderID, OrderLineID: w.OrderLineID, BusinessID: w.BusinessID, TestFlag: test}
+	rec, err := h.once.Do(ctx, recordKey("newInstance", w.OrderID, w.OrderLineID), func(ctx context.Context, prev *Record) (*Record, error) {
 		if prev != nil {
 			req.PendingInstanceID = prev.InstanceID
 		}
@@ -164,7 +132,7 @@ func (h *handler) newInstance(ctx context.Context, w *wire, test bool, resp *cal
 		if prev != nil && out.InstanceID != prev.InstanceID {
 			// KooGallery was promised prev's ID; keep the promise.
 			h.log.LogAttrs(ctx, slog.LevelWarn, "koogallery: NewInstance changed the instance ID of a pending order line; keeping the first",
-				slog.String("orderId", w.orderID), slog.String("orderLineId", w.orderLineID),
+				slog.String("orderId", w.OrderID), slog.String("orderLineId", w.OrderLineID),
 				slog.String("pendingInstanceId", prev.InstanceID), slog.String("returnedInstanceId", out.InstanceID))
 			out.InstanceID = prev.InstanceID
 		}
@@ -184,13 +152,13 @@ func (h *handler) newInstance(ctx context.Context, w *wire, test bool, resp *cal
 	return nil
 }
 
-func (h *handler) upgradeInstance(ctx context.Context, w *wire, test bool) error {
-	if err := errors.Join(callback.Require("instanceId", w.instanceID), callback.Require("orderId", w.orderID),
-		callback.Require("orderLineId", w.orderLineID)); err != nil {
+func (h *handler) upgradeInstance(ctx context.Context, w *callback.Fields, test bool) error {
+	if err := errors.Join(callback.Require("instanceId", w.InstanceID), callback.Require("orderId", w.OrderID),
+		callback.Require("orderLineId", w.OrderLineID)); err != nil {
 		return err
 	}
-	req := &UpgradeInstanceRequest{InstanceID: w.instanceID, OrderID: w.orderID, OrderLineID: w.orderLineID, TestFlag: test}
-	_, err := h.once.Do(ctx, recordKey("upgradeInstance", w.orderID, w.orderLineID), func(ctx context.Context, _ *Record) (*Record, error) {
+	req := &UpgradeInstanceRequest{InstanceID: w.InstanceID, OrderID: w.OrderID, OrderLineID: w.OrderLineID, TestFlag: test}
+	_, err := h.once.Do(ctx, recordKey("upgradeInstance", w.OrderID, w.OrderLineID), func(ctx context.Context, _ *Record) (*Record, error) {
 		if err := h.p.UpgradeInstance(ctx, req); err != nil {
 			return nil, err
 		}
@@ -202,23 +170,23 @@ func (h *handler) upgradeInstance(ctx context.Context, w *wire, test bool) error
 	return err
 }
 
-func (h *handler) refreshInstance(ctx context.Context, w *wire, test bool) error {
-	if err := errors.Join(callback.Require("scene", w.scene), callback.Require("orderId", w.orderID),
-		callback.Require("orderLineId", w.orderLineID), callback.Require("instanceId", w.instanceID)); err != nil {
+func (h *handler) refreshInstance(ctx context.Context, w *callback.Fields, test bool) error {
+	if err := errors.Join(callback.Require("scene", w.Scene), callback.Require("orderId", w.OrderID),
+		callback.Require("orderLineId", w.OrderLineID), callback.Require("instanceId", w.InstanceID)); err != nil {
 		return err
 	}
-	expire, err := callback.RequireTime("expireTime", w.expireTime)
+	expire, err := callback.RequireTime("expireTime", w.ExpireTime)
 	if err != nil {
 		return err
 	}
 	return h.p.RefreshInstance(ctx, &RefreshInstanceRequest{
-		Scene: Scene(w.scene), OrderID: w.orderID, OrderLineID: w.orderLineID, InstanceID: w.instanceID,
-		ProductID: w.productID, ExpireTime: expire, TestFlag: test,
+		Scene: Scene(w.Scene), OrderID: w.OrderID, OrderLineID: w.OrderLineID, InstanceID: w.InstanceID,
+		ProductID: w.ProductID, ExpireTime: expire, TestFlag: test,
 	})
 }
 
-func (h *handler) queryInstance(ctx context.Context, w *wire, test bool, resp *callback.Response) error {
-	ids, err := splitInstanceIDs(w.instanceID)
+func (h *handler) queryInstance(ctx context.Context, w *callback.Fields, test bool, resp *callback.Response) error {
+	ids, err := splitInstanceIDs(w.InstanceID)
 	if err != nil {
 		return err
 	}

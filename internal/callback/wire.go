@@ -11,15 +11,46 @@ import (
 
 var errNotScalar = errors.New("not a JSON scalar")
 
-// DecodeFields decodes a callback body, a JSON object of scalar members, by
-// calling field for each top-level member name and storing the member's
-// value (see Scalar) where it points; a nil pointer skips the member.
-// Unknown members, nested ones included, are ignored; for a repeated member
-// the last wins, as in the signed canonical form. Failures are 000002 errors.
-func DecodeFields(body []byte, field func(name []byte) *string) error {
+// Fields are the top-level members of a SaaS V2 basic, License 2.0 or
+// orderNotify body, as received. One struct serves the three families: the
+// decoder needs no per-family callback (which would cost an allocation per
+// call), and a member a family does not use simply stays unread.
+type Fields struct {
+	Activity, OrderID, OrderLineID, BusinessID, InstanceID, License string
+	Scene, Status, ProductID, ExpireTime, TestFlag                  string
+}
+
+// Decode decodes body, a JSON object, into f. Each member is read as a
+// scalar (see Scalar); unknown members, nested ones included, are ignored;
+// for a repeated member the last wins, as in the signed canonical form.
+// Failures are 000002 errors.
+func (f *Fields) Decode(body []byte) error {
 	err := canonjson.Scan(body, func(name, value []byte) error {
-		dst := field(name)
-		if dst == nil {
+		var dst *string
+		switch string(name) {
+		case "activity":
+			dst = &f.Activity
+		case "orderId":
+			dst = &f.OrderID
+		case "orderLineId":
+			dst = &f.OrderLineID
+		case "businessId":
+			dst = &f.BusinessID
+		case "instanceId":
+			dst = &f.InstanceID
+		case "license":
+			dst = &f.License
+		case "scene":
+			dst = &f.Scene
+		case "status":
+			dst = &f.Status
+		case "productId":
+			dst = &f.ProductID
+		case "expireTime":
+			dst = &f.ExpireTime
+		case "testFlag":
+			dst = &f.TestFlag
+		default:
 			return nil
 		}
 		s, err := Scalar(value)

@@ -120,3 +120,26 @@ func TestClassify(t *testing.T) {
 		assert.Equal(t, tt.ok, ok, tt.name)
 	}
 }
+
+func TestFieldsDecode(t *testing.T) {
+	t.Parallel()
+	var f Fields
+	require.NoError(t, f.Decode([]byte(`{"activity":"newInstance","orderId":"O1","orderId":"O2","orderLineId":7,`+
+		`"license":null,"testFlag":0,"buyerInfo":{"orderId":"nested"},"scene":"\u0052ENEWAL"}`)))
+	assert.Equal(t, Fields{Activity: "newInstance", OrderID: "O2", OrderLineID: "7", TestFlag: "0", Scene: "RENEWAL"}, f)
+
+	for body, msg := range map[string]string{
+		`{"orderId":{"a":1}}`: "invalid orderId",
+		`{"status":[1]}`:      "invalid status",
+		`[]`:                  "request body is not a JSON object",
+		`{"a":}`:              "request body is not a JSON object",
+		``:                    "request body is not a JSON object",
+	} {
+		var f Fields
+		err := f.Decode([]byte(body))
+		var e *Error
+		require.ErrorAs(t, err, &e, body)
+		assert.Equal(t, CodeInvalid, e.Code, body)
+		assert.Equal(t, msg, e.Message, body)
+	}
+}
