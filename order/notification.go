@@ -86,10 +86,10 @@ func WithMaxBodyBytes(n int64) NotificationOption {
 }
 
 // WithClockSkew sets the allowance for clock skew on top of KooGallery's
-// 60-second freshness window, in both directions (5 s by default; negative
-// for none).
+// 60-second freshness window, in both directions (5 s by default; zero or
+// negative for none).
 func WithClockSkew(d time.Duration) NotificationOption {
-	return func(c *notificationConfig) { c.Skew = d }
+	return func(c *notificationConfig) { c.SetSkew(d) }
 }
 
 // WithReplayCacheSize bounds how many nonces are remembered to refuse

@@ -364,7 +364,7 @@ func TestNewHandlerMisuse(t *testing.T) {
 func TestOptions(t *testing.T) {
 	t.Parallel()
 	p := &provider{}
-	e := newEnv(t, p, saas.WithMaxBodyBytes(100), saas.WithClockSkew(-1), saas.WithReplayCacheSize(1))
+	e := newEnv(t, p, saas.WithMaxBodyBytes(100), saas.WithClockSkew(0), saas.WithReplayCacheSize(1))
 	big := `{"activity":"releaseInstance","instanceId":"` + strings.Repeat("i", 100) + `"}`
 	assert.Equal(t, "request body too large", e.send(t, big).ResultMsg)
 	assert.Equal(t, "000001", e.send(t, `{"activity":"releaseInstance","instanceId":"i"}`, koogallerytest.At(time.Now().Add(-61*time.Second))).ResultCode, "no skew allowance")

@@ -29,10 +29,11 @@ func WithMaxBodyBytes(n int64) Option {
 }
 
 // WithClockSkew sets the allowance for clock skew on top of KooGallery's
-// 60-second freshness window, in both directions (5 s by default; negative
-// for none). Keep the server's clock synchronised rather than raising it.
+// 60-second freshness window, in both directions (5 s by default; zero or
+// negative for none). Keep the server's clock synchronised rather than
+// raising it.
 func WithClockSkew(d time.Duration) Option {
-	return func(c *config) { c.Skew = d }
+	return func(c *config) { c.SetSkew(d) }
 }
 
 // WithReplayCacheSize bounds how many nonces are remembered to refuse

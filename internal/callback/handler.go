@@ -55,12 +55,21 @@ type Config struct {
 	// MaxBodyBytes bounds the body (DefaultMaxBodyBytes if ≤ 0).
 	MaxBodyBytes int64
 	// Skew is the clock-skew allowance on top of Window (DefaultSkew if
-	// zero; negative means none).
+	// zero; negative means none). Options set it with SetSkew.
 	Skew time.Duration
 	// ReplayCacheSize bounds the nonce cache (DefaultReplayCacheSize if ≤ 0).
 	ReplayCacheSize int
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+}
+
+// SetSkew sets an explicit allowance: zero or negative means none, unlike
+// the zero Skew field, which selects DefaultSkew.
+func (c *Config) SetSkew(d time.Duration) {
+	if d <= 0 {
+		d = -1
+	}
+	c.Skew = d
 }
 
 // Response is what Serve fills in for a call it handled.
