@@ -69,10 +69,10 @@ const (
 )
 
 // NewMemoryStore returns an in-process Store that keeps at most maxRecords
-// records (forgetting the oldest first) and drops each after its keep
-// duration. It gives at-most-once within one process only, and forgets
-// everything on restart: NewInstance should still look up an instance it
-// already made for the order line.
+// records (forgetting the oldest first, pending ones included) and drops each
+// after its keep duration. It gives at-most-once within one process only,
+// and forgets everything on restart: NewInstance should still look up an
+// instance it already made for the order line.
 func NewMemoryStore(maxRecords int) Store {
 	return idempotency.NewMemory[Record](maxRecords)
 }
