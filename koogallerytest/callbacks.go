@@ -121,7 +121,7 @@ func (s *Sender) SignKit(target string, body any, opts ...CallOption) (*Call, er
 }
 
 // Send signs body for the V2 scheme and sends it to target once.
-func (s *Sender) Send(ctx context.Context, target string, body any, opts ...CallOption) (*Result, error) {
+func (s *Sender) Send(ctx context.Context, target string, body any, opts ...CallOption) (*Answer, error) {
 	c, err := s.Sign(target, body, opts...)
 	if err != nil {
 		return nil, err
@@ -230,7 +230,7 @@ func (c *Call) Request(ctx context.Context) (*http.Request, error) {
 
 // Send sends the call and decodes the handler's answer. An answer that is
 // not a JSON object is an error; a result code other than 000000 is not.
-func (c *Call) Send(ctx context.Context) (*Result, error) {
+func (c *Call) Send(ctx context.Context) (*Answer, error) {
 	req, err := c.Request(ctx)
 	if err != nil {
 		return nil, err
@@ -248,15 +248,15 @@ func (c *Call) Send(ctx context.Context) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("koogallerytest: send: read answer: %w", err)
 	}
-	r := &Result{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: raw}
+	r := &Answer{StatusCode: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: raw}
 	if err := json.Unmarshal(raw, r); err != nil {
 		return r, fmt.Errorf("koogallerytest: send: answer (HTTP %d) is not a JSON object: %w", resp.StatusCode, err)
 	}
 	return r, nil
 }
 
-// Result is a handler's answer to a call.
-type Result struct {
+// Answer is a handler's answer to a call.
+type Answer struct {
 	StatusCode  int    `json:"-"`
 	ContentType string `json:"-"`
 	// ResultCode and ResultMsg are the answer's resultCode and resultMsg.

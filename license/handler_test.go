@@ -82,7 +82,7 @@ func serve(t *testing.T, p license.Provider) (url string, sender *koogallerytest
 	return srv.URL + "/isv/license", koogallerytest.NewSender(accessKey, koogallerytest.WithHTTPClient(srv.Client())), logs
 }
 
-func send(t *testing.T, sender *koogallerytest.Sender, url string, body any, opts ...koogallerytest.CallOption) *koogallerytest.Result {
+func send(t *testing.T, sender *koogallerytest.Sender, url string, body any, opts ...koogallerytest.CallOption) *koogallerytest.Answer {
 	t.Helper()
 	res, err := sender.Send(context.Background(), url, body, opts...)
 	require.NoError(t, err)

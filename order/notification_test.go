@@ -70,7 +70,7 @@ func serve(t *testing.T, r *recorder, opts ...order.NotificationOption) (string,
 	return srv.URL + "/isv/order", koogallerytest.NewSender(accessKey, koogallerytest.WithHTTPClient(srv.Client())), logs
 }
 
-func send(t *testing.T, s *koogallerytest.Sender, url string, body any, opts ...koogallerytest.CallOption) *koogallerytest.Result {
+func send(t *testing.T, s *koogallerytest.Sender, url string, body any, opts ...koogallerytest.CallOption) *koogallerytest.Answer {
 	t.Helper()
 	res, err := s.Send(context.Background(), url, body, opts...)
 	require.NoError(t, err)
@@ -127,7 +127,7 @@ func TestRefusedNotificationsNeverReachSellerCode(t *testing.T) {
 			t.Parallel()
 			r := &recorder{}
 			url, s, _ := serve(t, r)
-			var res *koogallerytest.Result
+			var res *koogallerytest.Answer
 			if tt.name == "kit scheme is not accepted" {
 				call, err := s.SignKit(url, tt.body)
 				require.NoError(t, err)

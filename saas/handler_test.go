@@ -203,7 +203,7 @@ func TestSpecVectorAndChangedBytes(t *testing.T) {
 		resp, err := srv.Client().Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		var a koogallerytest.Result
+		var a koogallerytest.Answer
 		require.NoError(t, jsonDecode(resp, &a))
 		return a.ResultCode
 	}

@@ -137,7 +137,7 @@ func newEnv(t *testing.T, p saas.Provider, opts ...saas.Option) *env {
 	}
 }
 
-func (e *env) send(t *testing.T, body any, opts ...koogallerytest.CallOption) *koogallerytest.Result {
+func (e *env) send(t *testing.T, body any, opts ...koogallerytest.CallOption) *koogallerytest.Answer {
 	t.Helper()
 	res, err := e.sender.Send(context.Background(), e.url, body, opts...)
 	require.NoError(t, err)
