@@ -102,7 +102,7 @@ type Handler struct {
 	maxBody int64
 	skew    time.Duration
 	now     func() time.Time
-	nonces  *NonceCache
+	nonces  *nonceCache
 	serve   Serve
 	states  sync.Pool // *state
 }
@@ -131,7 +131,7 @@ func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
 		maxBody: cfg.MaxBodyBytes,
 		skew:    cfg.Skew,
 		now:     cfg.Now,
-		nonces:  NewNonceCache(cfg.ReplayCacheSize),
+		nonces:  newNonceCache(cfg.ReplayCacheSize),
 		serve:   serve,
 	}
 	if h.log == nil {
@@ -261,13 +261,13 @@ func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg 
 		code, msg = resp.Code, resp.Message
 		if code == "" {
 			code = CodeSuccess
-		} else if code != CodeSuccess && !ValidCode(code) {
+		} else if code != CodeSuccess && !validCode(code) {
 			h.log.LogAttrs(ctx, slog.LevelError, "koogallery: callback produced an invalid result code",
 				h.attrs(r, resp, slog.String("resultCode", code))...)
-			return CodeInternal, DefaultMessage(CodeInternal), nil
+			return CodeInternal, defaultMessage(CodeInternal), nil
 		}
 		if msg == "" {
-			msg = DefaultMessage(code)
+			msg = defaultMessage(code)
 		}
 		if h.log.Enabled(ctx, slog.LevelDebug) {
 			h.log.LogAttrs(ctx, slog.LevelDebug, "koogallery: callback served", h.attrs(r, resp, slog.String("resultCode", code))...)
@@ -284,11 +284,11 @@ func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg 
 			attrs = append(attrs, slog.Duration("timestampOffset", ref.offset))
 		}
 		h.log.LogAttrs(ctx, slog.LevelWarn, "koogallery: callback refused", attrs...)
-		return CodeAuth, DefaultMessage(CodeAuth), nil
+		return CodeAuth, defaultMessage(CodeAuth), nil
 	case errors.As(err, &pan):
 		h.log.LogAttrs(ctx, slog.LevelError, "koogallery: panic serving callback",
 			h.attrs(r, resp, slog.Any("panic", pan.value), slog.String("stack", string(pan.stack)))...)
-		return CodeInternal, DefaultMessage(CodeInternal), nil
+		return CodeInternal, defaultMessage(CodeInternal), nil
 	}
 	code, msg, ok := classify(err)
 	level := slog.LevelInfo

@@ -59,11 +59,11 @@ func nonceExpiry(ts int64, skew time.Duration) int64 {
 	return ts + (Window + skew).Milliseconds()
 }
 
-// NonceCache remembers the nonces of verified callbacks until they expire so
+// nonceCache remembers the nonces of verified callbacks until they expire so
 // that a replayed callback is refused. It is bounded: when full it forgets
 // the oldest entry, which only matters if genuine callbacks arrive faster
 // than size per Window+skew. It is safe for concurrent use.
-type NonceCache struct {
+type nonceCache struct {
 	mu    sync.Mutex
 	max   int
 	seen  map[string]nonceSlot
@@ -83,19 +83,19 @@ type nonceEntry struct {
 	seq     uint64
 }
 
-// NewNonceCache returns a cache holding at most size entries
+// newNonceCache returns a cache holding at most size entries
 // (DefaultReplayCacheSize if size < 1).
-func NewNonceCache(size int) *NonceCache {
+func newNonceCache(size int) *nonceCache {
 	if size < 1 {
 		size = DefaultReplayCacheSize
 	}
-	return &NonceCache{max: size, seen: make(map[string]nonceSlot)}
+	return &nonceCache{max: size, seen: make(map[string]nonceSlot)}
 }
 
 // Add records key until expires (Unix ms, inclusive) and reports whether it
 // was new: false means key is recorded and has not expired at now, i.e. the
 // callback is a replay.
-func (c *NonceCache) Add(key string, expires, now int64) bool {
+func (c *nonceCache) Add(key string, expires, now int64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for c.head < len(c.queue) && c.queue[c.head].expires < now {
@@ -115,13 +115,13 @@ func (c *NonceCache) Add(key string, expires, now int64) bool {
 
 // Len returns the number of entries held, expired ones not yet dropped
 // included.
-func (c *NonceCache) Len() int {
+func (c *nonceCache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.seen)
 }
 
-func (c *NonceCache) dropHead() {
+func (c *nonceCache) dropHead() {
 	e := c.queue[c.head]
 	c.queue[c.head] = nonceEntry{}
 	c.head++

@@ -61,7 +61,7 @@ func TestFresh(t *testing.T) {
 
 func TestNonceCacheReplay(t *testing.T) {
 	t.Parallel()
-	c := NewNonceCache(10)
+	c := newNonceCache(10)
 	assert.True(t, c.Add("a", 100, 0))
 	assert.False(t, c.Add("a", 100, 50), "replay within expiry")
 	assert.False(t, c.Add("a", 100, 100), "expiry is inclusive")
@@ -77,7 +77,7 @@ func TestReplayBoundary(t *testing.T) {
 	t.Parallel()
 	const ts = int64(1_000_000_000_000)
 	skew := 2 * time.Second
-	c := NewNonceCache(10)
+	c := newNonceCache(10)
 	key := "n"
 	require.True(t, fresh(ts, ts, skew))
 	require.True(t, c.Add(key, nonceExpiry(ts, skew), ts))
@@ -93,7 +93,7 @@ func TestReplayBoundary(t *testing.T) {
 
 func TestNonceCacheEvictsOldestWhenFull(t *testing.T) {
 	t.Parallel()
-	c := NewNonceCache(3)
+	c := newNonceCache(3)
 	for i := range 3 {
 		require.True(t, c.Add(strconv.Itoa(i), 1000, 0))
 	}
@@ -106,7 +106,7 @@ func TestNonceCacheEvictsOldestWhenFull(t *testing.T) {
 
 func TestNonceCacheDropsExpired(t *testing.T) {
 	t.Parallel()
-	c := NewNonceCache(100)
+	c := newNonceCache(100)
 	for i := range 50 {
 		require.True(t, c.Add(strconv.Itoa(i), int64(2*i), 0)) // expiries 0, 2, …, 98
 	}
@@ -118,7 +118,7 @@ func TestNonceCacheDropsExpired(t *testing.T) {
 // survive the first entry's eviction.
 func TestNonceCacheReaddedKeySurvivesOldEntry(t *testing.T) {
 	t.Parallel()
-	c := NewNonceCache(100)
+	c := newNonceCache(100)
 	require.True(t, c.Add("long", 1000, 0)) // keeps the queue head alive
 	require.True(t, c.Add("k", 10, 0))
 	require.True(t, c.Add("k", 1000, 20), "expired, so new again")
@@ -131,7 +131,7 @@ func TestNonceCacheReaddedKeySurvivesOldEntry(t *testing.T) {
 
 func TestNonceCacheBoundedUnderChurn(t *testing.T) {
 	t.Parallel()
-	c := NewNonceCache(64)
+	c := newNonceCache(64)
 	for i := range 10_000 {
 		require.True(t, c.Add(strconv.Itoa(i), int64(i)+1_000_000, int64(i)))
 		require.LessOrEqual(t, c.Len(), 64)
@@ -143,7 +143,7 @@ func TestNonceCacheBoundedUnderChurn(t *testing.T) {
 
 func TestNonceCacheConcurrent(t *testing.T) {
 	t.Parallel()
-	c := NewNonceCache(1 << 12)
+	c := newNonceCache(1 << 12)
 	var accepted atomic.Int64
 	var wg sync.WaitGroup
 	for range 16 {

@@ -40,8 +40,8 @@ type Resulter interface {
 // Invalid returns the 000002 answer for a bad or missing request field.
 func Invalid(message string) error { return &Error{Code: CodeInvalid, Message: message} }
 
-// ValidCode reports whether code is six ASCII digits other than 000000.
-func ValidCode(code string) bool {
+// validCode reports whether code is six ASCII digits other than 000000.
+func validCode(code string) bool {
 	if len(code) != 6 || code == CodeSuccess {
 		return false
 	}
@@ -53,10 +53,10 @@ func ValidCode(code string) bool {
 	return true
 }
 
-// DefaultMessage is the resultMsg for code when nothing more specific is
+// defaultMessage is the resultMsg for code when nothing more specific is
 // known. It is deliberately generic: resultMsg is shown to KooGallery staff
 // and must not carry internal detail.
-func DefaultMessage(code string) string {
+func defaultMessage(code string) string {
 	switch code {
 	case CodeSuccess:
 		return "success"
@@ -105,14 +105,14 @@ func classify(err error) (code, message string, ok bool) {
 	var r Resulter
 	if errors.As(err, &r) {
 		code, message = r.Result()
-		if ValidCode(code) {
+		if validCode(code) {
 			if message == "" {
-				message = DefaultMessage(code)
+				message = defaultMessage(code)
 			}
 			return code, truncate(message, maxMsgLen), true
 		}
 	}
-	return CodeInternal, DefaultMessage(CodeInternal), false
+	return CodeInternal, defaultMessage(CodeInternal), false
 }
 
 // truncate shortens s to at most n bytes on a rune boundary.

@@ -75,9 +75,9 @@ func Require(name, value string) error {
 	return nil
 }
 
-// ParseTestFlag parses a testFlag field (see Flag) into a 000002 error.
+// ParseTestFlag parses a testFlag field (see parseFlag) into a 000002 error.
 func ParseTestFlag(s string) (bool, error) {
-	v, err := Flag(s)
+	v, err := parseFlag(s)
 	if err != nil {
 		return false, Invalid("invalid testFlag")
 	}
@@ -125,11 +125,11 @@ func Scalar(v []byte) (string, error) {
 	}
 }
 
-// Flag parses testFlag: "1" (or "true") marks a debugging call from the
+// parseFlag parses testFlag: "1" (or "true") marks a debugging call from the
 // seller console, "0", "false" or absent a real one. Anything else is
 // refused rather than guessed: treating a debug call as real could touch a
 // buyer's data.
-func Flag(s string) (bool, error) {
+func parseFlag(s string) (bool, error) {
 	switch s {
 	case "1", "true":
 		return true, nil

@@ -41,12 +41,12 @@ func TestScalar(t *testing.T) {
 func TestFlag(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]bool{"1": true, "true": true, "0": false, "false": false, "": false} {
-		got, err := Flag(in)
+		got, err := parseFlag(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got, in)
 	}
 	for _, in := range []string{"2", "yes", " 1", "01"} {
-		_, err := Flag(in)
+		_, err := parseFlag(in)
 		assert.Error(t, err, in)
 	}
 }
