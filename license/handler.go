@@ -99,12 +99,7 @@ func NewHandler(accessKey string, p Provider, opts ...Option) http.Handler {
 type handler struct{ p Provider }
 
 func (h *handler) serve(ctx context.Context, body []byte, resp *callback.Response) error {
-	var w callback.Fields
-	if err := w.Decode(body); err != nil {
-		return err
-	}
-	resp.Activity = w.Activity
-	test, err := callback.ParseTestFlag(w.TestFlag)
+	w, test, err := callback.DecodeRequest(body, resp)
 	if err != nil {
 		return err
 	}

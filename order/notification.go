@@ -44,11 +44,10 @@ func NewNotificationHandler(accessKey string, onOrder func(context.Context, *Not
 		o(&cfg)
 	}
 	return callback.NewHandler(accessKey, cfg, func(ctx context.Context, body []byte, resp *callback.Response) error {
-		var f callback.Fields
-		if err := f.Decode(body); err != nil {
+		f, test, err := callback.DecodeRequest(body, resp)
+		if err != nil {
 			return err
 		}
-		resp.Activity = f.Activity
 		switch f.Activity {
 		case "orderNotify":
 		case "":
@@ -57,10 +56,6 @@ func NewNotificationHandler(accessKey string, onOrder func(context.Context, *Not
 			return callback.Invalid("unknown activity")
 		}
 		// testFlag is documented as mandatory; its absence is tolerated as 0.
-		test, err := callback.ParseTestFlag(f.TestFlag)
-		if err != nil {
-			return err
-		}
 		if err := errors.Join(callback.Require("orderId", f.OrderID), callback.Require("orderLineId", f.OrderLineID)); err != nil {
 			return err
 		}

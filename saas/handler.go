@@ -65,12 +65,7 @@ type handler struct {
 }
 
 func (h *handler) serve(ctx context.Context, body []byte, resp *callback.Response) error {
-	var w callback.Fields
-	if err := w.Decode(body); err != nil {
-		return err
-	}
-	resp.Activity = w.Activity
-	test, err := callback.ParseTestFlag(w.TestFlag)
+	w, test, err := callback.DecodeRequest(body, resp)
 	if err != nil {
 		return err
 	}

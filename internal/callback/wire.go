@@ -60,11 +60,25 @@ func (f *Fields) Decode(body []byte) error {
 		*dst = s
 		return nil
 	})
-	var e *Error
-	if err != nil && !errors.As(err, &e) {
+	if err == nil {
+		return nil
+	}
+	if e := (*Error)(nil); !errors.As(err, &e) {
 		return Invalid("request body is not a JSON object")
 	}
 	return err
+}
+
+// DecodeRequest decodes body (see Fields.Decode), names the call in resp
+// for the logs, and parses its testFlag: the common start of every V2-family
+// Serve.
+func DecodeRequest(body []byte, resp *Response) (f Fields, testFlag bool, err error) {
+	if err = f.Decode(body); err != nil {
+		return f, false, err
+	}
+	resp.Activity = f.Activity
+	testFlag, err = ParseTestFlag(f.TestFlag)
+	return f, testFlag, err
 }
 
 // Require returns the 000002 error for a missing mandatory field, or nil.
