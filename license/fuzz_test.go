@@ -2,16 +2,15 @@ package license_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/license"
 )
@@ -38,14 +37,14 @@ func FuzzHandler(f *testing.F) {
 		p.calls.Store(0)
 		req := httptest.NewRequest(http.MethodPost, "/isv/license", bytes.NewReader(body))
 		req.URL.RawQuery = rawQuery
-		assert.Equal(t, "000001", serveFuzz(t, h, req), "unsigned call accepted: %q ?%s", body, rawQuery)
+		assert.Equal(t, "000001", callbacktest.ResultCode(t, h, req), "unsigned call accepted: %q ?%s", body, rawQuery)
 		assert.Zero(t, p.calls.Load())
 
 		call, err := sender.Sign("http://example.test/isv/license", body)
 		require.NoError(t, err)
 		req = httptest.NewRequest(http.MethodPost, call.URL, bytes.NewReader(call.Body))
 		req.Header = call.Header
-		code := serveFuzz(t, h, req)
+		code := callbacktest.ResultCode(t, h, req)
 		assert.NotEqual(t, "000001", code, "genuine call refused: %q", body)
 		if code == "000002" {
 			assert.Zero(t, p.calls.Load(), "a malformed call reached the provider")
@@ -54,19 +53,4 @@ func FuzzHandler(f *testing.F) {
 			assert.Equal(t, int64(1), p.calls.Load())
 		}
 	})
-}
-
-func serveFuzz(t *testing.T, h http.Handler, req *http.Request) string {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	require.Equal(t, http.StatusOK, rec.Code)
-	require.Equal(t, "application/json", rec.Header().Get("Content-Type"))
-	for _, c := range rec.Body.Bytes() {
-		require.Less(t, c, byte(utf8.RuneSelf), "answer is not ASCII: %q", rec.Body)
-	}
-	var env struct {
-		ResultCode string `json:"resultCode"`
-	}
-	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &env), "answer is not JSON: %q", rec.Body)
-	return env.ResultCode
 }

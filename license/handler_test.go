@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/license"
 	"github.com/isvkit/koogallery/saas"
@@ -54,26 +55,9 @@ func (p *provider) ReleaseLicenseCode(_ context.Context, req *license.ReleaseLic
 	return p.record(req)
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func serve(t *testing.T, p license.Provider) (url string, sender *koogallerytest.Sender, logs *lockedBuffer) {
+func serve(t *testing.T, p license.Provider) (url string, sender *koogallerytest.Sender, logs *callbacktest.LogBuffer) {
 	t.Helper()
-	logs = &lockedBuffer{}
+	logs = &callbacktest.LogBuffer{}
 	mux := http.NewServeMux()
 	mux.Handle("/isv/license", license.NewHandler(accessKey, p, license.WithLogger(slog.New(slog.NewJSONHandler(logs, nil)))))
 	srv := httptest.NewServer(mux)

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/order"
 )
@@ -41,26 +42,9 @@ func (r *recorder) onOrder(_ context.Context, n *order.Notification) error {
 	return r.err
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func serve(t *testing.T, r *recorder, opts ...order.NotificationOption) (string, *koogallerytest.Sender, *lockedBuffer) {
+func serve(t *testing.T, r *recorder, opts ...order.NotificationOption) (string, *koogallerytest.Sender, *callbacktest.LogBuffer) {
 	t.Helper()
-	logs := &lockedBuffer{}
+	logs := &callbacktest.LogBuffer{}
 	opts = append([]order.NotificationOption{order.WithLogger(slog.New(slog.NewJSONHandler(logs, nil)))}, opts...)
 	mux := http.NewServeMux()
 	mux.Handle("/isv/order", order.NewNotificationHandler(accessKey, r.onOrder, opts...))

@@ -3,17 +3,16 @@ package saas_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -62,7 +61,7 @@ func FuzzHandler(f *testing.F) {
 		p.mu.Unlock()
 		req := httptest.NewRequest(http.MethodPost, "/isv/produce", bytes.NewReader(body))
 		req.URL.RawQuery = rawQuery
-		code := serveFuzz(t, h, req)
+		code := callbacktest.ResultCode(t, h, req)
 		assert.Equal(t, "000001", code, "unsigned call accepted: %q ?%s", body, rawQuery)
 		assert.Zero(t, calls.Load())
 
@@ -70,29 +69,10 @@ func FuzzHandler(f *testing.F) {
 		require.NoError(t, err)
 		req = httptest.NewRequest(http.MethodPost, call.URL, bytes.NewReader(call.Body))
 		req.Header = call.Header
-		code = serveFuzz(t, h, req)
+		code = callbacktest.ResultCode(t, h, req)
 		assert.NotEqual(t, "000001", code, "genuine call refused: %q", body)
 		if code == "000002" {
 			assert.Zero(t, calls.Load(), "a malformed call reached the provider")
 		}
 	})
-}
-
-func serveFuzz(t *testing.T, h http.Handler, req *http.Request) string {
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	require.Equal(t, http.StatusOK, rec.Code)
-	require.Equal(t, "application/json", rec.Header().Get("Content-Type"))
-	out := rec.Body.Bytes()
-	for _, c := range out {
-		require.Less(t, c, byte(utf8.RuneSelf), "answer is not ASCII: %q", out)
-	}
-	var env struct {
-		ResultCode string `json:"resultCode"`
-		ResultMsg  string `json:"resultMsg"`
-	}
-	require.NoError(t, json.Unmarshal(out, &env), "answer is not JSON: %q", out)
-	require.Len(t, env.ResultCode, 6)
-	require.NotEmpty(t, env.ResultMsg)
-	return env.ResultCode
 }

@@ -1,7 +1,6 @@
 package saas_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -93,36 +93,18 @@ func (p *provider) UpgradeInstance(_ context.Context, req *saas.UpgradeInstanceR
 	return p.plainErr()
 }
 
-// syncBuffer collects log output from concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type env struct {
 	srv    *httptest.Server
 	url    string
 	sender *koogallerytest.Sender
-	logs   *syncBuffer
+	logs   *callbacktest.LogBuffer
 }
 
 // newEnv serves a handler for p under a non-root path and checks, when the
 // test ends, that the access key never reached the logs.
 func newEnv(t *testing.T, p saas.Provider, opts ...saas.Option) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &callbacktest.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
 	mux.Handle("/isv/produce", saas.NewHandler(accessKey, p, append([]saas.Option{saas.WithLogger(logger)}, opts...)...))

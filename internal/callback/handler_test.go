@@ -12,32 +12,15 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/isvkit/koogallery/internal/callbacktest"
 )
-
-// logBuffer collects log output from concurrent handlers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 var vecTime = time.UnixMilli(1795768200123)
 
@@ -45,7 +28,7 @@ type fixture struct {
 	t      *testing.T
 	srv    *httptest.Server
 	key    *Key
-	logs   *logBuffer
+	logs   *callbacktest.LogBuffer
 	calls  atomic.Int64
 	bodies chan string
 	nonce  atomic.Int64
@@ -55,7 +38,7 @@ type fixture struct {
 // recording the body and succeeding.
 func newFixture(t *testing.T, cfg Config, serve Serve) *fixture {
 	t.Helper()
-	f := &fixture{t: t, key: NewKey(vecKey), logs: &logBuffer{}, bodies: make(chan string, 100)}
+	f := &fixture{t: t, key: NewKey(vecKey), logs: &callbacktest.LogBuffer{}, bodies: make(chan string, 100)}
 	if cfg.Now == nil {
 		cfg.Now = func() time.Time { return vecTime }
 	}
