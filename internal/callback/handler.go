@@ -1,0 +1,411 @@
+// Package callback is the engine behind every V2-style production-interface
+// handler (SaaS V2 basic, License 2.0, order notification, and the
+// joint-operation kit's x-sign): signature schemes, freshness window, nonce
+// replay cache, bounded body, the JSON result envelope, mapping errors and
+// panics to result codes, and logging.
+//
+// Result-code policy. Every refusal on security grounds (missing, malformed
+// or wrong signature, timestamp or nonce, a timestamp outside the window, a
+// replayed nonce) answers 000001 "authentication failed". The official demo
+// answers 000002 for a stale timestamp or a missing nonce; KooGallery treats
+// both codes alike (a failure, retried), so one code for "not proven to come
+// from KooGallery" is simpler to operate, gives a prober nothing to tell the
+// cases apart, and the log says which check failed. 000002 is kept for
+// verified calls that are malformed: a body that is not a JSON object, an
+// unknown activity, a missing or invalid field, and also a non-POST method and
+// an oversized body (refused before any signature can be checked).
+package callback
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Scheme says where a callback carries its signature.
+type Scheme uint8
+
+const (
+	// SchemeV2 is the query-parameter scheme of SaaS V2, License 2.0 and
+	// orderNotify: ?signature=&timestamp=&nonce=, two-stage HMAC (§3.4).
+	SchemeV2 Scheme = iota
+	// SchemeKit is the joint-operation kit V2 scheme: x-sign, x-timestamp
+	// and x-nonce headers, one-stage HMAC (§3.5).
+	SchemeKit
+)
+
+// DefaultMaxBodyBytes bounds a callback body. KooGallery's bodies are a few
+// hundred bytes; kit sync calls carry at most 500 users.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config configures a Handler. A zero field selects its default.
+type Config struct {
+	// Family names the handler in logs: "saas", "license", "order".
+	Family string
+	Scheme Scheme
+	// Logger receives refusals, failures and panics; slog.Default() if nil.
+	Logger *slog.Logger
+	// MaxBodyBytes bounds the body (DefaultMaxBodyBytes if ≤ 0).
+	MaxBodyBytes int64
+	// Skew is the clock-skew allowance on top of Window (DefaultSkew if
+	// zero; negative means none). Options set it with SetSkew.
+	Skew time.Duration
+	// ReplayCacheSize bounds the nonce cache (DefaultReplayCacheSize if ≤ 0).
+	ReplayCacheSize int
+	// Now is the clock (time.Now if nil).
+	Now func() time.Time
+}
+
+// SetSkew sets an explicit allowance: zero or negative means none, unlike
+// the zero Skew field, which selects DefaultSkew.
+func (c *Config) SetSkew(d time.Duration) {
+	if d <= 0 {
+		d = -1
+	}
+	c.Skew = d
+}
+
+// Response is what Serve fills in for a call it handled.
+type Response struct {
+	// Activity names the call in logs.
+	Activity string
+	// Code replaces 000000 for a non-failure answer, such as 000004 for
+	// asynchronous provisioning.
+	Code string
+	// Message replaces the code's default resultMsg.
+	Message string
+	// Extra holds further members of the answer, each written as
+	// `,"name":value` (see AppendString). It is dropped when Serve fails.
+	Extra []byte
+}
+
+// Serve handles one verified callback. body is the raw request body and is
+// valid only during the call. A returned error decides the answer: a
+// Resulter in its chain chooses the code, anything else answers 000005.
+type Serve func(ctx context.Context, body []byte, resp *Response) error
+
+// Handler is an http.Handler that verifies a callback, passes it to Serve
+// and writes the result envelope. It always answers HTTP 200 with a JSON
+// body, as KooGallery expects.
+type Handler struct {
+	family  string
+	scheme  Scheme
+	key     *Key
+	log     *slog.Logger
+	maxBody int64
+	skew    time.Duration
+	now     func() time.Time
+	nonces  *nonceCache
+	serve   Serve
+	states  sync.Pool // *state
+}
+
+type state struct {
+	body []byte
+	out  []byte
+	resp Response
+}
+
+// NewHandler returns a Handler verifying with accessKey. It panics if
+// accessKey is empty (an empty HMAC key would let anyone sign) or serve is
+// nil: both are programming errors, caught at start-up.
+func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
+	if accessKey == "" {
+		panic(cfg.Family + ": empty access key")
+	}
+	if serve == nil {
+		panic(cfg.Family + ": nil callback implementation")
+	}
+	h := &Handler{
+		family:  cfg.Family,
+		scheme:  cfg.Scheme,
+		key:     NewKey(accessKey),
+		log:     cfg.Logger,
+		maxBody: cfg.MaxBodyBytes,
+		skew:    cfg.Skew,
+		now:     cfg.Now,
+		nonces:  newNonceCache(cfg.ReplayCacheSize),
+		serve:   serve,
+	}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = DefaultMaxBodyBytes
+	}
+	switch {
+	case h.skew == 0:
+		h.skew = DefaultSkew
+	case h.skew < 0:
+		h.skew = 0
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.states.New = func() any { return &state{body: make([]byte, 0, 1024), out: make([]byte, 0, 256)} }
+	return h
+}
+
+var jsonContentType = []string{"application/json"}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	st := h.states.Get().(*state)
+	st.resp = Response{Extra: st.resp.Extra[:0]}
+
+	err := h.handle(r, st)
+	code, msg, extra := h.answer(r, &st.resp, err)
+
+	out := append(st.out[:0], `{"resultCode":`...)
+	out = AppendString(out, code)
+	out = append(out, `,"resultMsg":`...)
+	out = AppendString(out, msg)
+	out = append(out, extra...)
+	out = append(out, '}')
+	st.out = out
+
+	w.Header()["Content-Type"] = jsonContentType
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(out) // the peer is gone if this fails; nothing to do
+
+	if cap(st.body) <= 64<<10 && cap(st.out) <= 64<<10 && cap(st.resp.Extra) <= 64<<10 {
+		h.states.Put(st)
+	}
+}
+
+// refusal is a security failure: it answers 000001 and its reason is only
+// logged.
+type refusal struct {
+	reason string
+	offset time.Duration // timestamp − now, for a timestamp outside the window
+}
+
+func (r *refusal) Error() string { return r.reason }
+
+type panicked struct {
+	value any
+	stack []byte
+}
+
+func (p *panicked) Error() string { return "panic" }
+
+var errTooLarge = errors.New("body too large")
+
+func (h *Handler) handle(r *http.Request, st *state) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler { // net/http's own signal to abort the response
+				panic(v)
+			}
+			err = &panicked{value: v, stack: debug.Stack()}
+		}
+	}()
+
+	if r.Method != http.MethodPost {
+		return Invalid("method must be POST")
+	}
+	sig, ts, nonce := h.credentials(r)
+	if sig == "" || ts == "" || nonce == "" {
+		return &refusal{reason: "missing signature, timestamp or nonce"}
+	}
+	if len(nonce) > maxNonceLen {
+		return &refusal{reason: "malformed nonce"}
+	}
+	stamp, ok := parseMillis(ts)
+	if !ok {
+		return &refusal{reason: "malformed timestamp"}
+	}
+	now := h.now().UnixMilli()
+	if !fresh(stamp, now, h.skew) {
+		return &refusal{reason: "timestamp outside the freshness window", offset: time.Duration(stamp-now) * time.Millisecond}
+	}
+
+	body, err := readBody(r, st.body[:0], h.maxBody)
+	st.body = body
+	if err != nil {
+		if errors.Is(err, errTooLarge) {
+			return Invalid("request body too large")
+		}
+		return Invalid("unreadable request body")
+	}
+
+	var verified bool
+	if h.scheme == SchemeKit {
+		verified = h.key.VerifyKit(sig, nonce, ts, body)
+	} else {
+		verified = h.key.VerifyV2(sig, nonce, ts, body)
+	}
+	if !verified {
+		return &refusal{reason: "signature mismatch"}
+	}
+	// Remember the nonce only now: a forged call must not be able to burn a
+	// nonce KooGallery is about to use. The key includes the timestamp, which
+	// the signature covers, so a retry that reuses a nonce with a new
+	// timestamp is not mistaken for a replay.
+	if !h.nonces.Add(ts+":"+nonce, nonceExpiry(stamp, h.skew), now) {
+		return &refusal{reason: "replayed nonce"}
+	}
+	return h.serve(r.Context(), body, &st.resp)
+}
+
+func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg string, extra []byte) {
+	ctx := r.Context()
+	if err == nil {
+		code, msg = resp.Code, resp.Message
+		if code == "" {
+			code = CodeSuccess
+		} else if code != CodeSuccess && !validCode(code) {
+			h.log.LogAttrs(ctx, slog.LevelError, "koogallery: callback produced an invalid result code",
+				h.attrs(r, resp, slog.String("resultCode", code))...)
+			return CodeInternal, defaultMessage(CodeInternal), nil
+		}
+		if msg == "" {
+			msg = defaultMessage(code)
+		}
+		if h.log.Enabled(ctx, slog.LevelDebug) {
+			h.log.LogAttrs(ctx, slog.LevelDebug, "koogallery: callback served", h.attrs(r, resp, slog.String("resultCode", code))...)
+		}
+		return code, truncate(msg, maxMsgLen), resp.Extra
+	}
+
+	var ref *refusal
+	var pan *panicked
+	switch {
+	case errors.As(err, &ref):
+		attrs := h.attrs(r, resp, slog.String("reason", ref.reason))
+		if ref.offset != 0 {
+			attrs = append(attrs, slog.Duration("timestampOffset", ref.offset))
+		}
+		h.log.LogAttrs(ctx, slog.LevelWarn, "koogallery: callback refused", attrs...)
+		return CodeAuth, defaultMessage(CodeAuth), nil
+	case errors.As(err, &pan):
+		h.log.LogAttrs(ctx, slog.LevelError, "koogallery: panic serving callback",
+			h.attrs(r, resp, slog.Any("panic", pan.value), slog.String("stack", string(pan.stack)))...)
+		return CodeInternal, defaultMessage(CodeInternal), nil
+	}
+	code, msg, ok := classify(err)
+	level := slog.LevelInfo
+	if !ok {
+		level = slog.LevelError
+	}
+	h.log.LogAttrs(ctx, level, "koogallery: callback failed",
+		h.attrs(r, resp, slog.String("resultCode", code), slog.Any("error", err))...)
+	return code, msg, nil
+}
+
+func (h *Handler) attrs(r *http.Request, resp *Response, more ...slog.Attr) []slog.Attr {
+	attrs := make([]slog.Attr, 0, 4+len(more))
+	attrs = append(attrs, slog.String("family", h.family))
+	if resp.Activity != "" {
+		attrs = append(attrs, slog.String("activity", resp.Activity))
+	}
+	attrs = append(attrs, slog.String("remote", r.RemoteAddr))
+	return append(attrs, more...)
+}
+
+// Header names of the kit scheme, in canonical form so that lookups do not
+// allocate.
+const (
+	headerSign      = "X-Sign"
+	headerTimestamp = "X-Timestamp"
+	headerNonce     = "X-Nonce"
+)
+
+func (h *Handler) credentials(r *http.Request) (sig, ts, nonce string) {
+	if h.scheme == SchemeKit {
+		return first(r.Header[headerSign]), first(r.Header[headerTimestamp]), first(r.Header[headerNonce])
+	}
+	return queryParams(r.URL.RawQuery)
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+// queryParams extracts signature, timestamp and nonce from a raw query
+// without building a url.Values map. As with url.Values.Get the first
+// occurrence of a name wins.
+func queryParams(raw string) (sig, ts, nonce string) {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		name, value, _ := strings.Cut(pair, "=")
+		if strings.ContainsAny(name, "%+") {
+			if n, err := url.QueryUnescape(name); err == nil {
+				name = n
+			}
+		}
+		var dst *string
+		switch name {
+		case "signature":
+			dst = &sig
+		case "timestamp":
+			dst = &ts
+		case "nonce":
+			dst = &nonce
+		default:
+			continue
+		}
+		if *dst != "" {
+			continue
+		}
+		if strings.ContainsAny(value, "%+") {
+			v, err := url.QueryUnescape(value)
+			if err != nil {
+				continue
+			}
+			value = v
+		}
+		*dst = value
+	}
+	return sig, ts, nonce
+}
+
+// readBody reads r's body into buf, refusing more than maxBytes: a declared
+// length over the limit is refused without reading, an undeclared one stops
+// at maxBytes+1 bytes.
+func readBody(r *http.Request, buf []byte, maxBytes int64) ([]byte, error) {
+	if r.ContentLength > maxBytes {
+		return buf, errTooLarge
+	}
+	if r.Body == nil || r.Body == http.NoBody {
+		return buf, nil
+	}
+	if n := r.ContentLength; n > 0 && int64(cap(buf)) < n+1 {
+		buf = make([]byte, 0, n+1) // +1 to see EOF without growing
+	}
+	limit := maxBytes + 1
+	for {
+		if int64(len(buf)) >= limit {
+			return buf, errTooLarge
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		end := cap(buf)
+		if int64(end) > limit {
+			end = int(limit)
+		}
+		n, err := r.Body.Read(buf[len(buf):end])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			if int64(len(buf)) > maxBytes {
+				return buf, errTooLarge
+			}
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package callback
+
+import (
+	"sync"
+	"time"
+)
+
+const (
+	// Window is how far a V2-style callback's timestamp may lie from the
+	// receiver's clock, in either direction, before the skew allowance: the
+	// docs say "相差不超过60s" (spec callbacks.md §3.4, §3.8). The official demo
+	// checks only the past side; a timestamp far in the future is just as
+	// suspect, so both are checked.
+	Window = 60 * time.Second
+
+	// DefaultSkew is the default allowance for clock skew on top of Window.
+	DefaultSkew = 5 * time.Second
+
+	// DefaultReplayCacheSize bounds the nonces remembered per handler. Only
+	// verified callbacks are remembered, so the bound only has to cover
+	// KooGallery's own rate over Window+skew: 65,536 entries cover more than
+	// 1,000 callbacks a second, in a few MiB at most.
+	DefaultReplayCacheSize = 1 << 16
+
+	maxNonceLen = 256
+)
+
+// parseMillis parses a decimal Unix time in milliseconds. KooGallery sends
+// 13 digits; anything that is not 1 to 18 ASCII digits is refused, which
+// also keeps the value far from int64 overflow.
+func parseMillis(s string) (int64, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var v int64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
+}
+
+// fresh reports whether a callback stamped ts (Unix ms) is acceptable at
+// now (Unix ms) with the given allowance: |now − ts| ≤ Window + skew.
+func fresh(ts, now int64, skew time.Duration) bool {
+	limit := (Window + skew).Milliseconds()
+	d := now - ts
+	return -limit <= d && d <= limit
+}
+
+// nonceExpiry is the instant (Unix ms) until which a callback stamped ts
+// must be remembered: the last instant at which fresh still accepts it.
+// One millisecond later fresh refuses the timestamp, so forgetting the
+// nonce then opens no replay gap.
+func nonceExpiry(ts int64, skew time.Duration) int64 {
+	return ts + (Window + skew).Milliseconds()
+}
+
+// nonceCache remembers the nonces of verified callbacks until they expire so
+// that a replayed callback is refused. It is bounded: when full it forgets
+// the oldest entry, which only matters if genuine callbacks arrive faster
+// than size per Window+skew. It is safe for concurrent use.
+type nonceCache struct {
+	mu    sync.Mutex
+	max   int
+	seen  map[string]nonceSlot
+	queue []nonceEntry // insertion order; queue[head:] are live
+	head  int
+	seq   uint64
+}
+
+type nonceSlot struct {
+	expires int64
+	seq     uint64
+}
+
+type nonceEntry struct {
+	key     string
+	expires int64
+	seq     uint64
+}
+
+// newNonceCache returns a cache holding at most size entries
+// (DefaultReplayCacheSize if size < 1).
+func newNonceCache(size int) *nonceCache {
+	if size < 1 {
+		size = DefaultReplayCacheSize
+	}
+	return &nonceCache{max: size, seen: make(map[string]nonceSlot)}
+}
+
+// Add records key until expires (Unix ms, inclusive) and reports whether it
+// was new: false means key is recorded and has not expired at now, i.e. the
+// callback is a replay.
+func (c *nonceCache) Add(key string, expires, now int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.head < len(c.queue) && c.queue[c.head].expires < now {
+		c.dropHead()
+	}
+	if slot, ok := c.seen[key]; ok && slot.expires >= now {
+		return false
+	}
+	if len(c.queue)-c.head >= c.max {
+		c.dropHead()
+	}
+	c.seq++
+	c.seen[key] = nonceSlot{expires: expires, seq: c.seq}
+	c.queue = append(c.queue, nonceEntry{key: key, expires: expires, seq: c.seq})
+	return true
+}
+
+// Len returns the number of entries held, expired ones not yet dropped
+// included.
+func (c *nonceCache) Len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.seen)
+}
+
+func (c *nonceCache) dropHead() {
+	e := c.queue[c.head]
+	c.queue[c.head] = nonceEntry{}
+	c.head++
+	// A key re-added after expiring has a newer seq; leave that one.
+	if slot, ok := c.seen[e.key]; ok && slot.seq == e.seq {
+		delete(c.seen, e.key)
+	}
+	// Reclaim the consumed prefix once it dominates the slice.
+	if c.head > 1024 && c.head*2 > len(c.queue) {
+		n := copy(c.queue, c.queue[c.head:])
+		clear(c.queue[n:])
+		c.queue = c.queue[:n]
+		c.head = 0
+	}
+}

@@ -1,0 +1,202 @@
+package callback
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"log/slog"
+	"sync"
+
+	"github.com/isvkit/koogallery/internal/canonjson"
+)
+
+// Key is an access key ready to sign and verify V2-style callbacks. It is
+// safe for concurrent use and reuses its HMAC state between calls. Printing
+// or logging a Key never reveals the secret.
+type Key struct {
+	secret []byte
+	states sync.Pool // *macState
+}
+
+type macState struct {
+	mac    hash.Hash
+	secret []byte
+	buf    []byte // scratch for the signed string
+	canon  []byte // scratch for canonical payloads
+	sum    [sha256.Size]byte
+}
+
+// NewKey prepares accessKey, used as its UTF-8 bytes (spec callbacks.md §3).
+func NewKey(accessKey string) *Key {
+	k := &Key{secret: []byte(accessKey)}
+	k.states.New = func() any {
+		return &macState{mac: hmac.New(sha256.New, k.secret), secret: k.secret, buf: make([]byte, 0, 256)}
+	}
+	return k
+}
+
+// String returns a placeholder: the secret is never printed.
+func (k *Key) String() string { return "[REDACTED]" }
+
+// LogValue keeps the secret out of slog output.
+func (k *Key) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
+
+func (k *Key) get() *macState { return k.states.Get().(*macState) }
+
+func (k *Key) put(s *macState) {
+	if cap(s.buf) <= 64<<10 && cap(s.canon) <= 64<<10 {
+		k.states.Put(s)
+	}
+}
+
+// SignV2 returns the SaaS V2 / License 2.0 / orderNotify signature of
+// payload (spec §3.4) in upper-case hex, as KooGallery sends it:
+//
+//	inner     = lowerhex(HMAC(accessKey, payload))
+//	signature = HEX(HMAC(accessKey, accessKey + nonce + timestamp + inner))
+//
+// payload is the canonical form of the body (see canonjson.Append).
+func (k *Key) SignV2(nonce, timestamp string, payload []byte) string {
+	s := k.get()
+	defer k.put(s)
+	return upperHex(s.v2(nonce, timestamp, payload))
+}
+
+// SignKit returns the joint-operation kit V2 x-sign of payload (spec §3.5)
+// in lower-case hex:
+//
+//	x-sign = HEX(HMAC(accessKey, accessKey + nonce + timestamp + payload))
+//
+// payload is the canonical form of the body (see canonjson.Append).
+func (k *Key) SignKit(nonce, timestamp string, payload []byte) string {
+	s := k.get()
+	defer k.put(s)
+	return hex.EncodeToString(s.kit(nonce, timestamp, payload))
+}
+
+// VerifyV2 reports whether signature (hex, either case) is the V2 signature
+// of body as received, of its canonical form, or, for tolerance, of its
+// canonical form with top-level scalars quoted (canonjson.AppendQuotedScalars).
+// KooGallery's bodies normally arrive canonical, so the first, cheapest check
+// is the one that matches (spec §3.7). The comparison is constant-time.
+func (k *Key) VerifyV2(signature, nonce, timestamp string, body []byte) bool {
+	var want [sha256.Size]byte
+	if !decodeHex32(&want, signature) {
+		return false
+	}
+	s := k.get()
+	defer k.put(s)
+	if hmac.Equal(s.v2(nonce, timestamp, body), want[:]) {
+		return true
+	}
+	canonical, err := canonjson.Append(s.canon[:0], body)
+	if err != nil {
+		return false
+	}
+	if string(canonical) != string(body) {
+		if hmac.Equal(s.v2(nonce, timestamp, canonical), want[:]) {
+			s.canon = canonical
+			return true
+		}
+	}
+	// The quoted form goes after the canonical one in the same buffer.
+	n := len(canonical)
+	both, _ := canonjson.AppendQuotedScalars(canonical, body)
+	s.canon = both
+	if quoted := both[n:]; string(quoted) != string(canonical) {
+		return hmac.Equal(s.v2(nonce, timestamp, quoted), want[:])
+	}
+	return false
+}
+
+// VerifyKit reports whether signature (hex, either case) is the kit x-sign of
+// body as received or of its canonical form. Kit bodies usually arrive
+// unsorted and spaced, so the canonical form is the one that matches.
+func (k *Key) VerifyKit(signature, nonce, timestamp string, body []byte) bool {
+	var want [sha256.Size]byte
+	if !decodeHex32(&want, signature) {
+		return false
+	}
+	s := k.get()
+	defer k.put(s)
+	payload, err := canonjson.Append(s.canon[:0], body)
+	s.canon = payload
+	if err == nil && string(payload) != string(body) && hmac.Equal(s.kit(nonce, timestamp, payload), want[:]) {
+		return true
+	}
+	return hmac.Equal(s.kit(nonce, timestamp, body), want[:])
+}
+
+// v2 returns the two-stage V2 signature, valid until the next use of s.
+// payload must not alias s.buf.
+func (s *macState) v2(nonce, timestamp string, payload []byte) []byte {
+	s.mac.Reset()
+	s.mac.Write(payload)
+	inner := s.mac.Sum(s.sum[:0])
+	var innerHex [2 * sha256.Size]byte
+	hex.Encode(innerHex[:], inner)
+
+	s.mac.Reset()
+	b := append(s.buf[:0], s.secret...)
+	b = append(b, nonce...)
+	b = append(b, timestamp...)
+	b = append(b, innerHex[:]...)
+	s.buf = b
+	s.mac.Write(b)
+	return s.mac.Sum(s.sum[:0])
+}
+
+// kit returns the one-stage kit x-sign, valid until the next use of s.
+// payload must not alias s.buf.
+func (s *macState) kit(nonce, timestamp string, payload []byte) []byte {
+	s.mac.Reset()
+	s.mac.Write(s.secret)
+	// Writing the short strings through the scratch buffer keeps the
+	// string-to-[]byte conversions off the heap.
+	b := append(s.buf[:0], nonce...)
+	b = append(b, timestamp...)
+	s.buf = b
+	s.mac.Write(b)
+	s.mac.Write(payload)
+	return s.mac.Sum(s.sum[:0])
+}
+
+func upperHex(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	out := make([]byte, 2*len(b))
+	for i, c := range b {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&0x0F]
+	}
+	return string(out)
+}
+
+// decodeHex32 decodes 64 hex digits of either case into dst without
+// allocating. It is not constant-time, and need not be: the signature it
+// decodes is the caller's, the comparison with the secret-derived value is.
+func decodeHex32(dst *[sha256.Size]byte, s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for i := range dst {
+		hi, ok1 := fromHex(s[2*i])
+		lo, ok2 := fromHex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		dst[i] = hi<<4 | lo
+	}
+	return true
+}
+
+func fromHex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}

@@ -1,0 +1,134 @@
+package license
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/isvkit/koogallery/internal/callback"
+)
+
+// Provider is what a seller implements to serve the License 2.0 production
+// interface (spec callbacks.md §6). All three activities are optional for a
+// product; a method the seller has no use for can return nil. The handler
+// calls a method only for a verified, fresh, non-replayed call whose
+// mandatory fields are present. KooGallery retries a failed call every 2
+// minutes for about 2 hours, so each method must be idempotent.
+type Provider interface {
+	// RefreshLicenseCode changes a licence code's expiry (activity
+	// refreshLicenseCode).
+	RefreshLicenseCode(ctx context.Context, req *RefreshLicenseCodeRequest) error
+	// UpdateLicenseCodeStatus freezes or unfreezes a licence code
+	// (activity updateLicenseCodeStatus).
+	UpdateLicenseCodeStatus(ctx context.Context, req *UpdateLicenseCodeStatusRequest) error
+	// ReleaseLicenseCode releases a licence code (activity
+	// releaseLicenseCode). It must succeed when the code is already gone.
+	ReleaseLicenseCode(ctx context.Context, req *ReleaseLicenseCodeRequest) error
+}
+
+// Scene says why refreshLicenseCode is called.
+type Scene string
+
+// Scenes of refreshLicenseCode. Other values are passed through: KooGallery
+// may add scenes.
+const (
+	SceneRenewal                  Scene = "RENEWAL"
+	SceneUnsubscribeRenewalPeriod Scene = "UNSUBSCRIBE_RENEWAL_PERIOD"
+)
+
+// Status is the state updateLicenseCodeStatus asks for.
+type Status string
+
+// Statuses of updateLicenseCodeStatus. Other values are passed through.
+const (
+	StatusFreeze   Status = "FREEZE"
+	StatusUnfreeze Status = "UNFREEZE"
+)
+
+// RefreshLicenseCodeRequest is the refreshLicenseCode call.
+type RefreshLicenseCodeRequest struct {
+	// License is the licence code.
+	License string
+	Scene   Scene
+	// OrderID and OrderLineID are the renewal or unsubscribe order's.
+	OrderID     string
+	OrderLineID string
+	ProductID   string
+	// ExpireTime is the code's new expiry, in UTC.
+	ExpireTime time.Time
+	// TestFlag marks a debugging call from the seller console.
+	TestFlag bool
+}
+
+// UpdateLicenseCodeStatusRequest is the updateLicenseCodeStatus call.
+type UpdateLicenseCodeStatusRequest struct {
+	License  string
+	Status   Status
+	TestFlag bool
+}
+
+// ReleaseLicenseCodeRequest is the releaseLicenseCode call.
+type ReleaseLicenseCodeRequest struct {
+	License string
+	// OrderID and OrderLineID are the unsubscribe order's, when an
+	// unsubscription caused the release; empty otherwise.
+	OrderID     string
+	OrderLineID string
+	TestFlag    bool
+}
+
+// NewHandler returns the http.Handler for the License 2.0 production
+// interface: mount it at the URL configured for the product (KooGallery
+// calls POST <url>?signature=…&timestamp=…&nonce=…). accessKey is the key
+// from 卖家中心 › 应用工具 › 密钥管理. The handler always answers HTTP 200 with
+// a JSON result; see the package documentation for the result codes.
+//
+// NewHandler panics if accessKey is empty or p is nil.
+func NewHandler(accessKey string, p Provider, opts ...Option) http.Handler {
+	if p == nil {
+		panic("license: nil Provider")
+	}
+	cfg := callback.Config{Family: "license"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return callback.NewHandler(accessKey, cfg, (&handler{p: p}).serve)
+}
+
+type handler struct{ p Provider }
+
+func (h *handler) serve(ctx context.Context, body []byte, resp *callback.Response) error {
+	w, test, err := callback.DecodeRequest(body, resp)
+	if err != nil {
+		return err
+	}
+	switch w.Activity {
+	case "refreshLicenseCode":
+		if err := errors.Join(callback.Require("license", w.License), callback.Require("scene", w.Scene),
+			callback.Require("orderId", w.OrderID), callback.Require("orderLineId", w.OrderLineID)); err != nil {
+			return err
+		}
+		expire, err := callback.RequireTime("expireTime", w.ExpireTime)
+		if err != nil {
+			return err
+		}
+		return h.p.RefreshLicenseCode(ctx, &RefreshLicenseCodeRequest{
+			License: w.License, Scene: Scene(w.Scene), OrderID: w.OrderID, OrderLineID: w.OrderLineID,
+			ProductID: w.ProductID, ExpireTime: expire, TestFlag: test,
+		})
+	case "updateLicenseCodeStatus":
+		if err := errors.Join(callback.Require("license", w.License), callback.Require("status", w.Status)); err != nil {
+			return err
+		}
+		return h.p.UpdateLicenseCodeStatus(ctx, &UpdateLicenseCodeStatusRequest{License: w.License, Status: Status(w.Status), TestFlag: test})
+	case "releaseLicenseCode":
+		if err := callback.Require("license", w.License); err != nil {
+			return err
+		}
+		return h.p.ReleaseLicenseCode(ctx, &ReleaseLicenseCodeRequest{License: w.License, OrderID: w.OrderID, OrderLineID: w.OrderLineID, TestFlag: test})
+	case "":
+		return callback.Invalid("missing activity")
+	}
+	return callback.Invalid("unknown activity")
+}

@@ -1,0 +1,133 @@
+package order
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/isvkit/koogallery/internal/callback"
+)
+
+// Notification is KooGallery's orderNotify call, sent after a buyer's
+// payment succeeds for any product type except images (spec callbacks.md
+// §8). It carries only the order's identity: fetch the order itself with
+// Client.QueryOrder.
+type Notification struct {
+	OrderID     string
+	OrderLineID string
+	// TestFlag marks a debugging call from the seller console: answer
+	// quickly and touch no real data.
+	TestFlag bool
+}
+
+// NewNotificationHandler returns the http.Handler for order notifications:
+// mount it at the URL configured in the seller console (KooGallery calls
+// POST <url>?signature=…&timestamp=…&nonce=…). accessKey is the key from
+// 卖家中心 › 应用工具 › 密钥管理.
+//
+// The handler verifies the call (signature in constant time, 60-second
+// freshness window plus skew, nonce replay), decodes it and calls onOrder;
+// refused (000001) and malformed (000002) calls never reach onOrder. It
+// always answers HTTP 200 with a JSON result: 000000 when onOrder returns
+// nil, the code of a ResultError in the returned error's chain, and 000005
+// for any other error or a panic, whose text is logged and never sent.
+//
+// NewNotificationHandler panics if accessKey is empty or onOrder is nil.
+func NewNotificationHandler(accessKey string, onOrder func(context.Context, *Notification) error, opts ...NotificationOption) http.Handler {
+	if onOrder == nil {
+		panic("order: nil notification func")
+	}
+	cfg := callback.Config{Family: "order"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return callback.NewHandler(accessKey, cfg, func(ctx context.Context, body []byte, resp *callback.Response) error {
+		f, test, err := callback.DecodeRequest(body, resp)
+		if err != nil {
+			return err
+		}
+		switch f.Activity {
+		case "orderNotify":
+		case "":
+			return callback.Invalid("missing activity")
+		default:
+			return callback.Invalid("unknown activity")
+		}
+		// testFlag is documented as mandatory; its absence is tolerated as 0.
+		if err := errors.Join(callback.Require("orderId", f.OrderID), callback.Require("orderLineId", f.OrderLineID)); err != nil {
+			return err
+		}
+		return onOrder(ctx, &Notification{OrderID: f.OrderID, OrderLineID: f.OrderLineID, TestFlag: test})
+	})
+}
+
+// NotificationOption configures NewNotificationHandler.
+type NotificationOption func(*notificationConfig)
+
+type notificationConfig = callback.Config
+
+// WithLogger sets the logger for refused calls, failures and panics
+// (slog.Default() by default). The access key is never logged.
+func WithLogger(l *slog.Logger) NotificationOption {
+	return func(c *notificationConfig) { c.Logger = l }
+}
+
+// WithMaxBodyBytes bounds the request body (1 MiB by default). A larger
+// body answers 000002 without being read in full.
+func WithMaxBodyBytes(n int64) NotificationOption {
+	return func(c *notificationConfig) { c.MaxBodyBytes = n }
+}
+
+// WithClockSkew sets the allowance for clock skew on top of KooGallery's
+// 60-second freshness window, in both directions (5 s by default; zero or
+// negative for none).
+func WithClockSkew(d time.Duration) NotificationOption {
+	return func(c *notificationConfig) { c.SetSkew(d) }
+}
+
+// WithReplayCacheSize bounds how many nonces are remembered to refuse
+// replays (65,536 by default).
+func WithReplayCacheSize(n int) NotificationOption {
+	return func(c *notificationConfig) { c.ReplayCacheSize = n }
+}
+
+// WithClock sets the clock the freshness window is checked against
+// (time.Now by default); for tests.
+func WithClock(now func() time.Time) NotificationOption {
+	return func(c *notificationConfig) { c.Now = now }
+}
+
+// ResultError is an error that answers KooGallery with a chosen result code
+// and message. Return one (or wrap one: the handler looks through the chain
+// with errors.As) from the notification func; any other error answers
+// 000005. Message is shown to KooGallery, so keep internal detail out of it.
+type ResultError struct {
+	// Code is the six-digit resultCode.
+	Code string
+	// Message is the resultMsg, at most 255 bytes (longer is truncated).
+	// Empty selects a generic message for the code.
+	Message string
+}
+
+// NewResultError returns a ResultError for code. A code that is not six
+// digits, or is 000000, answers 000005.
+func NewResultError(code, message string) *ResultError {
+	return &ResultError{Code: code, Message: message}
+}
+
+func (e *ResultError) Error() string { return "order: result " + e.Code + ": " + e.Message }
+
+// Is reports whether target is a *ResultError with the same Code.
+func (e *ResultError) Is(target error) bool {
+	t, ok := target.(*ResultError)
+	return ok && t.Code == e.Code
+}
+
+// Result returns the resultCode and resultMsg the error answers with. The
+// handlers of every package in this module recognise it.
+func (e *ResultError) Result() (code, message string) { return e.Code, e.Message }
+
+// ErrInvalidParameter answers 000002: the notification is unacceptable.
+var ErrInvalidParameter = &ResultError{Code: callback.CodeInvalid, Message: "invalid parameter"}

@@ -1,0 +1,25 @@
+// Package saas serves KooGallery's SaaS production interfaces: the calls
+// KooGallery makes to a seller's server to create, query, renew, freeze,
+// release and upgrade what buyers paid for.
+//
+// NewHandler serves the V2 basic interface (newInstance, queryInstance,
+// refreshInstance, updateInstanceStatus, releaseInstance, upgradeInstance)
+// on top of a Provider the seller implements. The handler owns the
+// protocol: signature verification, freshness and replay checks, decoding,
+// at-most-once provisioning per order line, result codes and encoding.
+//
+//	mux.Handle("/isv/produce", saas.NewHandler(accessKey, myProvider))
+//
+// Result codes. A call that cannot be proven to come from KooGallery (bad or
+// missing signature, timestamp outside the window, replayed nonce) answers
+// 000001; a verified call that is malformed (not a JSON object, unknown
+// activity, missing or invalid field) answers 000002. Neither reaches the
+// Provider. A Provider error answers the code of the ResultError in its
+// chain (ErrInvalidParameter 000002, ErrInstanceNotFound 000003, ErrProcessing
+// 000004, NewResultError for the business codes), and 000005 otherwise; a
+// panic in the Provider answers 000005 too. The text of other errors and
+// panics goes to the logger, never to KooGallery.
+//
+// Package koogallerytest sends genuinely signed calls for testing a
+// Provider end to end.
+package saas

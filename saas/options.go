@@ -1,0 +1,60 @@
+package saas
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/isvkit/koogallery/internal/callback"
+)
+
+// Option configures NewHandler.
+type Option func(*config)
+
+type config struct {
+	callback.Config
+	store Store
+	keep  time.Duration
+}
+
+// WithLogger sets the logger for refused calls, failures and panics
+// (slog.Default() by default). The access key is never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) { c.Logger = l }
+}
+
+// WithMaxBodyBytes bounds the request body (1 MiB by default). A larger
+// body answers 000002 without being read in full.
+func WithMaxBodyBytes(n int64) Option {
+	return func(c *config) { c.MaxBodyBytes = n }
+}
+
+// WithClockSkew sets the allowance for clock skew on top of KooGallery's
+// 60-second freshness window, in both directions (5 s by default; zero or
+// negative for none). Keep the server's clock synchronised rather than
+// raising it.
+func WithClockSkew(d time.Duration) Option {
+	return func(c *config) { c.SetSkew(d) }
+}
+
+// WithReplayCacheSize bounds how many nonces are remembered to refuse
+// replays (65,536 by default, enough for over 1,000 calls a second).
+func WithReplayCacheSize(n int) Option {
+	return func(c *config) { c.ReplayCacheSize = n }
+}
+
+// WithClock sets the clock the freshness window is checked against
+// (time.Now by default); for tests.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.Now = now }
+}
+
+// WithStore sets where newInstance and upgradeInstance outcomes are recorded
+// and for how long (keep ≤ 0 selects DefaultKeep). The default is
+// NewMemoryStore(DefaultMemoryStoreSize), which is enough for one process; a
+// seller running several replicas passes a shared Store.
+func WithStore(s Store, keep time.Duration) Option {
+	return func(c *config) {
+		c.store = s
+		c.keep = keep
+	}
+}

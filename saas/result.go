@@ -1,0 +1,66 @@
+package saas
+
+import "github.com/isvkit/koogallery/internal/callback"
+
+// ResultError is an error that answers KooGallery with a chosen result code
+// and message. Return one (or wrap one: the handler looks through the chain
+// with errors.As) from a Provider method; any other error answers 000005.
+// Message is shown to KooGallery, so keep internal detail out of it.
+type ResultError struct {
+	// Code is the six-digit resultCode, such as CodeSoldOut.
+	Code string
+	// Message is the resultMsg, at most 255 bytes (longer is truncated).
+	// Empty selects a generic message for the code.
+	Message string
+}
+
+// NewResultError returns a ResultError for one of the documented business
+// codes (CodeNoResource … CodeLicenseFingerprintRequired) or any other
+// six-digit code. A code that is not six digits, or is 000000, answers 000005.
+func NewResultError(code, message string) *ResultError {
+	return &ResultError{Code: code, Message: message}
+}
+
+func (e *ResultError) Error() string { return "saas: result " + e.Code + ": " + e.Message }
+
+// Is reports whether target is a *ResultError with the same Code, so that
+// errors.Is(err, ErrInstanceNotFound) holds for any 000003 answer.
+func (e *ResultError) Is(target error) bool {
+	t, ok := target.(*ResultError)
+	return ok && t.Code == e.Code
+}
+
+// Result returns the resultCode and resultMsg the error answers with. The
+// handlers of every package in this module recognise it, so a helper shared
+// between families may return any package's ResultError.
+func (e *ResultError) Result() (code, message string) { return e.Code, e.Message }
+
+// Errors a Provider returns for the general result codes.
+var (
+	// ErrInvalidParameter answers 000002: a request field is unacceptable.
+	ErrInvalidParameter = &ResultError{Code: callback.CodeInvalid, Message: "invalid parameter"}
+	// ErrInstanceNotFound answers 000003: the instance does not exist.
+	// (ReleaseInstance should succeed for a missing instance instead.)
+	ErrInstanceNotFound = &ResultError{Code: callback.CodeNotFound, Message: "instance not found"}
+	// ErrProcessing answers 000004: the request is being processed. From
+	// NewInstance, answer Pending instead: 000004 there needs an instance ID,
+	// so the handler answers 000005 for ErrProcessing.
+	ErrProcessing = &ResultError{Code: callback.CodeProcessing, Message: "request is being processed"}
+)
+
+// Business result codes of the SaaS V2 interface (spec callbacks.md §2), for
+// NewResultError.
+const (
+	CodeNoResource                  = "000100" // no instance resource available
+	CodeMobileConflict              = "000101" // mobile number missing or already used
+	CodeEmailConflict               = "000102" // e-mail missing or already used
+	CodeAlreadyPurchased            = "000103" // the product cannot be bought twice
+	CodeProductError                = "000104" // the product's internal service failed
+	CodeBenefitSubscribed           = "000105" // the account already subscribed to the benefit
+	CodeSoldOut                     = "000106" // product resources sold out
+	CodeEmailDomainExists           = "000107" // the SaaS e-mail domain already exists
+	CodeLicenseQuotaExhausted       = "000900" // license application: quota exhausted
+	CodeLicenseOutsideOrderValidity = "000901" // license application: outside the order's validity
+	CodeLicenseExpiryRequired       = "000902" // license application: a period license needs an expiry
+	CodeLicenseFingerprintRequired  = "000903" // license application: device fingerprint required
+)
