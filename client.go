@@ -341,31 +341,44 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, params, bo
 	if data != nil {
 		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	// Build on the base URL's host, then hand over the parsed URL: no need
+	// to print it and parse it again.
+	req, err := http.NewRequestWithContext(ctx, method, c.base.Scheme+"://"+c.base.Host, rd)
 	if err != nil {
 		return nil, fmt.Errorf("koogallery: new request: %w", err)
 	}
+	req.URL = &u
 	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	req.Header.Set("Accept", "application/json")
 	return req, nil
 }
 
-// envelope holds both result envelopes of the open APIs.
-type envelope struct {
-	ResultCode string          `json:"resultCode"`
-	ResultMsg  string          `json:"resultMsg"`
-	ErrorCode  string          `json:"error_code"`
-	ErrorMsg   string          `json:"error_msg"`
-	RequestID  string          `json:"request_id"`
-	ExtraInfo  json.RawMessage `json:"extra_info"`
+// Result is the result envelope of the open APIs, both families:
+// resultCode/resultMsg (query order) and error_code/error_msg/request_id
+// (usage, license, file upload, gateway errors). Embed it in a response type
+// passed to Do and the body is decoded in one pass instead of two.
+type Result struct {
+	ResultCode string          `json:"resultCode,omitempty"`
+	ResultMsg  string          `json:"resultMsg,omitempty"`
+	ErrorCode  string          `json:"error_code,omitempty"`
+	ErrorMsg   string          `json:"error_msg,omitempty"`
+	RequestID  string          `json:"request_id,omitempty"`
+	ExtraInfo  json.RawMessage `json:"extra_info,omitempty"`
 }
 
-func (e *envelope) code() (code, msg string) {
-	if e.ResultCode != "" {
-		return e.ResultCode, e.ResultMsg
+// Code returns the result code and message of whichever family is present.
+func (r *Result) Code() (code, msg string) {
+	if r.ResultCode != "" {
+		return r.ResultCode, r.ResultMsg
 	}
-	return e.ErrorCode, e.ErrorMsg
+	return r.ErrorCode, r.ErrorMsg
 }
+
+func (r *Result) result() *Result { return r }
+
+// resulter is implemented by types that embed Result.
+type resulter interface{ result() *Result }
+
 
 // Do sends req (signing every attempt, retrying what is safe to retry),
 // reads at most the configured number of response bytes, and decodes the
@@ -411,7 +424,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) error {
 
 // decodeResponse maps a complete response to v or an error.
 func decodeResponse(resp *http.Response, data []byte, method, path string, v any) error {
-	fail := func(code, msg string, env *envelope) *APIError {
+	fail := func(code, msg string, env *Result) *APIError {
 		e := &APIError{StatusCode: resp.StatusCode, Code: code, Message: redactMessage(msg), Method: method, Path: path,
 			RequestID: resp.Header.Get("X-Request-Id"), RetryAfter: retryAfter(resp.Header, time.Now())}
 		if env != nil {
@@ -431,11 +444,29 @@ func decodeResponse(resp *http.Response, data []byte, method, path string, v any
 		}
 		return fail("", "empty response body", nil)
 	}
-	var env envelope
-	if trimmed[0] != '{' || json.Unmarshal(trimmed, &env) != nil {
+	if trimmed[0] != '{' {
 		return fail("", "response is not the documented JSON: "+excerpt(trimmed), nil)
 	}
-	code, msg := env.code()
+	// One pass when v carries the envelope itself; else the envelope first.
+	var env *Result
+	var decodeErr error
+	decoded := false
+	if r, ok := v.(resulter); ok {
+		decodeErr = json.Unmarshal(trimmed, v)
+		env, decoded = r.result(), true
+		if decodeErr != nil {
+			env = new(Result)
+			if json.Unmarshal(trimmed, env) != nil {
+				return fail("", "response is not the documented JSON: "+excerpt(trimmed), nil)
+			}
+		}
+	} else {
+		env = new(Result)
+		if json.Unmarshal(trimmed, env) != nil {
+			return fail("", "response is not the documented JSON: "+excerpt(trimmed), nil)
+		}
+	}
+	code, msg := env.Code()
 	switch {
 	case isSuccess(code):
 	case code == "" && resp.StatusCode >= 200 && resp.StatusCode < 300:
@@ -443,13 +474,16 @@ func decodeResponse(resp *http.Response, data []byte, method, path string, v any
 		if msg == "" && code == "" {
 			msg = "no result code: " + excerpt(trimmed)
 		}
-		return fail(code, msg, &env)
+		return fail(code, msg, env)
 	}
 	if v == nil {
 		return nil
 	}
-	if err := json.Unmarshal(trimmed, v); err != nil {
-		return fail(code, "decoding the response failed: "+err.Error(), &env)
+	if !decoded {
+		decodeErr = json.Unmarshal(trimmed, v)
+	}
+	if decodeErr != nil {
+		return fail(code, "decoding the response failed: "+decodeErr.Error(), env)
 	}
 	return nil
 }

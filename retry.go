@@ -263,11 +263,11 @@ func peekCode(resp *http.Response) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var env envelope
+	var env Result
 	if json.Unmarshal(head, &env) != nil {
 		return "", nil
 	}
-	code, _ := env.code()
+	code, _ := env.Code()
 	return code, nil
 }
 

@@ -35,6 +35,7 @@ type queryParams struct {
 }
 
 type queryResponse struct {
+	koogallery.Result
 	OrderInfo *Order `json:"orderInfo"`
 }
 

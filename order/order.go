@@ -116,20 +116,116 @@ func Param(params []ExtendParam, name string) (string, bool) {
 // The JSON methods below read the wire format tolerantly (numbers sent as
 // strings and the reverse, nulls, unknown fields) and write it back in the
 // documented layout, so an Order survives a round trip through storage.
+// Decoding goes through a mirror tree of tolerant leaf types in one pass of
+// encoding/json, however deep the document.
+
+type wireOrder struct {
+	OrderID      wire.String `json:"orderId"`
+	OrderType    wire.String `json:"orderType"`
+	CreateTime   wire.Time   `json:"createTime"`
+	OrderLine    []wireLine  `json:"orderLine"`
+	BuyerInfo    *wireBuyer  `json:"buyerInfo"`
+	ExtendParams []wireParam `json:"extendParams"`
+}
+
+type wireLine struct {
+	OrderLineID           wire.String   `json:"orderLineId"`
+	ChargingMode          wire.String   `json:"chargingMode"`
+	PeriodType            wire.String   `json:"periodType"`
+	PeriodNumber          wire.Int      `json:"periodNumber"`
+	ExpireTime            wire.Time     `json:"expireTime"`
+	ProductInfo           []wireProduct `json:"productInfo"`
+	ExtendParams          []wireParam   `json:"extendParams"`
+	Currency              wire.String   `json:"currency"`
+	CurrencyAfterDiscount wire.String   `json:"currencyAfterDiscount"`
+}
+
+type wireProduct struct {
+	ProductID   wire.String `json:"productId"`
+	SKUCode     wire.String `json:"skuCode"`
+	LinearValue wire.Int    `json:"linearValue"`
+	ProductName wire.String `json:"productName"`
+}
+
+type wireBuyer struct {
+	CustomerID       wire.String `json:"customerId"`
+	CustomerName     wire.String `json:"customerName"`
+	CustomerRealName wire.String `json:"customerRealName"`
+	CustomerType     wire.Int    `json:"customerType"`
+	MobilePhone      wire.String `json:"mobilePhone"`
+	Email            wire.String `json:"email"`
+	UserID           wire.String `json:"userId"`
+	UserName         wire.String `json:"userName"`
+}
+
+type wireParam struct {
+	Name  wire.String `json:"name"`
+	Value wire.String `json:"value"`
+}
+
+func (w *wireOrder) order() Order {
+	o := Order{
+		OrderID: string(w.OrderID), OrderType: Type(w.OrderType), CreateTime: time.Time(w.CreateTime),
+		ExtendParams: params(w.ExtendParams),
+	}
+	if w.OrderLine != nil {
+		o.OrderLines = make([]OrderLine, len(w.OrderLine))
+		for i := range w.OrderLine {
+			o.OrderLines[i] = w.OrderLine[i].line()
+		}
+	}
+	if w.BuyerInfo != nil {
+		b := w.BuyerInfo.buyer()
+		o.BuyerInfo = &b
+	}
+	return o
+}
+
+func (w *wireLine) line() OrderLine {
+	l := OrderLine{
+		OrderLineID: string(w.OrderLineID), ChargingMode: ChargingMode(w.ChargingMode), PeriodType: PeriodType(w.PeriodType),
+		PeriodNumber: int(w.PeriodNumber), ExpireTime: time.Time(w.ExpireTime), ExtendParams: params(w.ExtendParams),
+		Currency: string(w.Currency), CurrencyAfterDiscount: string(w.CurrencyAfterDiscount),
+	}
+	if w.ProductInfo != nil {
+		l.ProductInfo = make([]ProductInfo, len(w.ProductInfo))
+		for i := range w.ProductInfo {
+			l.ProductInfo[i] = w.ProductInfo[i].product()
+		}
+	}
+	return l
+}
+
+func (w *wireProduct) product() ProductInfo {
+	return ProductInfo{ProductID: string(w.ProductID), SKUCode: string(w.SKUCode), LinearValue: int(w.LinearValue), ProductName: string(w.ProductName)}
+}
+
+func (w *wireBuyer) buyer() BuyerInfo {
+	return BuyerInfo{
+		CustomerID: string(w.CustomerID), CustomerName: string(w.CustomerName), CustomerRealName: string(w.CustomerRealName),
+		CustomerType: int(w.CustomerType), MobilePhone: string(w.MobilePhone), Email: string(w.Email),
+		UserID: string(w.UserID), UserName: string(w.UserName),
+	}
+}
+
+func params(w []wireParam) []ExtendParam {
+	if w == nil {
+		return nil
+	}
+	out := make([]ExtendParam, len(w))
+	for i, p := range w {
+		out[i] = ExtendParam{Name: string(p.Name), Value: string(p.Value)}
+	}
+	return out
+}
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (o *Order) UnmarshalJSON(b []byte) error {
-	type plain Order
-	aux := struct {
-		*plain
-		OrderID    wire.String `json:"orderId"`
-		OrderType  wire.String `json:"orderType"`
-		CreateTime wire.Time   `json:"createTime"`
-	}{plain: (*plain)(o)}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	var w wireOrder
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	o.OrderID, o.OrderType, o.CreateTime = string(aux.OrderID), Type(aux.OrderType), time.Time(aux.CreateTime)
+	*o = w.order()
 	return nil
 }
 
@@ -144,23 +240,11 @@ func (o Order) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (l *OrderLine) UnmarshalJSON(b []byte) error {
-	type plain OrderLine
-	aux := struct {
-		*plain
-		OrderLineID           wire.String `json:"orderLineId"`
-		ChargingMode          wire.String `json:"chargingMode"`
-		PeriodType            wire.String `json:"periodType"`
-		PeriodNumber          wire.Int    `json:"periodNumber"`
-		ExpireTime            wire.Time   `json:"expireTime"`
-		Currency              wire.String `json:"currency"`
-		CurrencyAfterDiscount wire.String `json:"currencyAfterDiscount"`
-	}{plain: (*plain)(l)}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	var w wireLine
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	l.OrderLineID, l.ChargingMode, l.PeriodType = string(aux.OrderLineID), ChargingMode(aux.ChargingMode), PeriodType(aux.PeriodType)
-	l.PeriodNumber, l.ExpireTime = int(aux.PeriodNumber), time.Time(aux.ExpireTime)
-	l.Currency, l.CurrencyAfterDiscount = string(aux.Currency), string(aux.CurrencyAfterDiscount)
+	*l = w.line()
 	return nil
 }
 
@@ -175,53 +259,30 @@ func (l OrderLine) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (p *ProductInfo) UnmarshalJSON(b []byte) error {
-	type plain ProductInfo
-	aux := struct {
-		*plain
-		ProductID   wire.String `json:"productId"`
-		SKUCode     wire.String `json:"skuCode"`
-		LinearValue wire.Int    `json:"linearValue"`
-		ProductName wire.String `json:"productName"`
-	}{plain: (*plain)(p)}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	var w wireProduct
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	p.ProductID, p.SKUCode, p.LinearValue, p.ProductName = string(aux.ProductID), string(aux.SKUCode), int(aux.LinearValue), string(aux.ProductName)
+	*p = w.product()
 	return nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (bi *BuyerInfo) UnmarshalJSON(b []byte) error {
-	var aux struct {
-		CustomerID       wire.String `json:"customerId"`
-		CustomerName     wire.String `json:"customerName"`
-		CustomerRealName wire.String `json:"customerRealName"`
-		CustomerType     wire.Int    `json:"customerType"`
-		MobilePhone      wire.String `json:"mobilePhone"`
-		Email            wire.String `json:"email"`
-		UserID           wire.String `json:"userId"`
-		UserName         wire.String `json:"userName"`
-	}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	var w wireBuyer
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*bi = BuyerInfo{
-		CustomerID: string(aux.CustomerID), CustomerName: string(aux.CustomerName), CustomerRealName: string(aux.CustomerRealName),
-		CustomerType: int(aux.CustomerType), MobilePhone: string(aux.MobilePhone), Email: string(aux.Email),
-		UserID: string(aux.UserID), UserName: string(aux.UserName),
-	}
+	*bi = w.buyer()
 	return nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (p *ExtendParam) UnmarshalJSON(b []byte) error {
-	var aux struct {
-		Name  wire.String `json:"name"`
-		Value wire.String `json:"value"`
-	}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	var w wireParam
+	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	p.Name, p.Value = string(aux.Name), string(aux.Value)
+	*p = ExtendParam{Name: string(w.Name), Value: string(w.Value)}
 	return nil
 }
