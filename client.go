@@ -379,7 +379,6 @@ func (r *Result) result() *Result { return r }
 // resulter is implemented by types that embed Result.
 type resulter interface{ result() *Result }
 
-
 // Do sends req (signing every attempt, retrying what is safe to retry),
 // reads at most the configured number of response bytes, and decodes the
 // JSON body into v (if not nil). The call succeeds iff the result code is
