@@ -47,6 +47,10 @@ type Server struct {
 	failures map[string]int
 	locked   map[string]time.Time
 	handlers map[string]http.HandlerFunc
+
+	// open holds the state of the usage, licence and upload APIs
+	// (openapi_*.go).
+	open openState
 }
 
 // Request is a request the Server received.
@@ -68,9 +72,11 @@ type Request struct {
 type ServerOption func(*serverConfig)
 
 type serverConfig struct {
-	keys map[string]string
-	tls  bool
-	now  func() time.Time
+	keys      map[string]string
+	tls       bool
+	now       func() time.Time
+	sellerKey string
+	maxUpload int64
 }
 
 // WithKey adds an AK/SK pair the Server accepts (DefaultAccessKey /
@@ -89,7 +95,8 @@ func WithServerClock(now func() time.Time) ServerOption {
 
 // NewServer starts a fake KooGallery open API. Close it when done.
 func NewServer(opts ...ServerOption) *Server {
-	cfg := serverConfig{keys: map[string]string{DefaultAccessKey: DefaultSecretKey}, now: time.Now}
+	cfg := serverConfig{keys: map[string]string{DefaultAccessKey: DefaultSecretKey}, now: time.Now,
+		sellerKey: DefaultSellerKey, maxUpload: DefaultMaxUploadBytes}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -106,6 +113,7 @@ func NewServer(opts ...ServerOption) *Server {
 	}
 	s.verifier = auth.NewVerifier(s.lookup, auth.WithVerifierClock(func() time.Time { return s.now() }))
 	s.handlers[http.MethodGet+" "+order.QueryPath] = s.queryOrder
+	s.registerOpenAPI(&cfg)
 	if cfg.tls {
 		s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	} else {
@@ -255,12 +263,19 @@ const maxRequestBody = 12 << 20
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-	if err != nil {
-		return
+	// A file upload is streamed to its handler, never held in memory; every
+	// other body is read (up to the gateway's limit) and recorded.
+	stream := s.isStreamed(r)
+	var body []byte
+	if !stream {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+		if err != nil {
+			return
+		}
+		rec.Body = body
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	rec.Body = body
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	rw := &recorder{ResponseWriter: w, rec: &rec}
 	defer func() {
 		s.mu.Lock()
@@ -273,7 +288,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if f := s.takeFault(r.URL.Path, true); f != nil && s.applyFault(rw, r, f, requestID) {
 		return
 	}
-	if len(body) > maxRequestBody {
+	if len(body) > maxRequestBody || (stream && r.ContentLength > s.open.maxUpload) {
 		writeJSON(rw, http.StatusRequestEntityTooLarge, "APIGW.0201", "Request entity too large", requestID)
 		return
 	}
@@ -291,6 +306,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	h := s.handlers[r.Method+" "+r.URL.Path]
 	s.mu.Unlock()
+	if h == nil {
+		h = s.patternHandler(r)
+	}
 	if h == nil {
 		writeJSON(rw, http.StatusNotFound, "APIGW.0101", "The API does not exist or has not been published in the environment", requestID)
 		return
