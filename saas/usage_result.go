@@ -81,15 +81,15 @@ func findAbnormal(raw json.RawMessage, depth int) []AbnormalUsage {
 		}
 		return out
 	case '{':
-		if depth >= maxAbnormalDepth {
-			return nil
-		}
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(raw, &obj) != nil {
 			return nil
 		}
 		if a, ok := decodeAbnormal(raw); ok && depth > 0 && isRecordLike(obj) {
 			return []AbnormalUsage{a} // a single failed record, not in a list
+		}
+		if depth >= maxAbnormalDepth {
+			return nil
 		}
 		return findAbnormalIn(obj, depth)
 	}
