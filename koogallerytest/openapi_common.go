@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/isvkit/koogallery/auth"
 	"github.com/isvkit/koogallery/license"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -85,15 +86,22 @@ func eventPathParts(path string) (eventID string, ok bool) {
 	return id, true
 }
 
-// isStreamed reports requests whose body goes to the handler unread.
-func (s *Server) isStreamed(r *http.Request) bool {
+// isEventUpload reports requests for the event file upload.
+func isEventUpload(r *http.Request) bool {
 	_, ok := eventPathParts(r.URL.Path)
 	return ok && r.Method == http.MethodPost
 }
 
+// isStreamed reports requests whose body goes to the handler unread: event
+// uploads whose body is left out of the signature. A signed body has to be
+// read whole to be verified anyway, so it is read and recorded as usual.
+func (s *Server) isStreamed(r *http.Request) bool {
+	return isEventUpload(r) && strings.TrimSpace(r.Header.Get(auth.HeaderContentSHA256)) == auth.UnsignedPayload
+}
+
 // patternHandler serves the routes with a path parameter.
 func (s *Server) patternHandler(r *http.Request) http.HandlerFunc {
-	if s.isStreamed(r) {
+	if isEventUpload(r) {
 		return s.eventFile
 	}
 	return nil
