@@ -244,7 +244,10 @@ func TestLicenseValidatesBeforeSending(t *testing.T) {
 			_, err := c.ReportSoftwareUsage(context.Background(), entries(license.ActiveClientCount(1_000_000_000)))
 			return err
 		}},
-		{"no entries", "has 0 entries", func(c *license.Client) error { _, err := c.ReportSoftwareUsage(context.Background(), entries()); return err }},
+		{"no entries", "has 0 entries", func(c *license.Client) error {
+			_, err := c.ReportSoftwareUsage(context.Background(), entries())
+			return err
+		}},
 		{"long id", "id is longer than 256", func(c *license.Client) error {
 			_, err := c.ReportSoftwareUsage(context.Background(), entries(license.ActiveClientID(strings.Repeat("i", 257))))
 			return err
