@@ -365,3 +365,43 @@ func TestLicenseInfoNestedCodeInfo(t *testing.T) {
 	require.True(t, errors.As(li.Err(), &apiErr))
 	assert.Equal(t, "92029999", apiErr.Code)
 }
+
+// Every code the licence, upload and usage tables document maps to a
+// sentinel (spec openapi.md §7.2-§7.4).
+func TestDocumentedCodesClassify(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		status   int
+		code     string
+		sentinel error
+	}{
+		{403, "92020001", koogallery.ErrAuthentication},
+		{500, "92020001", koogallery.ErrServer},
+		{400, "92020002", koogallery.ErrInvalidRequest},
+		{200, "92020004", koogallery.ErrInvalidRequest},
+		{200, "92020005", koogallery.ErrNotFound},
+		{403, "CBC.0150", koogallery.ErrPermission},
+		{400, "CBC.0101", koogallery.ErrInvalidRequest},
+		{500, "CBC.0999", koogallery.ErrServer},
+		{200, "91381033", koogallery.ErrInvalidRequest},
+		{200, "91381034", koogallery.ErrInvalidRequest},
+		{200, "91381035", koogallery.ErrInvalidRequest},
+		{200, "91381036", koogallery.ErrServer},
+		{200, "91381037", koogallery.ErrInvalidRequest},
+		{200, "91381038", koogallery.ErrPermission},
+		{200, "91380150", koogallery.ErrPermission},
+		{400, "MKT.0102", koogallery.ErrAuthentication},
+		{500, "MKT.9001", koogallery.ErrNotFound},
+		{500, "MKT.9002", koogallery.ErrInvalidRequest},
+		{500, "MKT.9003", koogallery.ErrInvalidRequest},
+		{500, "MKT.9004", koogallery.ErrInvalidRequest},
+		{500, "94060001", koogallery.ErrServer},
+		{401, "94060002", koogallery.ErrAuthentication},
+		{400, "94060004", koogallery.ErrInvalidRequest},
+		{413, "APIGW.0201", koogallery.ErrInvalidRequest},
+	}
+	for _, tc := range cases {
+		err := &koogallery.APIError{StatusCode: tc.status, Code: tc.code}
+		assert.ErrorIs(t, err, tc.sentinel, "%d %s", tc.status, tc.code)
+	}
+}
