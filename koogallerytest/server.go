@@ -31,6 +31,14 @@ const (
 // (APIGW.0301 on failure, the AK locked for five minutes after five failures
 // in a row), serves the nine documented mock orders plus any added ones,
 // injects faults, and records requests. It is safe for concurrent use.
+//
+// It also serves the other open APIs, validating like the real service and
+// answering its documented codes: the usage push, new (checking the body
+// signature with the seller key, WithSellerKey) and old; the licence-code
+// APIs (codes added with AddLicenseCode); and the event file upload (the
+// multipart body parsed as a stream and its sha256 checked). UsageRecords,
+// LicenseCode and Uploads show what the seller's code sent. NewOAuthServer
+// fakes the joint-operation identity provider.
 type Server struct {
 	// URL is the base URL to pass to koogallery.WithEndpoint.
 	URL string
@@ -55,10 +63,12 @@ type Server struct {
 
 // Request is a request the Server received.
 type Request struct {
-	Method    string
-	Path      string
-	Query     url.Values
-	Header    http.Header
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	// Body is the request body; nil for a streamed event-file upload
+	// (UNSIGNED-PAYLOAD), which is never held in memory: see Uploads.
 	Body      []byte
 	AccessKey string // the access key claimed in Authorization, if any
 	// AuthError is nil when the signature verified.

@@ -2,7 +2,6 @@ package license_test
 
 import (
 	"encoding/json"
-	"strconv"
 	"testing"
 
 	"github.com/isvkit/koogallery/license"
@@ -28,7 +27,11 @@ func FuzzCodeInfo(f *testing.F) {
 		if !json.Valid(ci.Raw) || ci.Raw[0] != '{' {
 			t.Fatalf("Raw is not a JSON object: %q", ci.Raw)
 		}
-		for _, form := range [][]byte{ci.Raw, []byte(strconv.Quote(string(ci.Raw)))} {
+		wrapped, err := json.Marshal(string(ci.Raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, form := range [][]byte{ci.Raw, wrapped} {
 			again, err := license.ParseCodeInfo(form)
 			if err != nil {
 				t.Fatalf("re-decoding %q: %v", form, err)
