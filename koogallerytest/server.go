@@ -31,6 +31,14 @@ const (
 // (APIGW.0301 on failure, the AK locked for five minutes after five failures
 // in a row), serves the nine documented mock orders plus any added ones,
 // injects faults, and records requests. It is safe for concurrent use.
+//
+// It also serves the other open APIs, validating like the real service and
+// answering its documented codes: the usage push, new (checking the body
+// signature with the seller key, WithSellerKey) and old; the licence-code
+// APIs (codes added with AddLicenseCode); and the event file upload (the
+// multipart body parsed as a stream and its sha256 checked). UsageRecords,
+// LicenseCode and Uploads show what the seller's code sent. NewOAuthServer
+// fakes the joint-operation identity provider.
 type Server struct {
 	// URL is the base URL to pass to koogallery.WithEndpoint.
 	URL string
@@ -47,14 +55,20 @@ type Server struct {
 	failures map[string]int
 	locked   map[string]time.Time
 	handlers map[string]http.HandlerFunc
+
+	// open holds the state of the usage, licence and upload APIs
+	// (openapi_*.go).
+	open openState
 }
 
 // Request is a request the Server received.
 type Request struct {
-	Method    string
-	Path      string
-	Query     url.Values
-	Header    http.Header
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	// Body is the request body; nil for a streamed event-file upload
+	// (UNSIGNED-PAYLOAD), which is never held in memory: see Uploads.
 	Body      []byte
 	AccessKey string // the access key claimed in Authorization, if any
 	// AuthError is nil when the signature verified.
@@ -68,9 +82,11 @@ type Request struct {
 type ServerOption func(*serverConfig)
 
 type serverConfig struct {
-	keys map[string]string
-	tls  bool
-	now  func() time.Time
+	keys      map[string]string
+	tls       bool
+	now       func() time.Time
+	sellerKey string
+	maxUpload int64
 }
 
 // WithKey adds an AK/SK pair the Server accepts (DefaultAccessKey /
@@ -89,7 +105,8 @@ func WithServerClock(now func() time.Time) ServerOption {
 
 // NewServer starts a fake KooGallery open API. Close it when done.
 func NewServer(opts ...ServerOption) *Server {
-	cfg := serverConfig{keys: map[string]string{DefaultAccessKey: DefaultSecretKey}, now: time.Now}
+	cfg := serverConfig{keys: map[string]string{DefaultAccessKey: DefaultSecretKey}, now: time.Now,
+		sellerKey: DefaultSellerKey, maxUpload: DefaultMaxUploadBytes}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -106,6 +123,7 @@ func NewServer(opts ...ServerOption) *Server {
 	}
 	s.verifier = auth.NewVerifier(s.lookup, auth.WithVerifierClock(func() time.Time { return s.now() }))
 	s.handlers[http.MethodGet+" "+order.QueryPath] = s.queryOrder
+	s.registerOpenAPI(&cfg)
 	if cfg.tls {
 		s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
 	} else {
@@ -255,12 +273,19 @@ const maxRequestBody = 12 << 20
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
-	if err != nil {
-		return
+	// A file upload is streamed to its handler, never held in memory; every
+	// other body is read (up to the gateway's limit) and recorded.
+	stream := s.isStreamed(r)
+	var body []byte
+	if !stream {
+		var err error
+		body, err = io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
+		if err != nil {
+			return
+		}
+		rec.Body = body
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	rec.Body = body
-	r.Body = io.NopCloser(bytes.NewReader(body))
 	rw := &recorder{ResponseWriter: w, rec: &rec}
 	defer func() {
 		s.mu.Lock()
@@ -273,7 +298,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if f := s.takeFault(r.URL.Path, true); f != nil && s.applyFault(rw, r, f, requestID) {
 		return
 	}
-	if len(body) > maxRequestBody {
+	if len(body) > maxRequestBody || (stream && r.ContentLength > s.open.maxUpload) {
 		writeJSON(rw, http.StatusRequestEntityTooLarge, "APIGW.0201", "Request entity too large", requestID)
 		return
 	}
@@ -291,6 +316,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	h := s.handlers[r.Method+" "+r.URL.Path]
 	s.mu.Unlock()
+	if h == nil {
+		h = s.patternHandler(r)
+	}
 	if h == nil {
 		writeJSON(rw, http.StatusNotFound, "APIGW.0101", "The API does not exist or has not been published in the environment", requestID)
 		return

@@ -13,4 +13,11 @@
 // code of a ResultError in a Provider error's chain (ErrLicenseNotFound
 // 000003, ErrInvalidParameter 000002, NewResultError for others), and 000005
 // for any other error or a panic, whose text is logged and never sent.
+//
+// Open APIs. NewClient wraps a *koogallery.Client for the calls the
+// seller's software makes: Activate and ActivateBatch (v1, v2), Heartbeat
+// and HeartbeatBatch (查询授权码, v1, v2), ReportSoftwareUsage, and the event
+// upload that delivers asynchronous licences (UploadCharacters, and
+// UploadFile, which streams a file of any size with bounded memory).
+// koogallerytest fakes them, with test licence codes (AddLicenseCode).
 package license

@@ -22,4 +22,13 @@
 //
 // Package koogallerytest sends genuinely signed calls for testing a
 // Provider end to end.
+//
+// Open APIs. NewClient wraps a *koogallery.Client for the calls a seller
+// makes: PushUsage reports pay-per-use usage (body-signed with the seller
+// key given to WithSellerKey, at most 1,000 records a call;
+// PushUsageInBatches splits larger sets), PushLegacyUsage uses the old
+// usage API. NewOAuthClient logs joint-operation buyers in through
+// KooGallery's OAuth endpoints at the tenant's domain (code exchange,
+// refresh, userinfo, logout URL); it does not use AK/SK. koogallerytest
+// fakes both.
 package saas

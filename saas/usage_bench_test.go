@@ -1,0 +1,40 @@
+package saas_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/isvkit/koogallery/koogallerytest"
+	"github.com/isvkit/koogallery/saas"
+)
+
+// BenchmarkEncodeUsage1000 measures the canonical body of a full call.
+func BenchmarkEncodeUsage1000(b *testing.B) {
+	recs := usageRecords(1000, recent())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := saas.EncodeUsage(recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPushUsage1000 measures a full call of 1,000 records against the
+// fake (validation, encoding, body signature, AK/SK, HTTP, the fake's own
+// checks).
+func BenchmarkPushUsage1000(b *testing.B) {
+	fake := koogallerytest.NewServer()
+	defer fake.Close()
+	kg, err := fake.NewClient()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := saas.NewClient(kg, saas.WithSellerKey(koogallerytest.DefaultSellerKey))
+	recs := usageRecords(1000, recent())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.PushUsage(context.Background(), recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
