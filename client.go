@@ -423,10 +423,14 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) error {
 
 // decodeResponse maps a complete response to v or an error.
 func decodeResponse(resp *http.Response, data []byte, method, path string, v any) error {
+	trimmed := bytes.TrimSpace(data)
 	fail := func(code, msg string, env *Result) *APIError {
 		e := &APIError{StatusCode: resp.StatusCode, Code: code, Message: redactMessage(msg), Method: method, Path: path,
 			RequestID: resp.Header.Get("X-Request-Id"), RetryAfter: retryAfter(resp.Header, time.Now())}
 		if env != nil {
+			if len(trimmed) <= MaxErrorBody {
+				e.Body = append([]byte(nil), trimmed...)
+			}
 			if env.RequestID != "" {
 				e.RequestID = env.RequestID
 			}
@@ -436,7 +440,6 @@ func decodeResponse(resp *http.Response, data []byte, method, path string, v any
 		}
 		return e
 	}
-	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) == 0 {
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return nil

@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// MaxErrorBody bounds APIError.Body.
+const MaxErrorBody = 64 << 10
+
 // Sentinel errors for classifying failures with errors.Is. An *APIError
 // matches the one its code (or, for unknown codes, its HTTP status) maps to.
 var (
@@ -49,6 +52,10 @@ type APIError struct {
 	RequestID string
 	// ExtraInfo is the raw extra_info member some failures carry.
 	ExtraInfo []byte
+	// Body is the JSON failure body as received (at most MaxErrorBody
+	// bytes), for members this SDK does not model, such as per-record
+	// failures. It is nil for bodies that are not JSON.
+	Body []byte
 	// RetryAfter is the wait the server asked for, when it said.
 	RetryAfter time.Duration
 	// Method and Path identify the call; the query is never kept.

@@ -320,9 +320,11 @@ func (c *Client) send(ctx context.Context, req *http.Request, op string, n int) 
 	if err := c.kg.Do(ctx, req, &res); err != nil {
 		err = fmt.Errorf("saas: %s (%d records): %w", op, n, err)
 		var apiErr *koogallery.APIError
-		if errors.As(err, &apiErr) && len(apiErr.ExtraInfo) > 0 {
-			if abnormal := findAbnormal(apiErr.ExtraInfo, 0); len(abnormal) > 0 {
-				return &UsageResult{Code: apiErr.Code, Message: apiErr.Message, Abnormal: abnormal, Raw: apiErr.ExtraInfo}, err
+		if errors.As(err, &apiErr) && len(apiErr.Body) > 0 {
+			// A failure answer may name the failed records anywhere in it.
+			var failed UsageResult
+			if json.Unmarshal(apiErr.Body, &failed) == nil && len(failed.Abnormal) > 0 {
+				return &failed, err
 			}
 		}
 		return nil, err

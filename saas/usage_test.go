@@ -356,6 +356,18 @@ func TestPushUsageAbnormalRecordsInAFailure(t *testing.T) {
 	assert.Equal(t, "sn-00000", res.Abnormal[0].MeteringSN)
 	assert.Equal(t, "bad value", res.Abnormal[0].Message)
 	assert.Equal(t, "94060004", res.Code)
+
+	// Elsewhere in the failure answer than extra_info, e.g. under data.
+	fake.Inject(koogallerytest.Fault{Path: saas.UsagePath, Status: 400, ContentType: "application/json",
+		Body: []byte(`{"error_code":"MKT.9002","error_msg":"Invalid usage enties.","data":{"abnormal_usage_data":[{"metering_sn":"sn-00000","error_msg":"unknown entity"}]}}`)})
+	res, err = c.PushUsage(context.Background(), usageRecords(1, recent()))
+	assert.ErrorIs(t, err, koogallery.ErrInvalidRequest)
+	require.NotNil(t, res)
+	require.Len(t, res.Abnormal, 1)
+	assert.Equal(t, "unknown entity", res.Abnormal[0].Message)
+	var apiErr *koogallery.APIError
+	require.ErrorAs(t, err, &apiErr)
+	assert.Contains(t, string(apiErr.Body), "abnormal_usage_data")
 }
 
 func TestPushLegacyUsage(t *testing.T) {
