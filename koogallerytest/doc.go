@@ -1,6 +1,15 @@
 // Package koogallerytest lets sellers test their KooGallery integration
-// without an account: a fake KooGallery open API that verifies AK/SK exactly
-// as the API gateway does, serves the documented mock orders and injects
-// faults; and a sender of genuinely signed production-interface callbacks
-// for testing the seller's own handlers end to end.
+// without an account.
+//
+//   - Server is a fake KooGallery open API: it verifies AK/SK exactly as the
+//     API gateway does, serves the nine documented mock orders, the usage
+//     push (checking the seller-key body signature), the licence-code APIs
+//     and event file uploads, validates like the real service, injects
+//     faults (throttling, 5xx storms, HTML pages, truncated bodies, hangs)
+//     and records what it received.
+//   - OAuthServer is a fake joint-operation identity provider: single-use
+//     codes, expiring tokens, refresh, userinfo and logout.
+//   - Sender signs production-interface callbacks exactly as KooGallery
+//     does (SaaS V2, License 2.0, orderNotify, kit x-sign), and produces the
+//     stale, replayed, forged and tampered calls a handler must refuse.
 package koogallerytest
