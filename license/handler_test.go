@@ -188,7 +188,7 @@ func TestResultErrorIs(t *testing.T) {
 	err := fmt.Errorf("x: %w", license.NewResultError("000003", "gone"))
 	assert.ErrorIs(t, err, license.ErrLicenseNotFound)
 	assert.NotErrorIs(t, err, license.ErrInvalidParameter)
-	assert.Equal(t, "license: result 000003: gone", errors.Unwrap(err).Error())
+	assert.Equal(t, "koogallery: result 000003: gone", errors.Unwrap(err).Error())
 }
 
 func TestNewHandlerMisuse(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/isvkit/koogallery"
 	"github.com/isvkit/koogallery/internal/callback"
 )
 
@@ -100,34 +101,15 @@ func WithClock(now func() time.Time) NotificationOption {
 }
 
 // ResultError is an error that answers KooGallery with a chosen result code
-// and message. Return one (or wrap one: the handler looks through the chain
-// with errors.As) from the notification func; any other error answers
-// 000005. Message is shown to KooGallery, so keep internal detail out of it.
-type ResultError struct {
-	// Code is the six-digit resultCode.
-	Code string
-	// Message is the resultMsg, at most 255 bytes (longer is truncated).
-	// Empty selects a generic message for the code.
-	Message string
-}
+// and message (see koogallery.ResultError): return one, or wrap one, from the
+// notification func; any other error answers 000005.
+type ResultError = koogallery.ResultError
 
 // NewResultError returns a ResultError for code. A code that is not six
 // digits, or is 000000, answers 000005.
 func NewResultError(code, message string) *ResultError {
-	return &ResultError{Code: code, Message: message}
+	return koogallery.NewResultError(code, message)
 }
-
-func (e *ResultError) Error() string { return "order: result " + e.Code + ": " + e.Message }
-
-// Is reports whether target is a *ResultError with the same Code.
-func (e *ResultError) Is(target error) bool {
-	t, ok := target.(*ResultError)
-	return ok && t.Code == e.Code
-}
-
-// Result returns the resultCode and resultMsg the error answers with. The
-// handlers of every package in this module recognise it.
-func (e *ResultError) Result() (code, message string) { return e.Code, e.Message }
 
 // ErrInvalidParameter answers 000002: the notification is unacceptable.
 var ErrInvalidParameter = &ResultError{Code: callback.CodeInvalid, Message: "invalid parameter"}

@@ -176,7 +176,7 @@ func TestSellerErrors(t *testing.T) {
 	var re *order.ResultError
 	require.ErrorAs(t, fmt.Errorf("w: %w", order.NewResultError("000002", "bad")), &re)
 	assert.ErrorIs(t, re, order.ErrInvalidParameter)
-	assert.Equal(t, "order: result 000002: bad", re.Error())
+	assert.Equal(t, "koogallery: result 000002: bad", re.Error())
 }
 
 func TestNotificationOptions(t *testing.T) {

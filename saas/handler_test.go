@@ -277,7 +277,7 @@ func TestResultErrorIs(t *testing.T) {
 	var re *saas.ResultError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "no such instance", re.Message)
-	assert.Equal(t, "saas: result 000003: no such instance", re.Error())
+	assert.Equal(t, "koogallery: result 000003: no such instance", re.Error())
 }
 
 func TestNewInstanceProviderMistakes(t *testing.T) {
