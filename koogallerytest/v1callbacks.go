@@ -153,7 +153,7 @@ func (s *V1Sender) SignKit(target string, body any, opts ...V1CallOption) (*V1Ca
 	}
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
-	h[v1sign.HeaderAuthToken] = []string{token} // as KooGallery spells it
+	h.Set(v1sign.HeaderAuthToken, token)
 	return &V1Call{Method: http.MethodPost, URL: target, Header: h, Body: raw,
 		TimeStamp: ts, AuthToken: token, key: s.key, client: s.client}, nil
 }
