@@ -104,7 +104,8 @@ const (
 // parseKitRoute reads the interface and version from the end of path:
 // ".../produceAPI/v2/<name>" is V2, ".../produceAPI/<name>" V1, with
 // "produceAPI" a whole segment (path may lack the leading '/' behind
-// http.StripPrefix) and one trailing '/' tolerated.
+// http.StripPrefix) and one trailing '/' tolerated. For an unknown name under
+// either directory the version is still reported, with ok false.
 func parseKitRoute(path string) (name string, v KitVersion, ok bool) {
 	path = strings.TrimSuffix(path, "/")
 	i := strings.LastIndexByte(path, '/')
@@ -112,30 +113,32 @@ func parseKitRoute(path string) (name string, v KitVersion, ok bool) {
 		return "", 0, false
 	}
 	name, dir := path[i+1:], path[:i+1]
-	switch name {
-	case kitTenantSync, kitApplicationSync, kitAuthSync, kitSingleOrgSync, kitAllOrgSync:
+	switch {
+	case hasSegmentSuffix(dir, "produceAPI/v2/"):
+		v = KitV2
+	case hasSegmentSuffix(dir, "produceAPI/"):
+		v = KitV1
 	default:
 		return "", 0, false
 	}
-	switch {
-	case hasSegmentSuffix(dir, "produceAPI/v2/"):
-		return name, KitV2, true
-	case hasSegmentSuffix(dir, "produceAPI/"):
-		return name, KitV1, true
+	switch name {
+	case kitTenantSync, kitApplicationSync, kitAuthSync, kitSingleOrgSync, kitAllOrgSync:
+		return name, v, true
 	}
-	return "", 0, false
+	return "", v, false
 }
 
 func hasSegmentSuffix(s, suffix string) bool {
 	return strings.HasSuffix(s, suffix) && (len(s) == len(suffix) || s[len(s)-len(suffix)-1] == '/')
 }
 
-// ServeHTTP verifies with the scheme the path names (an unknown path: V2 if
-// it carries x-sign, else V1) and serves the call.
+// ServeHTTP verifies with the scheme the path names (a path outside both
+// directories: V2 if it carries x-sign, else V1) and serves the call; an
+// unknown interface answers 000002 once verified.
 func (k *kitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name, version, ok := parseKitRoute(r.URL.Path)
 	eng := k.v1
-	if version == KitV2 || (!ok && r.Header.Get("X-Sign") != "") {
+	if version == KitV2 || (version == 0 && r.Header.Get("X-Sign") != "") {
 		eng = k.v2
 	}
 	if !ok {

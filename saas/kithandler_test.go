@@ -157,23 +157,26 @@ func TestKitRouting(t *testing.T) {
 		sign    saas.KitVersion // 0: unsigned
 		code    string
 		msg     string
+		v1      bool // answered by the V1 scheme: Body-Sign expected
 	}{
-		{"V2 under a subtree", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success"},
-		{"V1 under a subtree", subtree("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", saas.KitV1, saas.KitV1, "000000", "success"},
-		{"StripPrefix without slash", strip("/isv/produce"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success"},
-		{"StripPrefix with slash", strip("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success"},
-		{"StripPrefix with slash, V1", strip("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", saas.KitV1, saas.KitV1, "000000", "success"},
-		{"at the root", subtree("/"), "/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success"},
-		{"deep prefix", subtree("/a/b/c/"), "/a/b/c/produceAPI/tenantSync", saas.KitV1, saas.KitV1, "000000", "success"},
-		{"trailing slash", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync/", saas.KitV2, saas.KitV2, "000000", "success"},
-		{"unknown interface, V2 signed", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/deleteAll", 0, saas.KitV2, "000002", "unknown kit interface"},
-		{"unknown interface, V1 signed", subtree("/isv/produce/"), "/isv/produce/produceAPI/deleteAll", 0, saas.KitV1, "000002", "unknown kit interface"},
-		{"unknown interface, unsigned", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/deleteAll", 0, 0, "000001", "authentication failed"},
-		{"not a whole segment", subtree("/isv/produce/"), "/isv/produce/xproduceAPI/v2/tenantSync", 0, saas.KitV2, "000002", "unknown kit interface"},
-		{"v3", subtree("/isv/produce/"), "/isv/produce/produceAPI/v3/tenantSync", 0, saas.KitV2, "000002", "unknown kit interface"},
-		{"case matters", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/TenantSync", 0, saas.KitV2, "000002", "unknown kit interface"},
-		{"V1 path, V2 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", saas.KitV1, saas.KitV2, "000001", "authentication failed"},
-		{"V2 path, V1 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV1, "000001", "authentication failed"},
+		{"V2 under a subtree", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success", false},
+		{"V1 under a subtree", subtree("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", saas.KitV1, saas.KitV1, "000000", "success", true},
+		{"StripPrefix without slash", strip("/isv/produce"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success", false},
+		{"StripPrefix with slash", strip("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success", false},
+		{"StripPrefix with slash, V1", strip("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", saas.KitV1, saas.KitV1, "000000", "success", true},
+		{"at the root", subtree("/"), "/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success", false},
+		{"deep prefix", subtree("/a/b/c/"), "/a/b/c/produceAPI/tenantSync", saas.KitV1, saas.KitV1, "000000", "success", true},
+		{"trailing slash", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync/", saas.KitV2, saas.KitV2, "000000", "success", false},
+		{"unknown interface, V2 signed", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/deleteAll", 0, saas.KitV2, "000002", "unknown kit interface", false},
+		{"unknown interface, V1 signed", subtree("/isv/produce/"), "/isv/produce/produceAPI/deleteAll", 0, saas.KitV1, "000002", "unknown kit interface", true},
+		{"unknown interface, unsigned", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/deleteAll", 0, 0, "000001", "authentication failed", false},
+		{"not a whole segment", subtree("/isv/produce/"), "/isv/produce/xproduceAPI/v2/tenantSync", 0, saas.KitV2, "000002", "unknown kit interface", false},
+		{"v3", subtree("/isv/produce/"), "/isv/produce/produceAPI/v3/tenantSync", 0, saas.KitV2, "000002", "unknown kit interface", false},
+		{"case matters", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/TenantSync", 0, saas.KitV2, "000002", "unknown kit interface", false},
+		{"V1 path, V2 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", saas.KitV1, saas.KitV2, "000001", "authentication failed", true},
+		{"V2 path, V1 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV1, "000001", "authentication failed", false},
+		{"unknown V1 interface, V2 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/deleteAll", 0, saas.KitV2, "000001", "authentication failed", true},
+		{"outside both directories, V1 signed", subtree("/isv/produce/"), "/isv/produce/other/tenantSync", 0, saas.KitV1, "000002", "unknown kit interface", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -209,8 +212,10 @@ func TestKitRouting(t *testing.T) {
 			require.NoError(t, json.Unmarshal(raw, &a))
 			assert.Equal(t, tt.code, a.ResultCode)
 			assert.Equal(t, tt.msg, a.ResultMsg)
-			if tt.version == saas.KitV1 || (tt.version == 0 && tt.sign == saas.KitV1) {
+			if tt.v1 {
 				assert.NoError(t, v1sign.VerifyBodySign(accessKey, raw, resp.Header.Get("Body-Sign")))
+			} else {
+				assert.Empty(t, resp.Header.Get("Body-Sign"))
 			}
 			if tt.code == "000000" {
 				assert.Equal(t, tt.version, p.last().(*saas.TenantSyncRequest).Version)
