@@ -3,7 +3,6 @@ package saas
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -277,9 +276,3 @@ func decodeKitOrgs(list []byte) ([]KitOrg, error) {
 // errKitSecret answers an applicationSync whose clientSecret the
 // configured private key cannot decrypt.
 var errKitSecret = callback.Invalid("clientSecret cannot be decrypted")
-
-// isInvalid reports whether err answers 000002.
-func isInvalid(err error) bool {
-	var e *callback.Error
-	return errors.As(err, &e) && e.Code == callback.CodeInvalid
-}

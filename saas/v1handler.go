@@ -146,18 +146,18 @@ func (h *v1Handler) serve(ctx context.Context, raw []byte, resp *callback.Respon
 			ProductID: q.Get("productId"), TrialToFormal: in.flag("trialToFormal"), PeriodType: PeriodType(q.Get("periodType")),
 			PeriodNumber: in.int("periodNumber"), OrderAmount: q.Get("orderAmount"), TestFlag: test, Params: in.values(),
 		}
-		return h.once1(ctx, &in, func(ctx context.Context) error { return h.p.RefreshInstance(ctx, req) })
+		return h.doOnce(ctx, &in, func(ctx context.Context) error { return h.p.RefreshInstance(ctx, req) })
 	case "expireInstance":
 		req := &V1ExpireInstanceRequest{InstanceID: in.required("instanceId"), OrderID: q.Get("orderId"), TestFlag: test, Params: in.values()}
-		return h.once1(ctx, &in, func(ctx context.Context) error { return h.p.ExpireInstance(ctx, req) })
+		return h.doOnce(ctx, &in, func(ctx context.Context) error { return h.p.ExpireInstance(ctx, req) })
 	case "releaseInstance":
 		req := &V1ReleaseInstanceRequest{InstanceID: in.required("instanceId"), OrderID: q.Get("orderId"),
 			OrderAmount: q.Get("orderAmount"), TestFlag: test, Params: in.values()}
-		return h.once1(ctx, &in, func(ctx context.Context) error { return h.p.ReleaseInstance(ctx, req) })
+		return h.doOnce(ctx, &in, func(ctx context.Context) error { return h.p.ReleaseInstance(ctx, req) })
 	case "instanceStatus":
 		req := &V1InstanceStatusRequest{InstanceID: in.required("instanceId"), Status: Status(in.required("instanceStatus")),
 			TestFlag: test, Params: in.values()}
-		return h.once1(ctx, &in, func(ctx context.Context) error { return h.p.InstanceStatus(ctx, req) })
+		return h.doOnce(ctx, &in, func(ctx context.Context) error { return h.p.InstanceStatus(ctx, req) })
 	case "upgrade":
 		return h.upgrade(ctx, &in, test)
 	case "":
@@ -166,10 +166,10 @@ func (h *v1Handler) serve(ctx context.Context, raw []byte, resp *callback.Respon
 	return callback.Invalid("unknown activity")
 }
 
-// once1 runs fn for a verified call unless the same signed request already
+// doOnce runs fn for a verified call unless the same signed request already
 // succeeded (see doneGuard). Parameter errors found while building the
 // request are answered first.
-func (h *v1Handler) once1(ctx context.Context, in *v1Params, fn func(context.Context) error) error {
+func (h *v1Handler) doOnce(ctx context.Context, in *v1Params, fn func(context.Context) error) error {
 	if in.err != nil {
 		return in.err
 	}
@@ -318,18 +318,18 @@ func (h *v1Handler) queryInstance(ctx context.Context, in *v1Params, test bool, 
 	// Encrypt the credentials in a copy, then encode as V2 does.
 	enc := make([]InstanceInfo, len(info))
 	withApp := false
-	for i, in := range info {
-		enc[i] = in
-		if in.AppInfo == nil {
+	for i, inst := range info {
+		enc[i] = inst
+		if inst.AppInfo == nil {
 			continue
 		}
 		withApp = true
-		a := *in.AppInfo
+		a := *inst.AppInfo
 		if a.UserName, err = h.encrypt("userName", a.UserName); err != nil {
-			return fmt.Errorf("saas: v1 queryInstance %s: %w", in.InstanceID, err)
+			return fmt.Errorf("saas: v1 queryInstance %s: %w", inst.InstanceID, err)
 		}
 		if a.Password, err = h.encrypt("password", a.Password); err != nil {
-			return fmt.Errorf("saas: v1 queryInstance %s: %w", in.InstanceID, err)
+			return fmt.Errorf("saas: v1 queryInstance %s: %w", inst.InstanceID, err)
 		}
 		enc[i].AppInfo = &a
 	}
@@ -372,7 +372,7 @@ func (h *v1Handler) appendAppInfo(dst []byte, a *AppInfo) ([]byte, error) {
 // form exceeds KooGallery's 128 characters (IV included): a plaintext longer
 // than 79 bytes. KooGallery would show the buyer nothing, so the handler
 // answers 000005 and logs it rather than truncate.
-var ErrFieldTooLong = errors.New("saas: encrypted appInfo field longer than 128 characters; plaintext must be at most 79 bytes")
+var ErrFieldTooLong = errors.New("encrypted appInfo field longer than 128 characters; plaintext must be at most 79 bytes")
 
 // encrypt encrypts an appInfo credential; "" stays "" (not sent).
 func (h *v1Handler) encrypt(field, plaintext string) (string, error) {
