@@ -99,6 +99,10 @@ const (
 	kitAuthSync        = "authSync"
 	kitSingleOrgSync   = "singleOrgSync"
 	kitAllOrgSync      = "allOrgSync"
+	// kitSingleOrgSyncNew is served as singleOrgSync: the demo's V2 path is
+	// singleOrgSync, but a doc page names the interface singleOrgSyncNew and
+	// its path was never captured (spec §7, §11 [GAP]).
+	kitSingleOrgSyncNew = "singleOrgSyncNew"
 )
 
 // parseKitRoute reads the interface and version from the end of path:
@@ -124,6 +128,8 @@ func parseKitRoute(path string) (name string, v KitVersion, ok bool) {
 	switch name {
 	case kitTenantSync, kitApplicationSync, kitAuthSync, kitSingleOrgSync, kitAllOrgSync:
 		return name, v, true
+	case kitSingleOrgSyncNew:
+		return kitSingleOrgSync, v, true
 	}
 	return "", v, false
 }

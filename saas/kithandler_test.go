@@ -148,7 +148,7 @@ func TestKitSpecVectorsAndChangedBytes(t *testing.T) {
 
 func TestKitRouting(t *testing.T) {
 	t.Parallel()
-	body := map[string]any{"tenantId": "t-1", "flag": 1}
+	body := map[string]any{"tenantId": "t-1", "flag": 1, "orgCode": "o-1"}
 	for _, tt := range []struct {
 		name    string
 		mount   func(h http.Handler) http.Handler
@@ -175,6 +175,7 @@ func TestKitRouting(t *testing.T) {
 		{"case matters", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/TenantSync", 0, saas.KitV2, "000002", "unknown kit interface", false},
 		{"V1 path, V2 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", saas.KitV1, saas.KitV2, "000001", "authentication failed", true},
 		{"V2 path, V1 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV1, "000001", "authentication failed", false},
+		{"singleOrgSyncNew, the unconfirmed V2 name [GAP]", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/singleOrgSyncNew", saas.KitV2, saas.KitV2, "000000", "success", false},
 		{"unknown V1 interface, V2 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/deleteAll", 0, saas.KitV2, "000001", "authentication failed", true},
 		{"outside both directories, V1 signed", subtree("/isv/produce/"), "/isv/produce/other/tenantSync", 0, saas.KitV1, "000002", "unknown kit interface", true},
 	} {
@@ -218,7 +219,15 @@ func TestKitRouting(t *testing.T) {
 				assert.Empty(t, resp.Header.Get("Body-Sign"))
 			}
 			if tt.code == "000000" {
-				assert.Equal(t, tt.version, p.last().(*saas.TenantSyncRequest).Version)
+				switch req := p.last().(type) {
+				case *saas.TenantSyncRequest:
+					assert.Equal(t, tt.version, req.Version)
+				case *saas.SingleOrgSyncRequest:
+					assert.Equal(t, tt.version, req.Version)
+					assert.Equal(t, "o-1", req.OrgCode)
+				default:
+					t.Fatalf("unexpected request %T", req)
+				}
 			} else {
 				assert.Zero(t, p.calls.Load())
 			}

@@ -81,11 +81,22 @@ func TestFieldHelpersErrors(t *testing.T) {
 // choosing how each value is written.
 func signedRaw(t *testing.T, params map[string]string, escape func(name, value string) string) string {
 	t.Helper()
+	return signedRawEscaped(t, accessKey, params, escape)
+}
+
+// signedRawWithKey signs params with key into a percent-encoded raw query.
+func signedRawWithKey(t *testing.T, key string, params map[string]string) string {
+	t.Helper()
+	return signedRawEscaped(t, key, params, func(_, v string) string { return url.QueryEscape(v) })
+}
+
+func signedRawEscaped(t *testing.T, key string, params map[string]string, escape func(name, value string) string) string {
+	t.Helper()
 	q := url.Values{"timeStamp": {time.Now().UTC().Format("20060102150405") + "000"}}
 	for k, v := range params {
 		q.Set(k, v)
 	}
-	token, err := v1sign.SignQuery(accessKey, q)
+	token, err := v1sign.SignQuery(key, q)
 	require.NoError(t, err)
 	q.Set("authToken", token)
 	parts := make([]string, 0, len(q))
