@@ -10,6 +10,16 @@
 //
 //	mux.Handle("/isv/produce", saas.NewHandler(accessKey, myProvider))
 //
+// NewV1Handler serves the older SaaS V1 basic interface (GET calls signed
+// with an authToken, answers signed with Body-Sign, administrator
+// credentials AES-encrypted with a Java-compatible key) on a V1Provider, and
+// NewKitHandler the joint-operation (联营) kit's tenant, application, user
+// and organisation sync, V1 and V2, on a KitProvider. EncryptField and
+// DecryptField do the V1 field encryption by hand.
+//
+//	mux.Handle("/isv/v1", saas.NewV1Handler(key, myV1Provider))
+//	mux.Handle("/isv/produce/", saas.NewKitHandler(kitKey, myKitProvider))
+//
 // Result codes. A call that cannot be proven to come from KooGallery (bad or
 // missing signature, timestamp outside the window, replayed nonce) answers
 // 000001; a verified call that is malformed (not a JSON object, unknown

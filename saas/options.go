@@ -14,6 +14,7 @@ type config struct {
 	callback.Config
 	store Store
 	keep  time.Duration
+	v1    v1Config // NewV1Handler and NewKitHandler settings, see v1options.go
 }
 
 // WithLogger sets the logger for refused calls, failures and panics

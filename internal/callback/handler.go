@@ -1,8 +1,9 @@
-// Package callback is the engine behind every V2-style production-interface
-// handler (SaaS V2 basic, License 2.0, order notification, and the
-// joint-operation kit's x-sign): signature schemes, freshness window, nonce
-// replay cache, bounded body, the JSON result envelope, mapping errors and
-// panics to result codes, and logging.
+// Package callback is the engine behind every production-interface handler
+// (SaaS V2 basic, License 2.0, order notification, the joint-operation kit's
+// x-sign, and the V1 authToken schemes of the SaaS V1 basic interface and the
+// kit V1): signature schemes, freshness window, nonce replay cache, bounded
+// body, the JSON result envelope (signed with Body-Sign for V1), mapping
+// errors and panics to result codes, and logging.
 //
 // Result-code policy. Every refusal on security grounds (missing, malformed
 // or wrong signature, timestamp or nonce, a timestamp outside the window, a
@@ -27,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/isvkit/koogallery/internal/v1sign"
 )
 
 // Scheme says where a callback carries its signature.
@@ -61,6 +64,10 @@ type Config struct {
 	ReplayCacheSize int
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
+	// V1Window is how far a V1 call's timeStamp may lie from Now, in either
+	// direction (DefaultV1Window if zero; negative means no check). Only the
+	// V1 schemes use it; options set it with SetV1Window.
+	V1Window time.Duration
 }
 
 // SetSkew sets an explicit allowance: zero or negative means none, unlike
@@ -95,16 +102,18 @@ type Serve func(ctx context.Context, body []byte, resp *Response) error
 // and writes the result envelope. It always answers HTTP 200 with a JSON
 // body, as KooGallery expects.
 type Handler struct {
-	family  string
-	scheme  Scheme
-	key     *Key
-	log     *slog.Logger
-	maxBody int64
-	skew    time.Duration
-	now     func() time.Time
-	nonces  *nonceCache
-	serve   Serve
-	states  sync.Pool // *state
+	family   string
+	scheme   Scheme
+	key      *Key
+	v1key    string        // the V1 schemes' Key, for v1sign
+	v1window time.Duration // 0: no check
+	log      *slog.Logger
+	maxBody  int64
+	skew     time.Duration
+	now      func() time.Time
+	nonces   *nonceCache
+	serve    Serve
+	states   sync.Pool // *state
 }
 
 type state struct {
@@ -134,6 +143,15 @@ func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
 		nonces:  newNonceCache(cfg.ReplayCacheSize),
 		serve:   serve,
 	}
+	if cfg.Scheme == SchemeV1Query || cfg.Scheme == SchemeV1Kit {
+		h.v1key = accessKey
+		switch {
+		case cfg.V1Window == 0:
+			h.v1window = DefaultV1Window
+		case cfg.V1Window > 0:
+			h.v1window = cfg.V1Window
+		}
+	}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -157,10 +175,17 @@ var jsonContentType = []string{"application/json"}
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.Handle(w, r, h.serve)
+}
+
+// Handle is ServeHTTP with serve in place of the Handler's own Serve, for
+// handlers that choose the Serve per request (the kit handler dispatches on
+// the path, which no signature covers). serve must not be nil.
+func (h *Handler) Handle(w http.ResponseWriter, r *http.Request, serve Serve) {
 	st := h.states.Get().(*state)
 	st.resp = Response{Extra: st.resp.Extra[:0]}
 
-	err := h.handle(r, st)
+	err := h.handle(r, st, serve)
 	code, msg, extra := h.answer(r, &st.resp, err)
 
 	out := append(st.out[:0], `{"resultCode":`...)
@@ -172,6 +197,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st.out = out
 
 	w.Header()["Content-Type"] = jsonContentType
+	if h.v1key != "" {
+		// V1 answers are signed over exactly the bytes written below (spec
+		// §3.3), failures included.
+		w.Header()[headerBodySign] = []string{v1sign.BodySign(h.v1key, out)}
+	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out) // the peer is gone if this fails; nothing to do
 
@@ -198,7 +228,7 @@ func (p *panicked) Error() string { return "panic" }
 
 var errTooLarge = errors.New("body too large")
 
-func (h *Handler) handle(r *http.Request, st *state) (err error) {
+func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler { // net/http's own signal to abort the response
@@ -208,6 +238,12 @@ func (h *Handler) handle(r *http.Request, st *state) (err error) {
 		}
 	}()
 
+	switch h.scheme {
+	case SchemeV1Query:
+		return h.handleV1Query(r, st, serve)
+	case SchemeV1Kit:
+		return h.handleV1Kit(r, st, serve)
+	}
 	if r.Method != http.MethodPost {
 		return Invalid("method must be POST")
 	}
@@ -252,7 +288,7 @@ func (h *Handler) handle(r *http.Request, st *state) (err error) {
 	if !h.nonces.Add(ts+":"+nonce, nonceExpiry(stamp, h.skew), now) {
 		return &refusal{reason: "replayed nonce"}
 	}
-	return h.serve(r.Context(), body, &st.resp)
+	return serve(r.Context(), body, &st.resp)
 }
 
 func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg string, extra []byte) {

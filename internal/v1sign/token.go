@@ -53,12 +53,31 @@ func encodeTokenTo(dst []byte, mac *[macSize]byte) {
 }
 
 // tokenMatches reports whether token is the Base64 of mac, comparing the MAC
-// bytes in constant time. It reads ' ' as '+' (a token that crossed a query
-// string un-encoded) and accepts a token without its '=' padding.
+// bytes in constant time. It reads token as TokenMAC does.
 func tokenMatches(mac *[macSize]byte, token string) bool {
+	got, ok := TokenMAC(token)
+	return ok && hmac.Equal(got[:], mac[:])
+}
+
+var (
+	strictStd = base64.StdEncoding.Strict()
+	strictRaw = base64.RawStdEncoding.Strict()
+)
+
+// TokenMAC decodes a token (an authToken, or a Body-Sign signature) to the
+// MAC it carries, reading it as the verifiers do: a ' ' is a '+' (a token
+// that crossed a query string un-encoded) and the '=' padding may be
+// missing. ok is false unless it is the Base64 of exactly 32 bytes.
+//
+// The last character's two unused bits must be zero, as every encoder
+// writes them (strict decoding): otherwise four spellings would carry one
+// MAC, and a token with a changed byte would still verify. Spellings still
+// differ in padding and '+' or ' ', so a verified request is identified by
+// its MAC, never by the token's text.
+func TokenMAC(token string) (mac [macSize]byte, ok bool) {
 	var b [tokenLen]byte
 	if len(token) > len(b) {
-		return false
+		return mac, false
 	}
 	n := copy(b[:], token)
 	for i := range n {
@@ -66,14 +85,15 @@ func tokenMatches(mac *[macSize]byte, token string) bool {
 			b[i] = '+'
 		}
 	}
-	enc := base64.StdEncoding
+	enc := strictStd
 	if n%4 != 0 {
-		enc = base64.RawStdEncoding
+		enc = strictRaw
 	}
 	var got [macSize + 1]byte // DecodedLen(tokenLen) is 33
 	m, err := enc.Decode(got[:], b[:n])
 	if err != nil || m != macSize {
-		return false
+		return mac, false
 	}
-	return hmac.Equal(got[:macSize], mac[:])
+	copy(mac[:], got[:macSize])
+	return mac, true
 }

@@ -1,0 +1,278 @@
+package saas
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/internal/canonjson"
+)
+
+// MaxKitUsers is the most users one authSync call may carry (spec §7); a
+// call with more answers 000002.
+const MaxKitUsers = 500
+
+// kitFields reads the typed top-level members of a kit body, keeping the
+// first error. Members are read as JSON scalars, numbers and strings alike
+// ("flag":1 and "flag":"1"); a repeated member keeps its last value, as in
+// the signed form; unknown members are ignored.
+type kitFields struct {
+	m   map[string][]byte // member name → JSON value as received
+	err error
+}
+
+func decodeKitFields(body []byte) (*kitFields, error) {
+	f := &kitFields{m: make(map[string][]byte, 12)}
+	err := canonjson.Scan(body, func(name, value []byte) error {
+		f.m[string(name)] = value
+		return nil
+	})
+	if err != nil {
+		return nil, callback.Invalid("request body is not a JSON object")
+	}
+	return f, nil
+}
+
+func (f *kitFields) fail(err error) {
+	if f.err == nil {
+		f.err = err
+	}
+}
+
+// str returns a scalar member's text; "" for absent or null.
+func (f *kitFields) str(name string) string {
+	v, ok := f.m[name]
+	if !ok {
+		return ""
+	}
+	s, err := callback.Scalar(v)
+	if err != nil {
+		f.fail(callback.Invalid("invalid " + name))
+	}
+	return s
+}
+
+func (f *kitFields) required(name string) string {
+	s := f.str(name)
+	if s == "" {
+		f.fail(callback.Require(name, ""))
+	}
+	return s
+}
+
+// flag reads the mandatory flag member.
+func (f *kitFields) flag() KitFlag {
+	s := strings.TrimSpace(f.required("flag"))
+	if s == "" {
+		return 0
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		f.fail(callback.Invalid("invalid flag"))
+	}
+	return KitFlag(v)
+}
+
+func (f *kitFields) testFlag() bool {
+	v, err := callback.ParseTestFlag(strings.TrimSpace(f.str("testFlag")))
+	if err != nil {
+		f.fail(err)
+	}
+	return v
+}
+
+// time reads an optional GMT+8 yyyyMMddHHmmss[SSS] member into UTC.
+func (f *kitFields) time(name string) time.Time {
+	s := strings.TrimSpace(f.str(name))
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := callback.TimeIn(s, callback.GMT8())
+	if err != nil {
+		f.fail(callback.Invalid("invalid " + name))
+	}
+	return t
+}
+
+// list returns the JSON array of the first of names present: V1 sends
+// userList and orgInfo as JSON text inside a string, V2 as arrays, and the
+// V2 doc example shows orgInfoList quoted too, so both forms are accepted
+// for every list. nil when absent, null or empty.
+func (f *kitFields) list(names ...string) []byte {
+	for _, name := range names {
+		v, ok := f.m[name]
+		if !ok {
+			continue
+		}
+		if v[0] == '"' {
+			s, err := callback.Scalar(v)
+			if err != nil {
+				f.fail(callback.Invalid("invalid " + name))
+				return nil
+			}
+			v = bytes.TrimSpace([]byte(s))
+			if len(v) == 0 {
+				return nil
+			}
+		}
+		switch v[0] {
+		case 'n':
+			return nil
+		case '[':
+			if json.Valid(v) {
+				return v
+			}
+		}
+		f.fail(callback.Invalid("invalid " + name + ": not a JSON array"))
+		return nil
+	}
+	return nil
+}
+
+// raw copies the body: the engine reuses its buffer after the call.
+func raw(body []byte) json.RawMessage { return append(json.RawMessage(nil), body...) }
+
+// wireUser is a user as received; every member is read as a scalar.
+type wireUser struct {
+	UserName     json.RawMessage `json:"userName"`
+	Name         json.RawMessage `json:"name"`
+	OrgCode      json.RawMessage `json:"orgCode"`
+	Position     json.RawMessage `json:"position"`
+	EmployeeCode json.RawMessage `json:"employeeCode"`
+	EmployeeType json.RawMessage `json:"employeeType"`
+	Role         json.RawMessage `json:"role"`
+	Enable       json.RawMessage `json:"enable"`
+	Mobile       json.RawMessage `json:"mobile"`
+	Email        json.RawMessage `json:"email"`
+	WorkPlace    json.RawMessage `json:"workPlace"`
+	EntryDate    json.RawMessage `json:"entryDate"`
+	Extension    json.RawMessage `json:"extension"`
+}
+
+var (
+	errTooManyUsers = callback.Invalid("too many users in userList (at most 500)")
+	errBadUserList  = callback.Invalid("invalid userList: not an array of objects")
+	errBadOrgList   = callback.Invalid("invalid orgInfoList: not an array of objects")
+)
+
+// users decodes userList: at most MaxKitUsers objects, each with a userName.
+func decodeKitUsers(list []byte) ([]KitUser, error) {
+	if list == nil {
+		return nil, nil
+	}
+	var wire []*wireUser
+	if err := json.Unmarshal(list, &wire); err != nil {
+		return nil, errBadUserList
+	}
+	if len(wire) > MaxKitUsers {
+		return nil, errTooManyUsers
+	}
+	users := make([]KitUser, len(wire))
+	for i, w := range wire {
+		if w == nil {
+			return nil, errBadUserList
+		}
+		u := &users[i]
+		var err error
+		text := func(name string, v json.RawMessage) string {
+			if err != nil || v == nil {
+				return ""
+			}
+			s, e := callback.Scalar(v)
+			if e != nil {
+				err = callback.Invalid("invalid " + name + " in userList")
+			}
+			return s
+		}
+		u.UserName = text("userName", w.UserName)
+		u.Name = text("name", w.Name)
+		u.OrgCode = text("orgCode", w.OrgCode)
+		u.Position = text("position", w.Position)
+		u.EmployeeCode = text("employeeCode", w.EmployeeCode)
+		u.Role = KitRole(strings.TrimSpace(text("role", w.Role)))
+		u.Mobile = text("mobile", w.Mobile)
+		u.Email = text("email", w.Email)
+		u.WorkPlace = text("workPlace", w.WorkPlace)
+		u.EntryDate = text("entryDate", w.EntryDate)
+		if s := strings.TrimSpace(text("employeeType", w.EmployeeType)); s != "" && err == nil {
+			n, e := strconv.Atoi(s)
+			if e != nil {
+				err = callback.Invalid("invalid employeeType in userList")
+			}
+			u.EmployeeType = EmployeeType(n)
+		}
+		switch s := strings.ToLower(strings.TrimSpace(text("enable", w.Enable))); s {
+		case "true", "1":
+			u.Enable = true
+		case "false", "0", "":
+		default:
+			if err == nil {
+				err = callback.Invalid("invalid enable in userList")
+			}
+		}
+		if len(w.Extension) > 0 && string(w.Extension) != "null" {
+			u.Extension = append(json.RawMessage(nil), w.Extension...)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if u.UserName == "" {
+			return nil, callback.Invalid("missing userName in userList")
+		}
+	}
+	return users, nil
+}
+
+// decodeKitOrgs decodes orgInfo (V1: {orgCode, name, parentCode}) or
+// orgInfoList (V2: {orgCode, orgName, parentCode}); either name member is
+// accepted in both. Every department needs an orgCode.
+func decodeKitOrgs(list []byte) ([]KitOrg, error) {
+	if list == nil {
+		return nil, nil
+	}
+	var wire []*struct {
+		OrgCode    json.RawMessage `json:"orgCode"`
+		OrgName    json.RawMessage `json:"orgName"`
+		Name       json.RawMessage `json:"name"`
+		ParentCode json.RawMessage `json:"parentCode"`
+	}
+	if err := json.Unmarshal(list, &wire); err != nil {
+		return nil, errBadOrgList
+	}
+	orgs := make([]KitOrg, len(wire))
+	for i, w := range wire {
+		if w == nil {
+			return nil, errBadOrgList
+		}
+		var err error
+		text := func(v json.RawMessage) string {
+			if v == nil {
+				return ""
+			}
+			s, e := callback.Scalar(v)
+			if e != nil {
+				err = errBadOrgList
+			}
+			return s
+		}
+		o := KitOrg{OrgCode: text(w.OrgCode), OrgName: text(w.OrgName), ParentCode: text(w.ParentCode)}
+		if o.OrgName == "" {
+			o.OrgName = text(w.Name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if o.OrgCode == "" {
+			return nil, callback.Invalid("missing orgCode in orgInfoList")
+		}
+		orgs[i] = o
+	}
+	return orgs, nil
+}
+
+// errKitSecret answers an applicationSync whose clientSecret the
+// configured private key cannot decrypt.
+var errKitSecret = callback.Invalid("clientSecret cannot be decrypted")

@@ -1,0 +1,161 @@
+package saas_test
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/isvkit/koogallery/internal/callbacktest"
+	"github.com/isvkit/koogallery/koogallerytest"
+	"github.com/isvkit/koogallery/saas"
+)
+
+// kitProvider is a saas.KitProvider whose methods record their requests and
+// return err's result.
+type kitProvider struct {
+	calls atomic.Int64
+
+	mu   sync.Mutex
+	reqs []any
+
+	err func(req any) error
+}
+
+func (p *kitProvider) record(req any) error {
+	p.calls.Add(1)
+	p.mu.Lock()
+	p.reqs = append(p.reqs, req)
+	p.mu.Unlock()
+	if p.err != nil {
+		return p.err(req)
+	}
+	return nil
+}
+
+func (p *kitProvider) last() any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.reqs) == 0 {
+		return nil
+	}
+	return p.reqs[len(p.reqs)-1]
+}
+
+func (p *kitProvider) reset() {
+	p.mu.Lock()
+	p.reqs = p.reqs[:0]
+	p.mu.Unlock()
+}
+
+func (p *kitProvider) TenantSync(_ context.Context, req *saas.TenantSyncRequest) error {
+	return p.record(req)
+}
+
+func (p *kitProvider) ApplicationSync(_ context.Context, req *saas.ApplicationSyncRequest) error {
+	return p.record(req)
+}
+
+func (p *kitProvider) AuthSync(_ context.Context, req *saas.AuthSyncRequest) error {
+	return p.record(req)
+}
+
+func (p *kitProvider) SingleOrgSync(_ context.Context, req *saas.SingleOrgSyncRequest) error {
+	return p.record(req)
+}
+
+func (p *kitProvider) AllOrgSync(_ context.Context, req *saas.AllOrgSyncRequest) error {
+	return p.record(req)
+}
+
+type kitEnv struct {
+	srv  *httptest.Server
+	base string // the production URL KooGallery appends /produceAPI/... to
+	v2   *koogallerytest.Sender
+	v1   *koogallerytest.V1Sender
+	logs *callbacktest.LogBuffer
+}
+
+// newKitEnv mounts a kit handler for p on the subtree /isv/produce/ and
+// checks, when the test ends, that the key and every secret listed never
+// reached the logs.
+func newKitEnv(t *testing.T, p saas.KitProvider, secrets []string, opts ...saas.Option) *kitEnv {
+	t.Helper()
+	logs := &callbacktest.LogBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	mux := http.NewServeMux()
+	mux.Handle("/isv/produce/", saas.NewKitHandler(accessKey, p, append([]saas.Option{saas.WithLogger(logger)}, opts...)...))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		out := logs.String()
+		assert.NotContains(t, out, accessKey, "the key leaked into the logs")
+		for _, s := range secrets {
+			assert.NotContains(t, out, s, "a secret leaked into the logs")
+		}
+	})
+	return &kitEnv{
+		srv:  srv,
+		base: srv.URL + "/isv/produce",
+		v2:   koogallerytest.NewSender(accessKey, koogallerytest.WithHTTPClient(srv.Client())),
+		v1:   koogallerytest.NewV1Sender(accessKey, koogallerytest.WithHTTPClient(srv.Client())),
+		logs: logs,
+	}
+}
+
+// sendV2 signs body with x-sign and posts it to …/produceAPI/v2/<name>.
+func (e *kitEnv) sendV2(t *testing.T, name string, body any, opts ...koogallerytest.CallOption) *koogallerytest.Answer {
+	t.Helper()
+	call, err := e.v2.SignKit(e.base+"/produceAPI/v2/"+name, body, opts...)
+	require.NoError(t, err)
+	res, err := call.Send(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "application/json", res.ContentType)
+	return res
+}
+
+// sendV1 signs body with the authToken header and posts it to
+// …/produceAPI/<name>; the answer's Body-Sign must verify.
+func (e *kitEnv) sendV1(t *testing.T, name string, body any, opts ...koogallerytest.V1CallOption) *koogallerytest.V1Answer {
+	t.Helper()
+	res, err := e.v1.SendKit(context.Background(), e.base+"/produceAPI/"+name, body, opts...)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Equal(t, "application/json", res.ContentType)
+	return res
+}
+
+// withoutRaw returns a copy of a recorded kit request with Raw cleared, for
+// comparing the typed fields.
+func withoutRaw(req any) any {
+	switch r := req.(type) {
+	case *saas.TenantSyncRequest:
+		c := *r
+		c.Raw = nil
+		return &c
+	case *saas.ApplicationSyncRequest:
+		c := *r
+		c.Raw = nil
+		return &c
+	case *saas.AuthSyncRequest:
+		c := *r
+		c.Raw = nil
+		return &c
+	case *saas.SingleOrgSyncRequest:
+		c := *r
+		c.Raw = nil
+		return &c
+	case *saas.AllOrgSyncRequest:
+		c := *r
+		c.Raw = nil
+		return &c
+	}
+	return req
+}
