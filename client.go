@@ -215,7 +215,11 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 
 	var baseRT http.RoundTripper
-	attemptTimeout := 30 * time.Second
+	// Each attempt is bounded: by the caller's http.Client.Timeout when one
+	// is given, else by the default transport's dial, TLS and response-header
+	// timeouts (one timer per attempt, cheaper than a per-request context);
+	// the whole call by RetryPolicy.MaxElapsed and the context.
+	var attemptTimeout time.Duration
 	if cfg.httpClient != nil {
 		baseRT = cfg.httpClient.Transport
 		if cfg.httpClient.Timeout > 0 {
@@ -271,6 +275,7 @@ func defaultTransport() *http.Transport {
 	t.Proxy = http.ProxyFromEnvironment
 	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	t.MaxIdleConnsPerHost = 16
+	t.ResponseHeaderTimeout = 30 * time.Second
 	return t
 }
 
@@ -348,8 +353,9 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, params, bo
 		return nil, fmt.Errorf("koogallery: new request: %w", err)
 	}
 	req.URL = &u
-	req.Header.Set("Content-Type", "application/json;charset=UTF-8")
-	req.Header.Set("Accept", "application/json")
+	req.Header["Content-Type"] = []string{"application/json;charset=UTF-8"}
+	req.Header["Accept"] = []string{"application/json"}
+	req.Header["User-Agent"] = []string{c.userAgent}
 	return req, nil
 }
 

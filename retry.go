@@ -56,15 +56,16 @@ type retryTransport struct {
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	// Never modify the caller's request: work on a copy with its own header.
+	// Never modify the caller's request: work on a copy, with its own header
+	// map only when the User-Agent must be added (NewRequest sets it).
 	r := new(http.Request)
 	*r = *req
-	r.Header = req.Header.Clone()
-	if r.Header == nil {
-		r.Header = make(http.Header)
-	}
-	if r.Header.Get("User-Agent") == "" {
-		r.Header.Set("User-Agent", t.userAgent)
+	if len(req.Header["User-Agent"]) == 0 {
+		r.Header = req.Header.Clone()
+		if r.Header == nil {
+			r.Header = make(http.Header)
+		}
+		r.Header["User-Agent"] = []string{t.userAgent}
 	}
 
 	ctx := r.Context()
