@@ -29,32 +29,8 @@ func NewHandler(accessKey string, p Provider, opts ...Option) http.Handler {
 	if p == nil {
 		panic("saas: nil Provider")
 	}
-	cfg := config{Config: callback.Config{Family: "saas"}}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if cfg.store == nil {
-		cfg.store = NewMemoryStore(DefaultMemoryStoreSize)
-	}
-	if cfg.keep <= 0 {
-		cfg.keep = DefaultKeep
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	h := &handler{
-		p:   p,
-		log: log,
-		once: idempotency.Group[Record]{
-			Store:  cfg.store,
-			Lease:  claimLease,
-			Keep:   cfg.keep,
-			Wait:   claimWait,
-			Final:  func(r *Record) bool { return !r.Pending },
-			Logger: log,
-		},
-	}
+	cfg, log := newConfig(callback.Config{Family: "saas"}, opts)
+	h := &handler{p: p, log: log, once: cfg.once(log)}
 	return callback.NewHandler(accessKey, cfg.Config, h.serve)
 }
 

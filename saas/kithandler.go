@@ -64,15 +64,8 @@ func NewKitHandler(key string, p KitProvider, opts ...Option) http.Handler {
 	if key == "" {
 		panic("saas: empty key")
 	}
-	cfg := config{Config: callback.Config{Family: "saas.kit"}}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
-	k := &kitHandler{p: p, log: log, secretKey: cfg.v1.kitKey, done: newDoneGuard(&cfg, log)}
+	cfg, log := newConfig(callback.Config{Family: "saas.kit"}, opts)
+	k := &kitHandler{p: p, log: log, secretKey: cfg.v1.kitKey, done: newDoneGuard(cfg, log)}
 	v1, v2 := cfg.Config, cfg.Config
 	v1.Scheme, v2.Scheme = callback.SchemeV1Kit, callback.SchemeKit
 	k.v1 = callback.NewHandler(key, v1, unknownKit)

@@ -5,10 +5,43 @@ import (
 	"time"
 
 	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/internal/idempotency"
 )
 
-// Option configures NewHandler.
+// Option configures NewHandler, NewV1Handler and NewKitHandler.
 type Option func(*config)
+
+// newConfig applies opts over base and returns the configuration with the
+// defaults every handler shares, and the logger to use.
+func newConfig(base callback.Config, opts []Option) (*config, *slog.Logger) {
+	cfg := &config{Config: base}
+	for _, o := range opts {
+		o(cfg)
+	}
+	if cfg.store == nil {
+		cfg.store = NewMemoryStore(DefaultMemoryStoreSize)
+	}
+	if cfg.keep <= 0 {
+		cfg.keep = DefaultKeep
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return cfg, log
+}
+
+// once returns the at-most-once group over the configured Store.
+func (c *config) once(log *slog.Logger) idempotency.Group[Record] {
+	return idempotency.Group[Record]{
+		Store:  c.store,
+		Lease:  claimLease,
+		Keep:   c.keep,
+		Wait:   claimWait,
+		Final:  func(r *Record) bool { return !r.Pending },
+		Logger: log,
+	}
+}
 
 type config struct {
 	callback.Config

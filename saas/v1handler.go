@@ -72,10 +72,7 @@ func NewV1Handler(key string, p V1Provider, opts ...Option) http.Handler {
 	if key == "" {
 		panic("saas: empty key")
 	}
-	cfg := config{Config: callback.Config{Family: "saas.v1", Scheme: callback.SchemeV1Query}}
-	for _, o := range opts {
-		o(&cfg)
-	}
+	cfg, log := newConfig(callback.Config{Family: "saas.v1", Scheme: callback.SchemeV1Query}, opts)
 	encType := cfg.v1.encryptType
 	if encType == "" {
 		encType = AES256
@@ -83,30 +80,13 @@ func NewV1Handler(key string, p V1Provider, opts ...Option) http.Handler {
 	if encType != AES256 && encType != AES128 {
 		panic("saas: unknown EncryptType " + strconv.Quote(string(encType)))
 	}
-	if cfg.store == nil {
-		cfg.store = NewMemoryStore(DefaultMemoryStoreSize)
-	}
-	if cfg.keep <= 0 {
-		cfg.keep = DefaultKeep
-	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.Default()
-	}
 	h := &v1Handler{
 		p:       p,
 		log:     log,
 		keys:    fieldcrypt.DeriveKeys(key),
 		encType: fieldcrypt.EncryptType(encType),
-		once: idempotency.Group[Record]{
-			Store:  cfg.store,
-			Lease:  claimLease,
-			Keep:   cfg.keep,
-			Wait:   claimWait,
-			Final:  func(r *Record) bool { return !r.Pending },
-			Logger: log,
-		},
-		done: newDoneGuard(&cfg, log),
+		once:    cfg.once(log),
+		done:    newDoneGuard(cfg, log),
 	}
 	return callback.NewHandler(key, cfg.Config, h.serve)
 }
