@@ -176,7 +176,9 @@ func NewVerifier(lookup func(accessKey string) (secretKey string, ok bool), opts
 }
 
 // Verify checks r's signature. On success r.Body is left readable from the
-// start. Errors are *VerifyError values wrapping ErrMalformed,
+// start. X-Sdk-Content-Sha256 is honoured only when signed: UNSIGNED-PAYLOAD
+// leaves the body out of the check (the client chose that), and a hash it
+// carries must be the body's. Errors are *VerifyError values wrapping ErrMalformed,
 // ErrUnknownAccessKey, ErrExpired or ErrMismatch.
 func (v *Verifier) Verify(r *http.Request) error {
 	fail := func(kind error, reason, ak string) error {
@@ -237,15 +239,29 @@ func (v *Verifier) Verify(r *http.Request) error {
 		}
 	}
 
+	// X-Sdk-Content-Sha256 replaces the payload hash only when it is signed,
+	// and a hash it claims must be the body's: otherwise anyone could add
+	// the header with the original body's hash and swap the body.
+	// UNSIGNED-PAYLOAD leaves the body out of the signature, by design.
 	var payload []byte
-	if ph := r.Header.Get(HeaderContentSHA256); ph != "" {
-		payload = []byte(strings.TrimSpace(ph))
+	claimed := strings.TrimSpace(r.Header.Get(HeaderContentSHA256))
+	if claimed != "" && !slices.Contains(a.SignedHeaders, "x-sdk-content-sha256") {
+		return fail(ErrMalformed, "X-Sdk-Content-Sha256 is present but not signed", a.AccessKey)
+	}
+	if claimed == UnsignedPayload {
+		payload = []byte(claimed)
 	} else {
 		sum, err := v.hashBody(r)
 		if err != nil {
 			return fail(ErrMalformed, err.Error(), a.AccessKey)
 		}
 		payload = hex.AppendEncode(nil, sum[:])
+		if claimed != "" && !strings.EqualFold(claimed, string(payload)) {
+			return fail(ErrMismatch, "X-Sdk-Content-Sha256 is not the hash of the body", a.AccessKey)
+		}
+		if claimed != "" {
+			payload = []byte(claimed) // signed as sent
+		}
 	}
 
 	method := r.Method

@@ -3,6 +3,8 @@ package auth_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -296,4 +298,41 @@ func TestRoundTripGenerated(t *testing.T) {
 		}
 		assert.Equal(t, fmt.Sprintf("%s\n%s\n%d", wantPath, wantQuery, wantLen), string(b))
 	}
+}
+
+// TestVerifierContentSHA256CannotBeSmuggled shows that X-Sdk-Content-Sha256
+// only replaces the payload hash when it is signed, and that a hash it
+// claims must be the body's, so a body cannot be swapped under a valid
+// signature.
+func TestVerifierContentSHA256CannotBeSmuggled(t *testing.T) {
+	t.Parallel()
+	s, _ := auth.NewSigner("ak", "sk")
+	v := auth.NewVerifier(lookupOne("ak", "sk"))
+	r, _ := http.NewRequest(http.MethodPost, "https://h/x", strings.NewReader(`{"amount":1}`))
+	require.NoError(t, s.Sign(r))
+	sum := sha256.Sum256([]byte(`{"amount":1}`))
+
+	// An attacker adds the original hash as an unsigned header and swaps the body.
+	forged := serverSide(t, r)
+	forged.Header.Set(auth.HeaderContentSHA256, hex.EncodeToString(sum[:]))
+	forged.Body = io.NopCloser(strings.NewReader(`{"amount":1000}`))
+	assert.ErrorIs(t, v.Verify(forged), auth.ErrMalformed)
+
+	// A signed hash that is not the body's hash is refused too.
+	r2, _ := http.NewRequest(http.MethodPost, "https://h/x", strings.NewReader(`{"amount":1000}`))
+	r2.Header.Set(auth.HeaderContentSHA256, hex.EncodeToString(sum[:]))
+	require.NoError(t, s.Sign(r2))
+	assert.ErrorIs(t, v.Verify(serverSide(t, r2)), auth.ErrMismatch)
+
+	// A signed hash that is the body's verifies (either case of hex).
+	r3, _ := http.NewRequest(http.MethodPost, "https://h/x", strings.NewReader(`{"amount":1}`))
+	r3.Header.Set(auth.HeaderContentSHA256, strings.ToUpper(hex.EncodeToString(sum[:])))
+	require.NoError(t, s.Sign(r3))
+	assert.NoError(t, v.Verify(serverSide(t, r3)))
+
+	// UNSIGNED-PAYLOAD, signed, leaves the body out by design.
+	r4, _ := http.NewRequest(http.MethodPost, "https://h/x", strings.NewReader(`{"amount":1}`))
+	r4.Header.Set(auth.HeaderContentSHA256, auth.UnsignedPayload)
+	require.NoError(t, s.Sign(r4))
+	assert.NoError(t, v.Verify(serverSide(t, r4)))
 }
