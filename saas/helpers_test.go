@@ -20,33 +20,39 @@ import (
 
 const accessKey = "5f2b1c9a-7d43-4e8b-9a61-0c3e2d4f8b17" // spec callbacks.md §9
 
-// provider is a saas.Provider whose methods record their requests and
-// return what the test configures.
-type provider struct {
+// recorder counts and keeps the requests a test provider receives; the V2,
+// V1 and kit test providers embed it.
+type recorder struct {
 	calls atomic.Int64
 
 	mu   sync.Mutex
 	reqs []any
+}
+
+func (r *recorder) record(req any) {
+	r.calls.Add(1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reqs = append(r.reqs, req)
+}
+
+func (r *recorder) last() any {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.reqs) == 0 {
+		return nil
+	}
+	return r.reqs[len(r.reqs)-1]
+}
+
+// provider is a saas.Provider whose methods record their requests and
+// return what the test configures.
+type provider struct {
+	recorder
 
 	newInstance   func(context.Context, *saas.NewInstanceRequest) (*saas.NewInstanceResponse, error)
 	queryInstance func(context.Context, *saas.QueryInstanceRequest) (*saas.QueryInstanceResponse, error)
 	err           func() error // for the four methods that only return an error
-}
-
-func (p *provider) record(req any) {
-	p.calls.Add(1)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.reqs = append(p.reqs, req)
-}
-
-func (p *provider) last() any {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.reqs) == 0 {
-		return nil
-	}
-	return p.reqs[len(p.reqs)-1]
 }
 
 func (p *provider) plainErr() error {

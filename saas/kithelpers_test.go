@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,32 +18,17 @@ import (
 // kitProvider is a saas.KitProvider whose methods record their requests and
 // return err's result.
 type kitProvider struct {
-	calls atomic.Int64
-
-	mu   sync.Mutex
-	reqs []any
+	recorder
 
 	err func(req any) error
 }
 
-func (p *kitProvider) record(req any) error {
-	p.calls.Add(1)
-	p.mu.Lock()
-	p.reqs = append(p.reqs, req)
-	p.mu.Unlock()
+func (p *kitProvider) result(req any) error {
+	p.record(req)
 	if p.err != nil {
 		return p.err(req)
 	}
 	return nil
-}
-
-func (p *kitProvider) last() any {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.reqs) == 0 {
-		return nil
-	}
-	return p.reqs[len(p.reqs)-1]
 }
 
 func (p *kitProvider) reset() {
@@ -55,23 +38,23 @@ func (p *kitProvider) reset() {
 }
 
 func (p *kitProvider) TenantSync(_ context.Context, req *saas.TenantSyncRequest) error {
-	return p.record(req)
+	return p.result(req)
 }
 
 func (p *kitProvider) ApplicationSync(_ context.Context, req *saas.ApplicationSyncRequest) error {
-	return p.record(req)
+	return p.result(req)
 }
 
 func (p *kitProvider) AuthSync(_ context.Context, req *saas.AuthSyncRequest) error {
-	return p.record(req)
+	return p.result(req)
 }
 
 func (p *kitProvider) SingleOrgSync(_ context.Context, req *saas.SingleOrgSyncRequest) error {
-	return p.record(req)
+	return p.result(req)
 }
 
 func (p *kitProvider) AllOrgSync(_ context.Context, req *saas.AllOrgSyncRequest) error {
-	return p.record(req)
+	return p.result(req)
 }
 
 type kitEnv struct {

@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,30 +18,11 @@ import (
 // v1Provider is a saas.V1Provider whose methods record their requests and
 // return what the test configures.
 type v1Provider struct {
-	calls atomic.Int64
-
-	mu   sync.Mutex
-	reqs []any
+	recorder
 
 	newInstance   func(context.Context, *saas.V1NewInstanceRequest) (*saas.V1NewInstanceResponse, error)
 	queryInstance func(context.Context, *saas.QueryInstanceRequest) (*saas.QueryInstanceResponse, error)
 	err           func() error // for the methods that only return an error
-}
-
-func (p *v1Provider) record(req any) {
-	p.calls.Add(1)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.reqs = append(p.reqs, req)
-}
-
-func (p *v1Provider) last() any {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.reqs) == 0 {
-		return nil
-	}
-	return p.reqs[len(p.reqs)-1]
 }
 
 func (p *v1Provider) plainErr() error {
