@@ -263,14 +263,10 @@ func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 		return &refusal{reason: "timestamp outside the freshness window", offset: time.Duration(stamp-now) * time.Millisecond}
 	}
 
-	body, err := readBody(r, st.body[:0], h.maxBody)
-	st.body = body
-	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			return Invalid("request body too large")
-		}
-		return Invalid("unreadable request body")
+	if err := h.readBody(r, st); err != nil {
+		return err
 	}
+	body := st.body
 
 	var verified bool
 	if h.scheme == SchemeKit {
@@ -407,10 +403,24 @@ func queryParams(raw string) (sig, ts, nonce string) {
 	return sig, ts, nonce
 }
 
-// readBody reads r's body into buf, refusing more than maxBytes: a declared
+// readBody reads r's body into st.body within the handler's limit; a
+// failure is the 000002 answer to give.
+func (h *Handler) readBody(r *http.Request, st *state) error {
+	body, err := readBodyInto(r, st.body[:0], h.maxBody)
+	st.body = body
+	switch {
+	case errors.Is(err, errTooLarge):
+		return Invalid("request body too large")
+	case err != nil:
+		return Invalid("unreadable request body")
+	}
+	return nil
+}
+
+// readBodyInto reads r's body into buf, refusing more than maxBytes: a declared
 // length over the limit is refused without reading, an undeclared one stops
 // at maxBytes+1 bytes.
-func readBody(r *http.Request, buf []byte, maxBytes int64) ([]byte, error) {
+func readBodyInto(r *http.Request, buf []byte, maxBytes int64) ([]byte, error) {
 	if r.ContentLength > maxBytes {
 		return buf, errTooLarge
 	}

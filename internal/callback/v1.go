@@ -83,14 +83,10 @@ func (h *Handler) handleV1Kit(r *http.Request, st *state, serve Serve) error {
 	if r.Method != http.MethodPost {
 		return Invalid("method must be POST")
 	}
-	body, err := readBody(r, st.body[:0], h.maxBody)
-	st.body = body
-	if err != nil {
-		if errors.Is(err, errTooLarge) {
-			return Invalid("request body too large")
-		}
-		return Invalid("unreadable request body")
+	if err := h.readBody(r, st); err != nil {
+		return err
 	}
+	body := st.body
 	token := first(r.Header[headerAuthToken])
 	if token == "" {
 		return &refusal{reason: "missing authToken"}
