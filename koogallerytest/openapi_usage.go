@@ -59,7 +59,7 @@ func (s *Server) usageData(w http.ResponseWriter, r *http.Request) {
 	case sig == "":
 		writeEnvelope(w, http.StatusBadRequest, "MKT.0102", "Invalid body sign", nil)
 		return
-	case ts == "" || len(ts) > 20 || !allDigits(ts) || nonce == "" || len(nonce) > 64:
+	case ts == "" || len(ts) > 20 || !wire.Digits(ts) || nonce == "" || len(nonce) > 64:
 		writeEnvelope(w, http.StatusBadRequest, "MKT.0101", "Invalid parameter: ts and nonce are required", nil)
 		return
 	}
@@ -248,13 +248,4 @@ func canonicalJSON(b []byte) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }

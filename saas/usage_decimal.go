@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/isvkit/koogallery/internal/wire"
 	"math"
 	"strconv"
 	"strings"
@@ -31,7 +32,7 @@ type Decimal struct{ text string }
 // greater than zero. It is normalised: "007.50" becomes "7.5".
 func ParseDecimal(s string) (Decimal, error) {
 	intPart, frac, hasDot := strings.Cut(s, ".")
-	if intPart == "" || (hasDot && frac == "") || !allDigits(intPart) || !allDigits(frac) {
+	if intPart == "" || (hasDot && frac == "") || !wire.Digits(intPart) || !wire.Digits(frac) {
 		return Decimal{}, fmt.Errorf("saas: usage value %q is not a plain decimal number", clip(s))
 	}
 	intPart = strings.TrimLeft(intPart, "0")
@@ -124,15 +125,6 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 	}
 	*d = v
 	return nil
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // clip shortens user input quoted in an error.

@@ -98,7 +98,7 @@ func ParseTime(s string, loc *time.Location) (time.Time, error) {
 		return time.Time{}, nil
 	case len(s) == 16 && s[8] == 'T' && s[15] == 'Z':
 		return time.Parse(LayoutISO, s)
-	case !digits(s):
+	case !Digits(s):
 	case len(s) == 14:
 		t, err := time.ParseInLocation(LayoutSeconds, s, loc)
 		return t.UTC(), err
@@ -121,7 +121,8 @@ func hasControl(b []byte) bool {
 	return false
 }
 
-func digits(s string) bool {
+// Digits reports whether every byte of s is an ASCII digit ("" is true).
+func Digits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
 			return false
