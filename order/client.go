@@ -67,12 +67,13 @@ func (c *Client) QueryOrder(ctx context.Context, orderID string, opts ...QueryOp
 		return nil, fmt.Errorf("order: query %s: %w", p.OrderID, err)
 	}
 	if resp.OrderInfo == nil {
-		return nil, fmt.Errorf("order: query %s: %w", p.OrderID, errNoOrderInfo)
+		// A fresh error each time: callers may inspect and keep it.
+		return nil, fmt.Errorf("order: query %s: %w", p.OrderID, &koogallery.APIError{
+			StatusCode: http.StatusOK, Code: resp.ResultCode, Method: http.MethodGet, Path: QueryPath,
+			Message: "successful response without orderInfo"})
 	}
 	return resp.OrderInfo, nil
 }
-
-var errNoOrderInfo = &koogallery.APIError{StatusCode: http.StatusOK, Message: "successful response without orderInfo"}
 
 func checkID(what, id string, required bool) error {
 	switch {

@@ -145,6 +145,15 @@ func TestQueryOrderMissingOrderInfo(t *testing.T) {
 	_, err := orders.QueryOrder(context.Background(), "MOCKPERIODYEARNEW")
 	assert.ErrorIs(t, err, koogallery.ErrServer)
 	assert.Contains(t, err.Error(), "without orderInfo")
+	var ae *koogallery.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, order.QueryPath, ae.Path)
+
+	// Each failure is its own value: changing one does not change the next.
+	ae.Message = "changed"
+	fake.Inject(koogallerytest.Fault{Status: 200, ContentType: "application/json", Body: []byte(`{"resultCode":"MKT.0000","resultMsg":"Success"}`)})
+	_, err = orders.QueryOrder(context.Background(), "MOCKPERIODYEARNEW")
+	assert.Contains(t, err.Error(), "without orderInfo")
 }
 
 // TestDecodingTolerance feeds the shapes the live service is known (or
