@@ -27,6 +27,7 @@ import (
 type Sender struct {
 	key    *callback.Key
 	client *http.Client
+	now    func() time.Time
 }
 
 // SenderOption configures a Sender.
@@ -38,14 +39,32 @@ func WithHTTPClient(c *http.Client) SenderOption {
 	return func(s *Sender) { s.client = c }
 }
 
+// WithClock sets the clock calls are stamped from (time.Now if unset or
+// nil). Give the handler under test the same clock (see Clock), so that the
+// handler's freshness window and the calls' timestamps agree on any date.
+func WithClock(now func() time.Time) SenderOption {
+	return func(s *Sender) { s.now = now }
+}
+
 // NewSender returns a Sender signing with accessKey, the secret the handler
 // under test verifies with.
 func NewSender(accessKey string, opts ...SenderOption) *Sender {
-	s := &Sender{key: callback.NewKey(accessKey), client: http.DefaultClient}
+	s := &Sender{key: callback.NewKey(accessKey)}
+	s.apply(opts)
+	return s
+}
+
+// apply applies opts and fills in the defaults.
+func (s *Sender) apply(opts []SenderOption) {
 	for _, o := range opts {
 		o(s)
 	}
-	return s
+	if s.client == nil {
+		s.client = http.DefaultClient
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
 }
 
 // CallOption changes how one call is signed, mostly to produce calls a
@@ -53,21 +72,22 @@ func NewSender(accessKey string, opts ...SenderOption) *Sender {
 type CallOption func(*callConfig)
 
 type callConfig struct {
+	now    time.Time // the Sender's clock when the call is signed
 	at     time.Time
 	nonce  string
 	key    *callback.Key
 	tamper bool
 }
 
-// At stamps the call with t instead of the current time.
+// At stamps the call with t instead of the Sender's clock.
 func At(t time.Time) CallOption {
 	return func(c *callConfig) { c.at = t }
 }
 
-// Stale stamps the call two minutes in the past, outside KooGallery's 60 s
-// window and any reasonable skew allowance.
+// Stale stamps the call two minutes before the Sender's clock, outside
+// KooGallery's 60 s window and any reasonable skew allowance.
 func Stale() CallOption {
-	return func(c *callConfig) { c.at = time.Now().Add(-2 * time.Minute) }
+	return func(c *callConfig) { c.at = c.now.Add(-2 * time.Minute) }
 }
 
 // WithNonce uses nonce instead of a fresh random one. Signing a call with
@@ -130,7 +150,8 @@ func (s *Sender) Send(ctx context.Context, target string, body any, opts ...Call
 }
 
 func (s *Sender) sign(scheme callback.Scheme, target string, body any, opts []CallOption) (*Call, error) {
-	cfg := callConfig{at: time.Now(), key: s.key}
+	now := s.now()
+	cfg := callConfig{now: now, at: now, key: s.key}
 	for _, o := range opts {
 		o(&cfg)
 	}

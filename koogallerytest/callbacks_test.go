@@ -181,3 +181,30 @@ func TestCallRequestDoesNotShareHeaders(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "{}", string(b))
 }
+
+// One Clock given to a handler and to both senders keeps them in step on
+// any date: what the handler accepts and refuses depends only on the clock.
+func TestSharedClockDrivesSendersAndHandler(t *testing.T) {
+	t.Parallel()
+	clk := koogallerytest.NewClock(time.Date(2031, 6, 30, 23, 59, 59, 0, time.UTC))
+	v2 := koogallerytest.NewSender(vecKey, koogallerytest.WithClock(clk.Now))
+	v1 := koogallerytest.NewV1Sender(vecKey, koogallerytest.WithClock(clk.Now))
+
+	c, err := v2.Sign("http://x.test/", `{"activity":"orderNotify"}`)
+	require.NoError(t, err)
+	assert.Equal(t, strconv.FormatInt(clk.Now().UnixMilli(), 10), c.Timestamp)
+	stale, err := v2.Sign("http://x.test/", `{}`, koogallerytest.Stale())
+	require.NoError(t, err)
+	assert.Equal(t, strconv.FormatInt(clk.Now().Add(-2*time.Minute).UnixMilli(), 10), stale.Timestamp, "Stale is relative to the sender's clock")
+
+	clk.Advance(90 * time.Minute)
+	q, err := v1.Sign("http://x.test/", map[string]string{"activity": "expireInstance"})
+	require.NoError(t, err)
+	assert.Equal(t, "20310701012959000", q.TimeStamp, "UTC, 90 minutes on")
+	old, err := v1.Sign("http://x.test/", map[string]string{"activity": "expireInstance"}, koogallerytest.V1Stale())
+	require.NoError(t, err)
+	assert.Equal(t, "20310630002959000", old.TimeStamp, "25 hours before the sender's clock")
+	kit, err := v1.SignKit("http://x.test/produceAPI/tenantSync", `{"tenantId":"t"}`)
+	require.NoError(t, err)
+	assert.Equal(t, "20310701092959000", kit.TimeStamp, "the kit's timeStamp is GMT+8")
+}

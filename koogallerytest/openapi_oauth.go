@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/isvkit/koogallery/internal/testcert"
 	"github.com/isvkit/koogallery/saas"
 )
 
@@ -86,7 +87,7 @@ func NewOAuthServer(opts ...OAuthServerOption) *OAuthServer {
 	mux.HandleFunc(saas.OAuthTokenPath, s.token)
 	mux.HandleFunc(saas.OAuthUserInfoPath, s.userInfo)
 	mux.HandleFunc(saas.OAuthLogoutPath, s.logout)
-	s.srv = httptest.NewTLSServer(mux)
+	s.srv = testcert.NewTLSServer(mux)
 	s.URL = s.srv.URL
 	return s
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/isvkit/koogallery"
 	"github.com/isvkit/koogallery/auth"
+	"github.com/isvkit/koogallery/internal/testcert"
 	"github.com/isvkit/koogallery/order"
 )
 
@@ -125,7 +126,7 @@ func NewServer(opts ...ServerOption) *Server {
 	s.handlers[http.MethodGet+" "+order.QueryPath] = s.queryOrder
 	s.registerOpenAPI(&cfg)
 	if cfg.tls {
-		s.srv = httptest.NewTLSServer(http.HandlerFunc(s.serve))
+		s.srv = testcert.NewTLSServer(http.HandlerFunc(s.serve))
 	} else {
 		s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	}

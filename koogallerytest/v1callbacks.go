@@ -26,17 +26,16 @@ import (
 type V1Sender struct {
 	key    string
 	client *http.Client
+	now    func() time.Time
 }
 
 // NewV1Sender returns a V1Sender signing with key, the Key the handler under
-// test verifies with (卖家中心 › 服务商管理 › 服务商信息). Of the
-// SenderOptions, WithHTTPClient applies.
+// test verifies with (卖家中心 › 服务商管理 › 服务商信息). The SenderOptions
+// WithHTTPClient and WithClock apply.
 func NewV1Sender(key string, opts ...SenderOption) *V1Sender {
-	s := &Sender{client: http.DefaultClient}
-	for _, o := range opts {
-		o(s)
-	}
-	return &V1Sender{key: key, client: s.client}
+	var s Sender
+	s.apply(opts)
+	return &V1Sender{key: key, client: s.client, now: s.now}
 }
 
 // V1CallOption changes how one V1 call is signed, mostly to produce calls a
@@ -44,21 +43,22 @@ func NewV1Sender(key string, opts ...SenderOption) *V1Sender {
 type V1CallOption func(*v1CallConfig)
 
 type v1CallConfig struct {
+	now    time.Time // the Sender's clock when the call is signed
 	at     time.Time
 	key    string
 	tamper bool
 }
 
-// V1At stamps the call with t instead of the current time (unless the call
-// already carries a timeStamp).
+// V1At stamps the call with t instead of the Sender's clock (unless the
+// call already carries a timeStamp).
 func V1At(t time.Time) V1CallOption {
 	return func(c *v1CallConfig) { c.at = t }
 }
 
-// V1Stale stamps the call 25 hours in the past, outside the V1 handlers'
-// default 24-hour window.
+// V1Stale stamps the call 25 hours before the Sender's clock, outside the
+// V1 handlers' default 24-hour window.
 func V1Stale() V1CallOption {
-	return func(c *v1CallConfig) { c.at = time.Now().Add(-25 * time.Hour) }
+	return func(c *v1CallConfig) { c.at = c.now.Add(-25 * time.Hour) }
 }
 
 // V1ForgedKey signs the call with key instead of the Sender's, as someone
@@ -177,7 +177,8 @@ func (s *V1Sender) SendKit(ctx context.Context, target string, body any, opts ..
 }
 
 func (s *V1Sender) config(opts []V1CallOption) v1CallConfig {
-	cfg := v1CallConfig{at: time.Now(), key: s.key}
+	now := s.now()
+	cfg := v1CallConfig{now: now, at: now, key: s.key}
 	for _, o := range opts {
 		o(&cfg)
 	}

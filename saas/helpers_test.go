@@ -36,6 +36,21 @@ func (r *recorder) record(req any) {
 	r.reqs = append(r.reqs, req)
 }
 
+// lastAs returns the last request recorded, failing the test unless it is
+// a T.
+func lastAs[T any](t *testing.T, r *recorder) T {
+	t.Helper()
+	return requireType[T](t, r.last())
+}
+
+// requireType returns v as a T, failing the test unless it is one.
+func requireType[T any](t *testing.T, v any) T {
+	t.Helper()
+	got, ok := v.(T)
+	require.Truef(t, ok, "got %T, want %T", v, *new(T))
+	return got
+}
+
 func (r *recorder) last() any {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -138,7 +138,7 @@ func TestKitSpecVectorsAndChangedBytes(t *testing.T) {
 
 	assert.Equal(t, "000000", v2(accessKey, specKitBody, strings.ToUpper(specKitSign), specKitNonce, specKitTS), "the genuine V2 call verifies")
 	assert.Equal(t, specTenant(saas.KitV2), withoutRaw(p.last()))
-	assert.JSONEq(t, specKitBody, string(p.last().(*saas.TenantSyncRequest).Raw))
+	assert.JSONEq(t, specKitBody, string(lastAs[*saas.TenantSyncRequest](t, &p.recorder).Raw))
 	assert.Equal(t, "000001", v2(accessKey, specKitBody, specKitSign, specKitNonce, specKitTS), "and only once")
 
 	assert.Equal(t, "000000", v1(accessKey, specKitBody, specKitToken), "the genuine V1 call verifies")
@@ -328,10 +328,12 @@ func TestKitDecode(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := &kitProvider{}
-			e := newKitEnv(t, p, nil)
+			clk := koogallerytest.NewClock(specKitTime)
+			e := newKitEnv(t, p, nil, saas.WithClock(clk.Now))
+			e.useClock(clk)
 			var code string
 			if tt.version == saas.KitV1 {
-				code = e.sendV1(t, tt.iface, tt.body, koogallerytest.V1At(specKitTime)).ResultCode
+				code = e.sendV1(t, tt.iface, tt.body).ResultCode
 			} else {
 				code = e.sendV2(t, tt.iface, tt.body).ResultCode
 			}
@@ -342,7 +344,7 @@ func TestKitDecode(t *testing.T) {
 				clearTimeStamp(got)
 			}
 			if tt.want == nil {
-				assert.Len(t, got.(*saas.AuthSyncRequest).Users, saas.MaxKitUsers)
+				assert.Len(t, requireType[*saas.AuthSyncRequest](t, got).Users, saas.MaxKitUsers)
 				return
 			}
 			assert.Equal(t, tt.want, got)
@@ -616,7 +618,7 @@ func TestKitClientSecret(t *testing.T) {
 					assert.Zero(t, p.calls.Load())
 					continue
 				}
-				req := p.last().(*saas.ApplicationSyncRequest)
+				req := lastAs[*saas.ApplicationSyncRequest](t, &p.recorder)
 				assert.Equal(t, tt.want, req.ClientSecret)
 				assert.Equal(t, tt.ciphertext, req.EncryptedClientSecret)
 			}

@@ -92,6 +92,13 @@ func newKitEnv(t *testing.T, p saas.KitProvider, secrets []string, opts ...saas.
 	}
 }
 
+// useClock makes the env's senders stamp calls from clk; give the handler
+// the same clock (saas.WithClock(clk.Now)) when creating the env.
+func (e *kitEnv) useClock(clk *koogallerytest.Clock) {
+	e.v2 = koogallerytest.NewSender(accessKey, koogallerytest.WithHTTPClient(e.srv.Client()), koogallerytest.WithClock(clk.Now))
+	e.v1 = koogallerytest.NewV1Sender(accessKey, koogallerytest.WithHTTPClient(e.srv.Client()), koogallerytest.WithClock(clk.Now))
+}
+
 // sendV2 signs body with x-sign and posts it to …/produceAPI/v2/<name>.
 func (e *kitEnv) sendV2(t *testing.T, name string, body any, opts ...koogallerytest.CallOption) *koogallerytest.Answer {
 	t.Helper()

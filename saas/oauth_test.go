@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/isvkit/koogallery"
+	"github.com/isvkit/koogallery/internal/testcert"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -248,9 +248,9 @@ func TestNewOAuthClientRefusesUnsafeSetups(t *testing.T) {
 func TestOAuthDoesNotFollowRedirects(t *testing.T) {
 	t.Parallel()
 	var elsewhere int
-	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere++ }))
+	other := testcert.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere++ }))
 	t.Cleanup(other.Close)
-	redirecting := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	redirecting := testcert.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	t.Cleanup(redirecting.Close)
@@ -269,7 +269,7 @@ func TestOAuthDoesNotFollowRedirects(t *testing.T) {
 func TestOAuthTimeoutAndTransportErrors(t *testing.T) {
 	t.Parallel()
 	block := make(chan struct{})
-	slow := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-block }))
+	slow := testcert.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-block }))
 	t.Cleanup(func() { close(block); slow.Close() })
 	c, err := saas.NewOAuthClient(slow.URL, "id", "client-secret-value", saas.WithOAuthHTTPClient(slow.Client()),
 		saas.WithOAuthTimeout(50*time.Millisecond))

@@ -129,7 +129,7 @@ func TestV1IncomingFieldsDecrypted(t *testing.T) {
 			e := newV1Env(t, p, []string{tt.want}, tt.opts...)
 			res := e.send(t, newInstance(tt.phone))
 			require.Equal(t, "000000", res.ResultCode, res.ResultMsg)
-			assert.Equal(t, tt.want, p.last().(*saas.V1NewInstanceRequest).MobilePhone)
+			assert.Equal(t, tt.want, lastAs[*saas.V1NewInstanceRequest](t, &p.recorder).MobilePhone)
 			if tt.warning {
 				assert.Contains(t, e.logs.String(), "other AES key size")
 			} else {
@@ -159,7 +159,7 @@ func TestV1IncomingFieldsDecrypted(t *testing.T) {
 		var a struct{ ResultCode string }
 		require.NoError(t, jsonDecode(resp, &a))
 		assert.Equal(t, "000000", a.ResultCode)
-		assert.Equal(t, "Admin@KooGallery", p.last().(*saas.V1NewInstanceRequest).Email)
+		assert.Equal(t, "Admin@KooGallery", lastAs[*saas.V1NewInstanceRequest](t, &p.recorder).Email)
 	})
 }
 
@@ -294,7 +294,7 @@ func TestV1SaaSExtendParams(t *testing.T) {
 			e := newV1Env(t, p, nil)
 			res := e.send(t, map[string]string{"activity": "newInstance", "orderId": "O", "businessId": "b", "saasExtendParams": tt.value})
 			require.Equal(t, "000000", res.ResultCode)
-			req := p.last().(*saas.V1NewInstanceRequest)
+			req := lastAs[*saas.V1NewInstanceRequest](t, &p.recorder)
 			assert.Equal(t, tt.want, req.SaaSExtendParams)
 			assert.Equal(t, tt.value, req.Params.Get("saasExtendParams"))
 			if tt.want == nil {
@@ -317,7 +317,7 @@ func TestV1ChargingModes(t *testing.T) {
 			func(_, v string) string { return url.QueryEscape(v) })
 		rec := httptestGet(h, "/?"+raw)
 		require.Contains(t, rec, `"resultCode":"000000"`, "chargingMode %q", wire)
-		assert.Equal(t, want, p.last().(*saas.V1NewInstanceRequest).ChargingMode, "chargingMode %q", wire)
+		assert.Equal(t, want, lastAs[*saas.V1NewInstanceRequest](t, &p.recorder).ChargingMode, "chargingMode %q", wire)
 	}
 }
 

@@ -155,7 +155,7 @@ func FuzzV1FieldDecryption(f *testing.F) {
 				assert.Zero(t, calls.Load())
 				return code, nil
 			}
-			req, _ := p.last().(*saas.V1NewInstanceRequest)
+			req := lastAs[*saas.V1NewInstanceRequest](t, &p.recorder)
 			return code, req
 		}
 

@@ -151,10 +151,12 @@ func TestV1ActivitiesDecode(t *testing.T) {
 func TestV1ParamsKeepEverything(t *testing.T) {
 	t.Parallel()
 	p := &v1Provider{}
-	e := newV1Env(t, p, nil)
-	e.send(t, map[string]string{"activity": "expireInstance", "instanceId": "i-1", "somethingNew": "a b+c", "empty": ""},
-		koogallerytest.V1At(specV1Time))
-	req := p.last().(*saas.V1ExpireInstanceRequest)
+	clk := koogallerytest.NewClock(specV1Time)
+	e := newV1Env(t, p, nil, saas.WithClock(clk.Now))
+	e.sender = koogallerytest.NewV1Sender(accessKey, koogallerytest.WithHTTPClient(e.srv.Client()), koogallerytest.WithClock(clk.Now))
+	res := e.send(t, map[string]string{"activity": "expireInstance", "instanceId": "i-1", "somethingNew": "a b+c", "empty": ""})
+	require.Equal(t, "000000", res.ResultCode, res.ResultMsg)
+	req := lastAs[*saas.V1ExpireInstanceRequest](t, &p.recorder)
 	assert.Equal(t, url.Values{"activity": {"expireInstance"}, "instanceId": {"i-1"}, "somethingNew": {"a b+c"},
 		"empty": {""}, "timeStamp": {"20261127083000123"}}, req.Params, "every parameter but authToken")
 }

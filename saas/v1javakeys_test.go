@@ -77,5 +77,5 @@ func TestV1UnknownInstanceStatusPassedThrough(t *testing.T) {
 	e := newV1Env(t, p, nil)
 	res := e.send(t, map[string]string{"activity": "instanceStatus", "instanceId": "i", "instanceStatus": "SUSPENDED"})
 	assert.Equal(t, "000000", res.ResultCode)
-	assert.Equal(t, saas.Status("SUSPENDED"), p.last().(*saas.V1InstanceStatusRequest).Status, "[GAP] only FREEZE and NORMAL are documented")
+	assert.Equal(t, saas.Status("SUSPENDED"), lastAs[*saas.V1InstanceStatusRequest](t, &p.recorder).Status, "[GAP] only FREEZE and NORMAL are documented")
 }

@@ -112,7 +112,7 @@ func TestV1AndKitNeverLogSecrets(t *testing.T) {
 		bodies = append(bodies, string(r1.Body), string(r2.Body))
 	}
 	kit.mu.Lock()
-	first := kit.reqs[0].(*saas.ApplicationSyncRequest)
+	first := requireType[*saas.ApplicationSyncRequest](t, kit.reqs[0])
 	kit.mu.Unlock()
 	assert.Equal(t, secret, first.ClientSecret, "decrypted for the seller")
 
