@@ -1,58 +1,33 @@
 package saas
 
 import (
-	"context"
 	"net/url"
 	"time"
 
 	"github.com/isvkit/koogallery/internal/idempotency"
+	"github.com/isvkit/koogallery/store"
 )
 
 // Store records the outcome of newInstance and upgradeInstance per order
 // line, so that the handler provisions at most once however often, and from
 // however many replicas, KooGallery re-sends the call (for three hours after
-// a failure, and whenever the buyer opens the console).
+// a failure, and whenever the buyer opens the console). It is store.Store;
+// see there for the contract, and the modules store/redisstore and
+// store/pgstore for shared implementations.
 //
 // Keys look like "newInstance/<orderId>/<orderLineId>" and
-// "upgradeInstance/<orderId>/<orderLineId>", each ID path-escaped. A key is
-// absent, claimed (a call is running the Provider), or holds a Record.
-//
-//   - Claim must be atomic across every replica sharing the store: if key is
-//     absent, or its claim or record has expired, mark it claimed for lease
-//     and return (nil, true, nil); if it is claimed, return (nil, false,
-//     nil); if it holds a record, return (record, false, nil).
-//   - Complete stores r under key for keep, replacing the claim or an
-//     earlier (pending) record.
-//   - Release deletes key if it is still a claim, and leaves a record alone.
-//     The handler releases when the Provider fails, so that a retry calls
-//     it again: failures are never recorded.
-//
-// On Redis: Claim is SET key "" NX PX lease (OK means claimed; otherwise GET
-// tells a claim, "", from a JSON record; a nil GET means it just expired:
-// claim again); Complete is SET key json PX keep; Release deletes the key
-// only if its value is still "" (a short Lua script). On SQL: Claim is
-// INSERT … ON CONFLICT (key) DO UPDATE … WHERE expires_at < now() RETURNING
-// key, then SELECT when no row came back; Complete is an UPDATE (or upsert);
-// Release is DELETE … WHERE key = $1 AND state = 'claimed'.
+// "upgradeInstance/<orderId>/<orderLineId>", each ID path-escaped.
 //
 // The handler calls the Provider with a context that ends at 4/5 of the
 // lease (4 minutes), so that a claim cannot lapse while its Provider call is
 // still running, provided the Provider honours its context.
-type Store interface {
-	Claim(ctx context.Context, key string, lease time.Duration) (existing *Record, claimed bool, err error)
-	Complete(ctx context.Context, key string, r *Record, keep time.Duration) error
-	Release(ctx context.Context, key string) error
-}
+type Store = store.Store
 
-// Record is the recorded outcome of a newInstance or upgradeInstance call.
-type Record struct {
-	// InstanceID is the instance the call provisioned or upgraded.
-	InstanceID string
-	// Pending records a newInstance answered Pending. It is not final: the
-	// next newInstance for the order line calls NewInstance again, with
-	// PendingInstanceID set, to learn whether provisioning finished.
-	Pending bool
-}
+// Record is the recorded outcome of a newInstance or upgradeInstance call
+// (store.Record). A Pending record is not final: the next newInstance for
+// the order line calls NewInstance again, with PendingInstanceID set, to
+// learn whether provisioning finished.
+type Record = store.Record
 
 const (
 	// DefaultKeep is how long records are kept by default. KooGallery

@@ -1,0 +1,89 @@
+// Package store defines where KooGallery production-interface handlers keep
+// the state that makes them exactly-once and replay-proof, so that several
+// replicas and a restarted process behave like one:
+//
+//   - a Store holds the at-most-once records: the outcome of newInstance
+//     and upgrade calls per order line, and the calls the V1 and kit
+//     handlers already served (their replay guard);
+//   - a ReplayCache holds the nonces of verified V2-scheme calls (SaaS V2,
+//     License 2.0, orderNotify, kit x-sign) for as long as their timestamp
+//     is inside the freshness window.
+//
+// Every handler uses an in-memory implementation unless told otherwise
+// (saas.WithStore, saas.WithReplayCache and the same options of the other
+// handler packages). The in-memory ones are bounded and never forget an
+// entry that is still inside its window or keep: when full they refuse
+// with ErrFull, and the handler answers KooGallery with a retryable 000005.
+// For several replicas, or to survive restarts, use a shared implementation:
+// the modules github.com/isvkit/koogallery/store/redisstore (Redis: single
+// node, Sentinel, Cluster) and github.com/isvkit/koogallery/store/pgstore
+// (PostgreSQL) implement both interfaces, and koogallerytest.TestStore and
+// koogallerytest.TestReplayCache check any implementation against the
+// contracts below.
+//
+// When a shared backend cannot be reached, its methods return an error and
+// the handler answers 000005 (retryable, logged at ERROR): it never accepts
+// a call unchecked and never provisions without a claim.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Record is the recorded outcome of an at-most-once call.
+type Record struct {
+	// InstanceID is the instance the call provisioned or upgraded; empty
+	// for records that only mark a call as served.
+	InstanceID string
+	// Pending marks a record that is not final: a newInstance answered
+	// Pending (provisioning asynchronously). The next call with the key
+	// runs again, with the record, to learn whether the work finished,
+	// instead of starting it twice.
+	Pending bool
+}
+
+// Store keeps at-most-once records. A key is absent, claimed (a call is
+// running the seller's code; the claim is a lease that lapses if its holder
+// dies), or holds a Record. Keys are printable ASCII, at most 512 bytes.
+//
+//   - Claim must be atomic across every process sharing the store: of all
+//     callers racing on an absent key, or on one whose claim or record has
+//     expired, exactly one gets (nil, true, nil), and the key is then
+//     claimed until lease runs out. If the key is claimed, Claim returns
+//     (nil, false, nil); if it holds a record, (record, false, nil).
+//   - Complete stores r under key for keep, replacing a claim (expired or
+//     not) or an earlier record, pending or not. r.InstanceID may hold any
+//     bytes and must come back unchanged.
+//   - Release deletes key if it is still a claim and leaves a record alone;
+//     releasing an absent key is not an error. The handlers release when the
+//     seller's code fails, so that KooGallery's retry runs it again:
+//     failures are never recorded.
+//
+// Every method honours ctx: once ctx is done it returns promptly with an
+// error wrapping ctx.Err().
+type Store interface {
+	Claim(ctx context.Context, key string, lease time.Duration) (existing *Record, claimed bool, err error)
+	Complete(ctx context.Context, key string, r *Record, keep time.Duration) error
+	Release(ctx context.Context, key string) error
+}
+
+// ReplayCache remembers the keys of verified calls until their window
+// closes, so that a replay is refused.
+//
+// Add records key for ttl and reports whether it was new. It must be atomic
+// across every process sharing the cache: of all callers racing on a key
+// that is absent or expired, exactly one gets (true, nil); every other call
+// before ttl has run out gets (false, nil). Keys are printable ASCII, at
+// most 512 bytes. Add honours ctx as Store's methods do.
+type ReplayCache interface {
+	Add(ctx context.Context, key string, ttl time.Duration) (added bool, err error)
+}
+
+// ErrFull reports that a bounded store holds its maximum of entries and none
+// has expired: rather than forget one still inside its window or keep (which
+// could provision twice or accept a replay), it refuses. Handlers answer
+// such a call with a retryable 000005 and log at ERROR which bound to raise
+// or that a shared store is needed.
+var ErrFull = errors.New("store: full: every entry is still inside its window or keep")
