@@ -8,7 +8,7 @@ import (
 
 	"github.com/isvkit/koogallery/auth"
 	"github.com/isvkit/koogallery/license"
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/usage"
 )
 
 // DefaultSellerKey is the seller key (卖家中心 › 应用工具 › 密钥管理) a fake
@@ -46,7 +46,7 @@ type openState struct {
 
 	instances map[string]bool       // known pay-per-use instances; nil accepts any
 	failing   map[string]string     // metering_sn → reason the fake reports it abnormal
-	usage     []saas.UsageRecord    // accepted usage records, both APIs
+	usage     []usage.Record        // accepted usage records, both APIs
 	sns       map[string]bool       // metering_sn already accepted
 	codes     map[string]*codeState // licence codes
 	events    map[string]bool       // known market events; nil accepts any
@@ -62,8 +62,8 @@ func (s *Server) registerOpenAPI(cfg *serverConfig) {
 		codes:     map[string]*codeState{},
 	}
 	post := func(path string, h http.HandlerFunc) { s.handlers[http.MethodPost+" "+path] = h }
-	post(saas.UsagePath, s.usageData)
-	post(saas.LegacyUsagePath, s.legacyUsageData)
+	post(usage.Path, s.usageData)
+	post(usage.LegacyPath, s.legacyUsageData)
 	post(license.ActivatePath, s.activate)
 	post(license.ActivateV2Path, s.activateV2)
 	post(license.HeartbeatPath, s.heartbeat)

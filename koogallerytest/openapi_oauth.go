@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/isvkit/koogallery/internal/testcert"
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/kit"
 )
 
 // Default client credentials of a fake OAuthServer.
@@ -31,7 +31,7 @@ const (
 // configured lifetime; a refresh rotates both tokens. It is safe for
 // concurrent use.
 type OAuthServer struct {
-	// URL is the tenant domain to give saas.NewOAuthClient.
+	// URL is the tenant domain to give kit.NewOAuthClient.
 	URL string
 
 	srv      *httptest.Server
@@ -48,7 +48,7 @@ type OAuthServer struct {
 }
 
 type oauthGrant struct {
-	user        saas.OAuthUser
+	user        kit.OAuthUser
 	redirectURI string
 	expires     time.Time
 }
@@ -84,9 +84,9 @@ func NewOAuthServer(opts ...OAuthServerOption) *OAuthServer {
 		o(s)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc(saas.OAuthTokenPath, s.token)
-	mux.HandleFunc(saas.OAuthUserInfoPath, s.userInfo)
-	mux.HandleFunc(saas.OAuthLogoutPath, s.logout)
+	mux.HandleFunc(kit.OAuthTokenPath, s.token)
+	mux.HandleFunc(kit.OAuthUserInfoPath, s.userInfo)
+	mux.HandleFunc(kit.OAuthLogoutPath, s.logout)
 	s.srv = testcert.NewTLSServer(mux)
 	s.URL = s.srv.URL
 	return s
@@ -98,16 +98,16 @@ func (s *OAuthServer) Close() { s.srv.Close() }
 // HTTPClient returns an HTTP client that trusts the fake's certificate.
 func (s *OAuthServer) HTTPClient() *http.Client { return s.srv.Client() }
 
-// NewClient returns a saas.OAuthClient for this server with the default
+// NewClient returns a kit.OAuthClient for this server with the default
 // credentials; opts are applied after the fake's HTTP client.
-func (s *OAuthServer) NewClient(opts ...saas.OAuthOption) (*saas.OAuthClient, error) {
-	return saas.NewOAuthClient(s.URL, s.id, s.secret, append([]saas.OAuthOption{saas.WithOAuthHTTPClient(s.HTTPClient())}, opts...)...)
+func (s *OAuthServer) NewClient(opts ...kit.OAuthOption) (*kit.OAuthClient, error) {
+	return kit.NewOAuthClient(s.URL, s.id, s.secret, append([]kit.OAuthOption{kit.WithOAuthHTTPClient(s.HTTPClient())}, opts...)...)
 }
 
 // Login does what KooGallery's login page does once the user signed in: it
 // issues a single-use authorisation code for user, bound to redirectURI
 // (which the exchange must then repeat; "" binds none).
-func (s *OAuthServer) Login(user saas.OAuthUser, redirectURI string) string {
+func (s *OAuthServer) Login(user kit.OAuthUser, redirectURI string) string {
 	code := randomToken("code-")
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/isvkit/koogallery/internal/wire"
 	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/usage"
 )
 
 // AddInstances makes the usage APIs know these pay-per-use instances.
@@ -43,10 +44,10 @@ func (s *Server) FailUsageRecord(meteringSN, reason string) {
 // APIs, in arrival order. A record of the current API re-sent with a
 // metering_sn already accepted is acknowledged but not recorded again, as
 // KooGallery's idempotency promises.
-func (s *Server) UsageRecords() []saas.UsageRecord {
+func (s *Server) UsageRecords() []usage.Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]saas.UsageRecord(nil), s.open.usage...)
+	return append([]usage.Record(nil), s.open.usage...)
 }
 
 // usageMaxAge is how old a record's begin_time may be (MKT.9004 beyond).
@@ -113,7 +114,7 @@ func (s *Server) acceptUsage(w http.ResponseWriter, body []byte, legacy bool) {
 		return
 	}
 	now := s.now()
-	records := make([]saas.UsageRecord, len(raws))
+	records := make([]usage.Record, len(raws))
 	inBatch := map[string]bool{}
 	for i, raw := range raws {
 		var fields map[string]json.RawMessage
@@ -159,7 +160,7 @@ func (s *Server) acceptUsage(w http.ResponseWriter, body []byte, legacy bool) {
 			}
 			times[j] = t
 		}
-		value, err := saas.ParseDecimal(text["usage_value"])
+		value, err := usage.ParseDecimal(text["usage_value"])
 		if err != nil {
 			bad(http.StatusInternalServerError, "MKT.0100", "Failure of input parameter: usage_value must be > 0 with at most 4 decimals")
 			return
@@ -186,7 +187,7 @@ func (s *Server) acceptUsage(w http.ResponseWriter, body []byte, legacy bool) {
 			bad(http.StatusInternalServerError, "MKT.9001", "Instance ID not found.")
 			return
 		}
-		records[i] = saas.UsageRecord{InstanceID: text["instance_id"], MeteringSN: text["metering_sn"], ProductID: text["product_id"],
+		records[i] = usage.Record{InstanceID: text["instance_id"], MeteringSN: text["metering_sn"], ProductID: text["product_id"],
 			RecordTime: times[0], BeginTime: times[1], EndTime: times[2], UsageValue: value, RelatePkgInstance: text["relate_pkg_instance"]}
 	}
 

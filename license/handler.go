@@ -84,16 +84,14 @@ type ReleaseLicenseCodeRequest struct {
 // from 卖家中心 › 应用工具 › 密钥管理. The handler always answers HTTP 200 with
 // a JSON result; see the package documentation for the result codes.
 //
-// NewHandler panics if accessKey is empty or p is nil.
+// NewHandler panics if accessKey is empty, p is nil or an option is invalid
+// or does not apply (programming errors, caught at start-up).
 func NewHandler(accessKey string, p Provider, opts ...Option) http.Handler {
 	if p == nil {
 		panic("license: nil Provider")
 	}
-	cfg := callback.Config{Family: "license"}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	return callback.NewHandler(accessKey, cfg, (&handler{p: p}).serve)
+	cfg := callback.Apply("license.NewHandler", callback.Config{Family: "license"}, callback.CommonOptions, opts)
+	return callback.NewHandler(accessKey, cfg.Config, (&handler{p: p}).serve)
 }
 
 type handler struct{ p Provider }

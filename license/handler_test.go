@@ -195,6 +195,16 @@ func TestNewHandlerMisuse(t *testing.T) {
 	t.Parallel()
 	assert.PanicsWithValue(t, "license: nil Provider", func() { license.NewHandler(accessKey, nil) })
 	assert.PanicsWithValue(t, "license: empty access key", func() { license.NewHandler("", &provider{}) })
+	assert.PanicsWithValue(t, "license.NewHandler: WithMaxBodyBytes(0): the limit must be positive; WithReplayCacheSize(-1): the size must be positive",
+		func() {
+			license.NewHandler(accessKey, &provider{}, license.WithMaxBodyBytes(0), license.WithReplayCacheSize(-1))
+		})
+	assert.PanicsWithValue(t, "license.NewHandler: WithEncryptType does not apply to this handler",
+		func() { license.NewHandler(accessKey, &provider{}, saas.WithEncryptType(saas.AES128)) },
+		"options of every handler package are one type; one that does not apply is refused, not ignored")
+	assert.NotPanics(t, func() {
+		license.NewHandler(accessKey, &provider{}, license.WithClock(nil), license.WithLogger(nil), saas.WithClockSkew(0), nil)
+	}, "nil clock and logger mean the defaults; another package's option that applies is accepted")
 }
 
 func TestOptions(t *testing.T) {

@@ -7,38 +7,30 @@ import (
 	"github.com/isvkit/koogallery/internal/callback"
 )
 
-// Option configures NewHandler.
-type Option func(*config)
-
-type config = callback.Config
+// Option configures NewHandler. It is the option type of every handler
+// package (saas.Option, kit.Option, order.NotificationOption are the same
+// type); NewHandler accepts WithLogger, WithMaxBodyBytes, WithClockSkew,
+// WithReplayCacheSize and WithClock, and panics at start-up on any other.
+type Option = callback.Option
 
 // WithLogger sets the logger for refused calls, failures and panics
-// (slog.Default() by default). The access key is never logged.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.Logger = l }
-}
+// (slog.Default() if nil). The access key is never logged.
+func WithLogger(l *slog.Logger) Option { return callback.WithLogger(l) }
 
-// WithMaxBodyBytes bounds the request body (1 MiB by default). A larger
-// body answers 000002 without being read in full.
-func WithMaxBodyBytes(n int64) Option {
-	return func(c *config) { c.MaxBodyBytes = n }
-}
+// WithMaxBodyBytes bounds the request body (1 MiB by default; n must be
+// positive). A larger body answers 000002 without being read in full.
+func WithMaxBodyBytes(n int64) Option { return callback.WithMaxBodyBytes(n) }
 
 // WithClockSkew sets the allowance for clock skew on top of KooGallery's
 // 60-second freshness window, in both directions (5 s by default; zero or
 // negative for none).
-func WithClockSkew(d time.Duration) Option {
-	return func(c *config) { c.SetSkew(d) }
-}
+func WithClockSkew(d time.Duration) Option { return callback.WithClockSkew(d) }
 
 // WithReplayCacheSize bounds how many nonces are remembered to refuse
-// replays (65,536 by default).
-func WithReplayCacheSize(n int) Option {
-	return func(c *config) { c.ReplayCacheSize = n }
-}
+// replays (65,536 by default; n must be positive).
+func WithReplayCacheSize(n int) Option { return callback.WithReplayCacheSize(n) }
 
 // WithClock sets the clock the freshness window is checked against
-// (time.Now by default); for tests.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) { c.Now = now }
-}
+// (time.Now if nil). Tests give the handler and koogallerytest's sender
+// one koogallerytest.Clock.
+func WithClock(now func() time.Time) Option { return callback.WithClock(now) }

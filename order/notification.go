@@ -3,9 +3,7 @@ package order
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
-	"time"
 
 	"github.com/isvkit/koogallery"
 	"github.com/isvkit/koogallery/internal/callback"
@@ -35,16 +33,15 @@ type Notification struct {
 // nil, the code of a ResultError in the returned error's chain, and 000005
 // for any other error or a panic, whose text is logged and never sent.
 //
-// NewNotificationHandler panics if accessKey is empty or onOrder is nil.
+// NewNotificationHandler panics if accessKey is empty, onOrder is nil or an
+// option is invalid or does not apply (programming errors, caught at
+// start-up).
 func NewNotificationHandler(accessKey string, onOrder func(context.Context, *Notification) error, opts ...NotificationOption) http.Handler {
 	if onOrder == nil {
 		panic("order: nil notification func")
 	}
-	cfg := callback.Config{Family: "order"}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	return callback.NewHandler(accessKey, cfg, func(ctx context.Context, body []byte, resp *callback.Response) error {
+	cfg := callback.Apply("order.NewNotificationHandler", callback.Config{Family: "order"}, callback.CommonOptions, opts)
+	return callback.NewHandler(accessKey, cfg.Config, func(ctx context.Context, body []byte, resp *callback.Response) error {
 		f, test, err := callback.DecodeRequest(body, resp)
 		if err != nil {
 			return err
@@ -62,42 +59,6 @@ func NewNotificationHandler(accessKey string, onOrder func(context.Context, *Not
 		}
 		return onOrder(ctx, &Notification{OrderID: f.OrderID, OrderLineID: f.OrderLineID, TestFlag: test})
 	})
-}
-
-// NotificationOption configures NewNotificationHandler.
-type NotificationOption func(*notificationConfig)
-
-type notificationConfig = callback.Config
-
-// WithLogger sets the logger for refused calls, failures and panics
-// (slog.Default() by default). The access key is never logged.
-func WithLogger(l *slog.Logger) NotificationOption {
-	return func(c *notificationConfig) { c.Logger = l }
-}
-
-// WithMaxBodyBytes bounds the request body (1 MiB by default). A larger
-// body answers 000002 without being read in full.
-func WithMaxBodyBytes(n int64) NotificationOption {
-	return func(c *notificationConfig) { c.MaxBodyBytes = n }
-}
-
-// WithClockSkew sets the allowance for clock skew on top of KooGallery's
-// 60-second freshness window, in both directions (5 s by default; zero or
-// negative for none).
-func WithClockSkew(d time.Duration) NotificationOption {
-	return func(c *notificationConfig) { c.SetSkew(d) }
-}
-
-// WithReplayCacheSize bounds how many nonces are remembered to refuse
-// replays (65,536 by default).
-func WithReplayCacheSize(n int) NotificationOption {
-	return func(c *notificationConfig) { c.ReplayCacheSize = n }
-}
-
-// WithClock sets the clock the freshness window is checked against
-// (time.Now by default); for tests.
-func WithClock(now func() time.Time) NotificationOption {
-	return func(c *notificationConfig) { c.Now = now }
 }
 
 // ResultError is an error that answers KooGallery with a chosen result code

@@ -19,6 +19,7 @@ import (
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/order"
+	"github.com/isvkit/koogallery/saas"
 )
 
 const accessKey = "5f2b1c9a-7d43-4e8b-9a61-0c3e2d4f8b17"
@@ -198,4 +199,9 @@ func TestNewNotificationHandlerMisuse(t *testing.T) {
 	assert.PanicsWithValue(t, "order: empty access key", func() {
 		order.NewNotificationHandler("", func(context.Context, *order.Notification) error { return nil })
 	})
+	assert.PanicsWithValue(t, "order.NewNotificationHandler: WithStore does not apply to this handler",
+		func() {
+			order.NewNotificationHandler(accessKey, func(context.Context, *order.Notification) error { return nil }, saas.WithStore(saas.NewMemoryStore(1), 0))
+		})
+
 }

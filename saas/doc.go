@@ -12,13 +12,10 @@
 //
 // NewV1Handler serves the older SaaS V1 basic interface (GET calls signed
 // with an authToken, answers signed with Body-Sign, administrator
-// credentials AES-encrypted with a Java-compatible key) on a V1Provider, and
-// NewKitHandler the joint-operation (联营) kit's tenant, application, user
-// and organisation sync, V1 and V2, on a KitProvider. EncryptField and
-// DecryptField do the V1 field encryption by hand.
+// credentials AES-encrypted with a Java-compatible key) on a V1Provider.
+// EncryptField and DecryptField do the V1 field encryption by hand.
 //
 //	mux.Handle("/isv/v1", saas.NewV1Handler(key, myV1Provider))
-//	mux.Handle("/isv/produce/", saas.NewKitHandler(kitKey, myKitProvider))
 //
 // Result codes. A call that cannot be proven to come from KooGallery (bad or
 // missing signature, timestamp outside the window, replayed nonce) answers
@@ -30,15 +27,12 @@
 // panic in the Provider answers 000005 too. The text of other errors and
 // panics goes to the logger, never to KooGallery.
 //
-// Package koogallerytest sends genuinely signed calls for testing a
-// Provider end to end.
+// Several replicas share the at-most-once records through a Store
+// (WithStore; the modules store/redisstore and store/pgstore). Package
+// koogallerytest sends genuinely signed calls for testing a Provider end to
+// end.
 //
-// Open APIs. NewClient wraps a *koogallery.Client for the calls a seller
-// makes: PushUsage reports pay-per-use usage (body-signed with the seller
-// key given to WithSellerKey, at most 1,000 records a call;
-// PushUsageInBatches splits larger sets), PushLegacyUsage uses the old
-// usage API. NewOAuthClient logs joint-operation buyers in through
-// KooGallery's OAuth endpoints at the tenant's domain (code exchange,
-// refresh, userinfo, logout URL); it does not use AK/SK. koogallerytest
-// fakes both.
+// Related packages: saas/kit serves the joint-operation (联营) kit sync and
+// logs its users in with KooGallery's OAuth; saas/usage pushes pay-per-use
+// usage; order queries the orders these calls refer to.
 package saas

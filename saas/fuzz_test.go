@@ -56,9 +56,9 @@ func FuzzHandler(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, body []byte, rawQuery string) {
 		calls.Store(0)
-		p.mu.Lock()
-		p.reqs = p.reqs[:0] // keep memory flat over a long run
-		p.mu.Unlock()
+		p.Mu.Lock()
+		p.Reqs = p.Reqs[:0] // keep memory flat over a long run
+		p.Mu.Unlock()
 		req := httptest.NewRequest(http.MethodPost, "/isv/produce", bytes.NewReader(body))
 		req.URL.RawQuery = rawQuery
 		code := callbacktest.ResultCode(t, h, req)

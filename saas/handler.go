@@ -24,14 +24,15 @@ import (
 // (000002) never reach p. newInstance and upgradeInstance run at most once
 // per order line (see Store).
 //
-// NewHandler panics if accessKey is empty or p is nil.
+// NewHandler panics if accessKey is empty, p is nil, or an option is
+// invalid or does not apply (programming errors, caught at start-up).
 func NewHandler(accessKey string, p Provider, opts ...Option) http.Handler {
 	if p == nil {
 		panic("saas: nil Provider")
 	}
-	cfg, log := newConfig(callback.Config{Family: "saas"}, opts)
-	h := &handler{p: p, log: log, once: cfg.once(log)}
-	return callback.NewHandler(accessKey, cfg.Config, h.serve)
+	s, log := settings("saas.NewHandler", callback.Config{Family: "saas"}, v2Options, opts)
+	h := &handler{p: p, log: log, once: once(s, log)}
+	return callback.NewHandler(accessKey, s.Config, h.serve)
 }
 
 type handler struct {

@@ -92,7 +92,7 @@ func TestActivitiesDecode(t *testing.T) {
 			e := newEnv(t, p)
 			res := e.send(t, tt.body)
 			assert.Equal(t, tt.answer, string(res.Body))
-			assert.Equal(t, tt.want, p.last())
+			assert.Equal(t, tt.want, p.Last())
 		})
 	}
 }
@@ -134,7 +134,7 @@ func TestInvalidRequestsNeverReachProvider(t *testing.T) {
 			res := e.send(t, tt.body)
 			assert.Equal(t, "000002", res.ResultCode)
 			assert.Equal(t, tt.msg, res.ResultMsg)
-			assert.Zero(t, p.calls.Load(), "provider must not be called")
+			assert.Zero(t, p.Calls.Load(), "provider must not be called")
 		})
 	}
 }
@@ -157,7 +157,7 @@ func TestSecurityRefusalsNeverReachProvider(t *testing.T) {
 			e := newEnv(t, p)
 			res := e.send(t, body, tt.opts...)
 			assert.Equal(t, `{"resultCode":"000001","resultMsg":"authentication failed"}`, string(res.Body))
-			assert.Zero(t, p.calls.Load())
+			assert.Zero(t, p.Calls.Load())
 		})
 	}
 
@@ -173,7 +173,7 @@ func TestSecurityRefusalsNeverReachProvider(t *testing.T) {
 		again, err := call.Send(context.Background())
 		require.NoError(t, err)
 		assert.Equal(t, "000001", again.ResultCode)
-		assert.Equal(t, int64(1), p.calls.Load())
+		assert.Equal(t, int64(1), p.Calls.Load())
 	})
 }
 
@@ -228,11 +228,11 @@ func TestSpecVectorAndChangedBytes(t *testing.T) {
 	for i := range len(ts) {
 		assert.Equal(t, "000001", send(accessKey, sig, nonce, flip(ts, i), body), "timestamp byte %d", i)
 	}
-	assert.Zero(t, p.calls.Load(), "seller code must not run")
+	assert.Zero(t, p.Calls.Load(), "seller code must not run")
 
 	assert.Equal(t, "000000", send(accessKey, strings.ToLower(sig), nonce, ts, body), "the genuine call verifies")
 	assert.Equal(t, &saas.NewInstanceRequest{OrderID: "CS2611270001ABCDE", OrderLineID: "CS2611270001ABCDE-000001",
-		BusinessID: "2b7c1f0e-3a54-4d6e-9f12-7a8b9c0d1e2f"}, p.last())
+		BusinessID: "2b7c1f0e-3a54-4d6e-9f12-7a8b9c0d1e2f"}, p.Last())
 	assert.Equal(t, "000001", send(accessKey, sig, nonce, ts, body), "and only once")
 }
 
@@ -306,7 +306,7 @@ func TestNewInstanceProviderMistakes(t *testing.T) {
 			assert.Equal(t, `{"resultCode":"000005","resultMsg":"internal error"}`, string(res.Body))
 			// Not recorded: the retry calls the provider again.
 			e.send(t, body)
-			assert.Equal(t, int64(2), p.calls.Load())
+			assert.Equal(t, int64(2), p.Calls.Load())
 		})
 	}
 }

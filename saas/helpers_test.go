@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,50 +18,10 @@ import (
 
 const accessKey = "5f2b1c9a-7d43-4e8b-9a61-0c3e2d4f8b17" // spec callbacks.md §9
 
-// recorder counts and keeps the requests a test provider receives; the V2,
-// V1 and kit test providers embed it.
-type recorder struct {
-	calls atomic.Int64
-
-	mu   sync.Mutex
-	reqs []any
-}
-
-func (r *recorder) record(req any) {
-	r.calls.Add(1)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.reqs = append(r.reqs, req)
-}
-
-// lastAs returns the last request recorded, failing the test unless it is
-// a T.
-func lastAs[T any](t *testing.T, r *recorder) T {
-	t.Helper()
-	return requireType[T](t, r.last())
-}
-
-// requireType returns v as a T, failing the test unless it is one.
-func requireType[T any](t *testing.T, v any) T {
-	t.Helper()
-	got, ok := v.(T)
-	require.Truef(t, ok, "got %T, want %T", v, *new(T))
-	return got
-}
-
-func (r *recorder) last() any {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if len(r.reqs) == 0 {
-		return nil
-	}
-	return r.reqs[len(r.reqs)-1]
-}
-
 // provider is a saas.Provider whose methods record their requests and
 // return what the test configures.
 type provider struct {
-	recorder
+	callbacktest.Recorder
 
 	newInstance   func(context.Context, *saas.NewInstanceRequest) (*saas.NewInstanceResponse, error)
 	queryInstance func(context.Context, *saas.QueryInstanceRequest) (*saas.QueryInstanceResponse, error)
@@ -79,7 +37,7 @@ func (p *provider) plainErr() error {
 
 func (p *provider) NewInstance(ctx context.Context, req *saas.NewInstanceRequest) (*saas.NewInstanceResponse, error) {
 	cp := *req
-	p.record(&cp)
+	p.Record(&cp)
 	if p.newInstance != nil {
 		return p.newInstance(ctx, req)
 	}
@@ -87,7 +45,7 @@ func (p *provider) NewInstance(ctx context.Context, req *saas.NewInstanceRequest
 }
 
 func (p *provider) QueryInstance(ctx context.Context, req *saas.QueryInstanceRequest) (*saas.QueryInstanceResponse, error) {
-	p.record(req)
+	p.Record(req)
 	if p.queryInstance != nil {
 		return p.queryInstance(ctx, req)
 	}
@@ -95,22 +53,22 @@ func (p *provider) QueryInstance(ctx context.Context, req *saas.QueryInstanceReq
 }
 
 func (p *provider) RefreshInstance(_ context.Context, req *saas.RefreshInstanceRequest) error {
-	p.record(req)
+	p.Record(req)
 	return p.plainErr()
 }
 
 func (p *provider) UpdateInstanceStatus(_ context.Context, req *saas.UpdateInstanceStatusRequest) error {
-	p.record(req)
+	p.Record(req)
 	return p.plainErr()
 }
 
 func (p *provider) ReleaseInstance(_ context.Context, req *saas.ReleaseInstanceRequest) error {
-	p.record(req)
+	p.Record(req)
 	return p.plainErr()
 }
 
 func (p *provider) UpgradeInstance(_ context.Context, req *saas.UpgradeInstanceRequest) error {
-	p.record(req)
+	p.Record(req)
 	return p.plainErr()
 }
 

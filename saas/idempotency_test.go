@@ -128,10 +128,10 @@ func TestNewInstancePending(t *testing.T) {
 	assert.Equal(t, `{"resultCode":"000000","resultMsg":"success","instanceId":"i-b1"}`, string(res.Body))
 	assert.Contains(t, e.logs.String(), "changed the instance ID")
 
-	calls := p.calls.Load()
+	calls := p.Calls.Load()
 	res = e.send(t, newInstanceBody("O", "L", "b4"))
 	assert.Equal(t, "i-b1", res.InstanceID)
-	assert.Equal(t, calls, p.calls.Load(), "final answer replayed without calling the provider")
+	assert.Equal(t, calls, p.Calls.Load(), "final answer replayed without calling the provider")
 	assert.Equal(t, int64(1), started.Load(), "provisioning started once")
 }
 
@@ -231,7 +231,7 @@ func TestStoreDownRefusesToProvision(t *testing.T) {
 	e := newEnv(t, p, saas.WithStore(brokenStore{}, 0))
 	res := e.send(t, newInstanceBody("O", "L", "b"))
 	assert.Equal(t, `{"resultCode":"000005","resultMsg":"internal error"}`, string(res.Body))
-	assert.Zero(t, p.calls.Load())
+	assert.Zero(t, p.Calls.Load())
 	assert.Contains(t, e.logs.String(), "redis: i/o timeout")
 }
 

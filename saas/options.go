@@ -8,87 +8,79 @@ import (
 	"github.com/isvkit/koogallery/internal/idempotency"
 )
 
-// Option configures NewHandler, NewV1Handler and NewKitHandler.
-type Option func(*config)
+// Option configures NewHandler and NewV1Handler. It is the option type of
+// every handler package (kit.Option, license.Option and
+// order.NotificationOption are the same type), so options mix freely; a
+// constructor given an option that does not apply to it, or an invalid
+// value, panics at start-up naming it.
+//
+// Both handlers accept WithLogger, WithMaxBodyBytes, WithClockSkew,
+// WithReplayCacheSize, WithClock and WithStore; NewV1Handler also
+// WithEncryptType and WithV1Window.
+type Option = callback.Option
 
-// newConfig applies opts over base and returns the configuration with the
-// defaults every handler shares, and the logger to use.
-func newConfig(base callback.Config, opts []Option) (*config, *slog.Logger) {
-	cfg := &config{Config: base}
-	for _, o := range opts {
-		o(cfg)
+// Options each handler accepts.
+const (
+	v2Options = callback.CommonOptions | callback.OptStore
+	v1Options = v2Options | callback.OptEncryptType | callback.OptV1Window
+)
+
+// settings applies opts for ctor over base and fills in the defaults the
+// SaaS handlers share.
+func settings(ctor string, base callback.Config, accepted callback.Options, opts []Option) (*callback.Settings, *slog.Logger) {
+	s := callback.Apply(ctor, base, accepted, opts)
+	if s.Store == nil {
+		s.Store = NewMemoryStore(DefaultMemoryStoreSize)
 	}
-	if cfg.store == nil {
-		cfg.store = NewMemoryStore(DefaultMemoryStoreSize)
+	if s.Keep <= 0 {
+		s.Keep = DefaultKeep
 	}
-	if cfg.keep <= 0 {
-		cfg.keep = DefaultKeep
-	}
-	log := cfg.Logger
+	log := s.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	return cfg, log
+	return s, log
 }
 
 // once returns the at-most-once group over the configured Store.
-func (c *config) once(log *slog.Logger) idempotency.Group[Record] {
+func once(s *callback.Settings, log *slog.Logger) idempotency.Group[Record] {
 	return idempotency.Group[Record]{
-		Store:  c.store,
-		Lease:  claimLease,
-		Keep:   c.keep,
-		Wait:   claimWait,
+		Store:  s.Store,
+		Lease:  idempotency.Lease,
+		Keep:   s.Keep,
+		Wait:   idempotency.Wait,
 		Final:  func(r *Record) bool { return !r.Pending },
 		Logger: log,
 	}
 }
 
-type config struct {
-	callback.Config
-	store Store
-	keep  time.Duration
-	v1    v1Config // NewV1Handler and NewKitHandler settings, see v1options.go
-}
-
 // WithLogger sets the logger for refused calls, failures and panics
-// (slog.Default() by default). The access key is never logged.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.Logger = l }
-}
+// (slog.Default() if nil). The key is never logged.
+func WithLogger(l *slog.Logger) Option { return callback.WithLogger(l) }
 
-// WithMaxBodyBytes bounds the request body (1 MiB by default). A larger
-// body answers 000002 without being read in full.
-func WithMaxBodyBytes(n int64) Option {
-	return func(c *config) { c.MaxBodyBytes = n }
-}
+// WithMaxBodyBytes bounds the request body (1 MiB by default; n must be
+// positive). A larger body answers 000002 without being read in full.
+func WithMaxBodyBytes(n int64) Option { return callback.WithMaxBodyBytes(n) }
 
 // WithClockSkew sets the allowance for clock skew on top of KooGallery's
 // 60-second freshness window, in both directions (5 s by default; zero or
 // negative for none). Keep the server's clock synchronised rather than
 // raising it.
-func WithClockSkew(d time.Duration) Option {
-	return func(c *config) { c.SetSkew(d) }
-}
+func WithClockSkew(d time.Duration) Option { return callback.WithClockSkew(d) }
 
-// WithReplayCacheSize bounds how many nonces are remembered to refuse
-// replays (65,536 by default, enough for over 1,000 calls a second).
-func WithReplayCacheSize(n int) Option {
-	return func(c *config) { c.ReplayCacheSize = n }
-}
+// WithReplayCacheSize bounds the in-memory replay protection: the nonces of
+// NewHandler, the served calls of NewV1Handler (65,536 by default, enough
+// for over 1,000 calls a second; n must be positive).
+func WithReplayCacheSize(n int) Option { return callback.WithReplayCacheSize(n) }
 
 // WithClock sets the clock the freshness window is checked against
-// (time.Now by default); for tests.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) { c.Now = now }
-}
+// (time.Now if nil). Tests give the handler and koogallerytest's sender one
+// koogallerytest.Clock.
+func WithClock(now func() time.Time) Option { return callback.WithClock(now) }
 
-// WithStore sets where newInstance and upgradeInstance outcomes are recorded
-// and for how long (keep ≤ 0 selects DefaultKeep). The default is
+// WithStore sets where newInstance and upgrade outcomes are recorded and for
+// how long (keep ≤ 0 selects DefaultKeep). The default is
 // NewMemoryStore(DefaultMemoryStoreSize), which is enough for one process; a
-// seller running several replicas passes a shared Store.
-func WithStore(s Store, keep time.Duration) Option {
-	return func(c *config) {
-		c.store = s
-		c.keep = keep
-	}
-}
+// seller running several replicas passes a shared Store (modules
+// store/redisstore, store/pgstore).
+func WithStore(s Store, keep time.Duration) Option { return callback.WithStore(s, keep) }

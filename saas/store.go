@@ -36,11 +36,6 @@ const (
 	DefaultKeep = 30 * 24 * time.Hour
 	// DefaultMemoryStoreSize is the record bound of the default Store.
 	DefaultMemoryStoreSize = 100_000
-
-	claimLease = 5 * time.Minute
-	// claimWait bounds how long a call waits for a claim another replica
-	// holds; KooGallery gives up after 5 s.
-	claimWait = 3 * time.Second
 )
 
 // NewMemoryStore returns an in-process Store that keeps at most maxRecords

@@ -37,7 +37,7 @@ func BenchmarkV1Handler(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				p.reqs = p.reqs[:0]
+				p.Reqs = p.Reqs[:0]
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, reqs[i])
 				if body := rec.Body.String(); body[:22] != `{"resultCode":"000000"` {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/order"
 )
 
 // parseExtendParams reads saasExtendParams: a JSON array of {name, value}
@@ -15,7 +16,7 @@ import (
 // array (standard or URL alphabet, padded or not, ' ' read as '+') is
 // accepted too. A value that is not a string is kept as its JSON text;
 // elements without a name are skipped. ok is false when s is neither form.
-func parseExtendParams(s string) (params []ExtendParam, ok bool) {
+func parseExtendParams(s string) (params []order.ExtendParam, ok bool) {
 	s = strings.TrimSpace(s)
 	if !strings.HasPrefix(s, "[") {
 		b, ok := decodeBase64Lenient(s)
@@ -28,13 +29,13 @@ func parseExtendParams(s string) (params []ExtendParam, ok bool) {
 	if err := json.Unmarshal([]byte(s), &elems); err != nil {
 		return nil, false
 	}
-	params = make([]ExtendParam, 0, len(elems))
+	params = make([]order.ExtendParam, 0, len(elems))
 	for _, e := range elems {
 		name := jsonText(e["name"])
 		if name == "" {
 			continue
 		}
-		params = append(params, ExtendParam{Name: name, Value: jsonText(e["value"])})
+		params = append(params, order.ExtendParam{Name: name, Value: jsonText(e["value"])})
 	}
 	return params, true
 }

@@ -12,7 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/internal/v1sign"
+	"github.com/isvkit/koogallery/order"
 	"github.com/isvkit/koogallery/saas"
 )
 
@@ -129,7 +131,7 @@ func TestV1IncomingFieldsDecrypted(t *testing.T) {
 			e := newV1Env(t, p, []string{tt.want}, tt.opts...)
 			res := e.send(t, newInstance(tt.phone))
 			require.Equal(t, "000000", res.ResultCode, res.ResultMsg)
-			assert.Equal(t, tt.want, lastAs[*saas.V1NewInstanceRequest](t, &p.recorder).MobilePhone)
+			assert.Equal(t, tt.want, callbacktest.LastAs[*saas.V1NewInstanceRequest](t, &p.Recorder).MobilePhone)
 			if tt.warning {
 				assert.Contains(t, e.logs.String(), "other AES key size")
 			} else {
@@ -159,7 +161,7 @@ func TestV1IncomingFieldsDecrypted(t *testing.T) {
 		var a struct{ ResultCode string }
 		require.NoError(t, jsonDecode(resp, &a))
 		assert.Equal(t, "000000", a.ResultCode)
-		assert.Equal(t, "Admin@KooGallery", lastAs[*saas.V1NewInstanceRequest](t, &p.recorder).Email)
+		assert.Equal(t, "Admin@KooGallery", callbacktest.LastAs[*saas.V1NewInstanceRequest](t, &p.Recorder).Email)
 	})
 }
 
@@ -273,17 +275,17 @@ func TestV1AppInfoLengthLimit(t *testing.T) {
 func TestV1SaaSExtendParams(t *testing.T) {
 	t.Parallel()
 	const array = `[{"name":"emailDomainName","value":"acme.example.com"},{"name":"n","value":7}]`
-	want := []saas.ExtendParam{{Name: "emailDomainName", Value: "acme.example.com"}, {Name: "n", Value: "7"}}
+	want := []order.ExtendParam{{Name: "emailDomainName", Value: "acme.example.com"}, {Name: "n", Value: "7"}}
 	b64 := "W3sibmFtZSI6ImVtYWlsRG9tYWluTmFtZSIsInZhbHVlIjoiYWNtZS5leGFtcGxlLmNvbSJ9LHsibmFtZSI6Im4iLCJ2YWx1ZSI6N31d"
 	for _, tt := range []struct {
 		name, value string
-		want        []saas.ExtendParam
+		want        []order.ExtendParam
 	}{
 		{"JSON array", array, want},
 		{"JSON array with spaces", " \n" + array + " ", want},
 		{"Base64 of it", b64, want},
 		{"unpadded URL-safe Base64 of it", strings.NewReplacer("+", "-", "/", "_").Replace(strings.TrimRight(b64, "=")), want},
-		{"empty array", "[]", []saas.ExtendParam{}},
+		{"empty array", "[]", []order.ExtendParam{}},
 		{"garbage", "{not json", nil},
 		{"an object, not an array", `{"name":"a","value":"b"}`, nil},
 		{"Base64 of garbage", "bm90IGpzb24=", nil},
@@ -294,7 +296,7 @@ func TestV1SaaSExtendParams(t *testing.T) {
 			e := newV1Env(t, p, nil)
 			res := e.send(t, map[string]string{"activity": "newInstance", "orderId": "O", "businessId": "b", "saasExtendParams": tt.value})
 			require.Equal(t, "000000", res.ResultCode)
-			req := lastAs[*saas.V1NewInstanceRequest](t, &p.recorder)
+			req := callbacktest.LastAs[*saas.V1NewInstanceRequest](t, &p.Recorder)
 			assert.Equal(t, tt.want, req.SaaSExtendParams)
 			assert.Equal(t, tt.value, req.Params.Get("saasExtendParams"))
 			if tt.want == nil {
@@ -307,9 +309,9 @@ func TestV1SaaSExtendParams(t *testing.T) {
 
 func TestV1ChargingModes(t *testing.T) {
 	t.Parallel()
-	for wire, want := range map[string]saas.ChargingMode{
-		"0": saas.ChargingModeOnDemand, "1": saas.ChargingModePeriod, "3": saas.ChargingModeOneTime,
-		"5": saas.ChargingModeOnDemandPackage, "": "", "7": "7", "PERIOD": saas.ChargingModePeriod, "ON_DEMAND": saas.ChargingModeOnDemand,
+	for wire, want := range map[string]order.ChargingMode{
+		"0": order.ChargingModeOnDemand, "1": order.ChargingModePeriod, "3": order.ChargingModeOneTime,
+		"5": order.ChargingModeOnDemandPackage, "": "", "7": "7", "PERIOD": order.ChargingModePeriod, "ON_DEMAND": order.ChargingModeOnDemand,
 	} {
 		p := &v1Provider{}
 		h := saas.NewV1Handler(accessKey, p, saas.WithLogger(discard))
@@ -317,7 +319,7 @@ func TestV1ChargingModes(t *testing.T) {
 			func(_, v string) string { return url.QueryEscape(v) })
 		rec := httptestGet(h, "/?"+raw)
 		require.Contains(t, rec, `"resultCode":"000000"`, "chargingMode %q", wire)
-		assert.Equal(t, want, lastAs[*saas.V1NewInstanceRequest](t, &p.recorder).ChargingMode, "chargingMode %q", wire)
+		assert.Equal(t, want, callbacktest.LastAs[*saas.V1NewInstanceRequest](t, &p.Recorder).ChargingMode, "chargingMode %q", wire)
 	}
 }
 

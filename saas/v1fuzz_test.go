@@ -2,7 +2,6 @@ package saas_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -15,34 +14,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/internal/v1sign"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
-
-// serveSigned serves req with h and checks the V1 answer contract: HTTP 200,
-// application/json, an ASCII JSON envelope with a six-digit resultCode, and a
-// Body-Sign over exactly the bytes written.
-func serveSigned(t testing.TB, h http.Handler, req *http.Request) (code string, body []byte) {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, req)
-	require.Equal(t, http.StatusOK, rec.Code)
-	require.Equal(t, "application/json", rec.Header().Get("Content-Type"))
-	body = rec.Body.Bytes()
-	require.NoError(t, v1sign.VerifyBodySign(accessKey, body, rec.Header().Get("Body-Sign")), "answer %q", body)
-	for _, c := range body {
-		require.Less(t, c, byte(utf8.RuneSelf), "answer is not ASCII: %q", body)
-	}
-	var env struct {
-		ResultCode string `json:"resultCode"`
-		ResultMsg  string `json:"resultMsg"`
-	}
-	require.NoError(t, json.Unmarshal(body, &env), "answer is not JSON: %q", body)
-	require.Len(t, env.ResultCode, 6)
-	require.NotEmpty(t, env.ResultMsg)
-	return env.ResultCode, body
-}
 
 // countingV1 is a V1Provider that counts calls and always succeeds.
 func countingV1(calls *atomic.Int64) *v1Provider {
@@ -92,12 +68,12 @@ func FuzzV1Handler(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, rawQuery string) {
 		calls.Store(0)
-		p.mu.Lock()
-		p.reqs = p.reqs[:0] // keep memory flat over a long run
-		p.mu.Unlock()
+		p.Mu.Lock()
+		p.Reqs = p.Reqs[:0] // keep memory flat over a long run
+		p.Mu.Unlock()
 		req := httptest.NewRequest(http.MethodGet, "/isv/v1", nil)
 		req.URL.RawQuery = rawQuery
-		code, body := serveSigned(t, h, req)
+		code, body := callbacktest.SignedResult(t, h, req, accessKey)
 		assert.Equal(t, "000001", code, "unsigned call accepted: %q → %s", rawQuery, body)
 		assert.Zero(t, calls.Load())
 
@@ -110,7 +86,7 @@ func FuzzV1Handler(f *testing.F) {
 		}
 		call, err := sender.Sign("http://example.test/isv/v1", params)
 		require.NoError(t, err)
-		code, body = serveSigned(t, h, httptest.NewRequest(http.MethodGet, call.URL, nil))
+		code, body = callbacktest.SignedResult(t, h, httptest.NewRequest(http.MethodGet, call.URL, nil), accessKey)
 		assert.NotEqual(t, "000001", code, "genuine call refused: %q → %s", call.URL, body)
 		if code == "000002" {
 			assert.Zero(t, calls.Load(), "a malformed call reached the provider: %q", call.URL)
@@ -142,20 +118,20 @@ func FuzzV1FieldDecryption(f *testing.F) {
 	f.Fuzz(func(t *testing.T, value, plaintext string, aes128 bool) {
 		send := func(field, v string) (string, *saas.V1NewInstanceRequest) {
 			calls.Store(0)
-			p.mu.Lock()
-			p.reqs = p.reqs[:0] // keep memory flat over a long run
-			p.mu.Unlock()
+			p.Mu.Lock()
+			p.Reqs = p.Reqs[:0] // keep memory flat over a long run
+			p.Mu.Unlock()
 			// A fresh order each time: a recorded one would not reach the provider.
 			call, err := sender.Sign("http://example.test/isv/v1", map[string]string{"activity": "newInstance",
 				"orderId": "O" + strconv.FormatInt(order.Add(1), 10), "businessId": "b", field: v})
 			require.NoError(t, err)
-			code, body := serveSigned(t, h, httptest.NewRequest(http.MethodGet, call.URL, nil))
+			code, body := callbacktest.SignedResult(t, h, httptest.NewRequest(http.MethodGet, call.URL, nil), accessKey)
 			require.Contains(t, []string{"000000", "000002"}, code, "%s=%q → %s", field, v, body)
 			if code == "000002" {
 				assert.Zero(t, calls.Load())
 				return code, nil
 			}
-			req := lastAs[*saas.V1NewInstanceRequest](t, &p.recorder)
+			req := callbacktest.LastAs[*saas.V1NewInstanceRequest](t, &p.Recorder)
 			return code, req
 		}
 

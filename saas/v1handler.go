@@ -16,6 +16,7 @@ import (
 	"github.com/isvkit/koogallery/internal/fieldcrypt"
 	"github.com/isvkit/koogallery/internal/idempotency"
 	"github.com/isvkit/koogallery/internal/v1sign"
+	"github.com/isvkit/koogallery/order"
 )
 
 // NewV1Handler returns the http.Handler for the SaaS V1 basic production
@@ -63,8 +64,8 @@ import (
 // first. Those calls run with a context detached from KooGallery hanging up,
 // ending after 4 minutes.
 //
-// NewV1Handler panics if key is empty, p is nil or WithEncryptType names an
-// unknown size.
+// NewV1Handler panics if key is empty, p is nil, or an option is invalid
+// (WithEncryptType naming an unknown size) or does not apply.
 func NewV1Handler(key string, p V1Provider, opts ...Option) http.Handler {
 	if p == nil {
 		panic("saas: nil V1Provider")
@@ -72,23 +73,20 @@ func NewV1Handler(key string, p V1Provider, opts ...Option) http.Handler {
 	if key == "" {
 		panic("saas: empty key")
 	}
-	cfg, log := newConfig(callback.Config{Family: "saas.v1", Scheme: callback.SchemeV1Query}, opts)
-	encType := cfg.v1.encryptType
+	s, log := settings("saas.NewV1Handler", callback.Config{Family: "saas.v1", Scheme: callback.SchemeV1Query}, v1Options, opts)
+	encType := EncryptType(s.EncryptType)
 	if encType == "" {
 		encType = AES256
-	}
-	if encType != AES256 && encType != AES128 {
-		panic("saas: unknown EncryptType " + strconv.Quote(string(encType)))
 	}
 	h := &v1Handler{
 		p:       p,
 		log:     log,
 		keys:    fieldcrypt.DeriveKeys(key),
 		encType: fieldcrypt.EncryptType(encType),
-		once:    cfg.once(log),
-		done:    newDoneGuard(cfg, log),
+		once:    once(s, log),
+		done:    idempotency.NewDoneGuard(s.ReplaySize(), s.DoneKeep(), log),
 	}
-	return callback.NewHandler(key, cfg.Config, h.serve)
+	return callback.NewHandler(key, s.Config, h.serve)
 }
 
 type v1Handler struct {
@@ -97,7 +95,7 @@ type v1Handler struct {
 	keys    *fieldcrypt.Keys
 	encType fieldcrypt.EncryptType
 	once    idempotency.Group[Record]
-	done    *doneGuard
+	done    *idempotency.DoneGuard
 }
 
 var errOrderBusy = &callback.Error{Code: callback.CodeInternal, Message: "order is being processed; retry later"}
@@ -123,7 +121,7 @@ func (h *v1Handler) serve(ctx context.Context, raw []byte, resp *callback.Respon
 	case "refreshInstance":
 		req := &V1RefreshInstanceRequest{
 			OrderID: in.required("orderId"), InstanceID: in.required("instanceId"), ExpireTime: in.time("expireTime", true),
-			ProductID: q.Get("productId"), TrialToFormal: in.flag("trialToFormal"), PeriodType: PeriodType(q.Get("periodType")),
+			ProductID: q.Get("productId"), TrialToFormal: in.flag("trialToFormal"), PeriodType: order.PeriodType(q.Get("periodType")),
 			PeriodNumber: in.int("periodNumber"), OrderAmount: q.Get("orderAmount"), TestFlag: test, Params: in.values(),
 		}
 		return h.doOnce(ctx, &in, func(ctx context.Context) error { return h.p.RefreshInstance(ctx, req) })
@@ -157,7 +155,7 @@ func (h *v1Handler) doOnce(ctx context.Context, in *v1Params, fn func(context.Co
 	if !ok {
 		return callback.Invalid("malformed authToken") // unreachable: the engine verified it
 	}
-	return h.done.do(ctx, "v1/"+hex.EncodeToString(mac[:]), true, fn)
+	return h.done.Do(ctx, "v1/"+hex.EncodeToString(mac[:]), true, fn)
 }
 
 func (h *v1Handler) newInstance(ctx context.Context, in *v1Params, test bool, resp *callback.Response) error {
@@ -169,7 +167,7 @@ func (h *v1Handler) newInstance(ctx context.Context, in *v1Params, test bool, re
 		SKUCode: q.Get("skuCode"), ProductID: q.Get("productId"),
 		TrialFlag: in.flag("trialFlag"), ExpireTime: in.time("expireTime", false),
 		ChargingMode: parseChargingMode(q.Get("chargingMode")),
-		PeriodType:   PeriodType(q.Get("periodType")), PeriodNumber: in.int("periodNumber"),
+		PeriodType:   order.PeriodType(q.Get("periodType")), PeriodNumber: in.int("periodNumber"),
 		OrderAmount: q.Get("orderAmount"),
 		Amount:      in.int("amount"), DiskSize: in.int("diskSize"), BandWidth: in.int("bandWidth"),
 		ProvisionType: q.Get("provisionType"),
@@ -457,7 +455,7 @@ func (p *v1Params) values() url.Values {
 
 // parseChargingMode maps the documented integers to their names and keeps
 // anything else as sent (the legacy "PERIOD" form included).
-func parseChargingMode(s string) ChargingMode {
+func parseChargingMode(s string) order.ChargingMode {
 	switch strings.TrimSpace(s) {
 	case "0":
 		return ChargingModeOnDemand
@@ -468,5 +466,5 @@ func parseChargingMode(s string) ChargingMode {
 	case "5":
 		return ChargingModeOnDemandPackage
 	}
-	return ChargingMode(s)
+	return order.ChargingMode(s)
 }

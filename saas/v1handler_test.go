@@ -15,8 +15,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/internal/v1sign"
 	"github.com/isvkit/koogallery/koogallerytest"
+	"github.com/isvkit/koogallery/order"
 	"github.com/isvkit/koogallery/saas"
 )
 
@@ -81,9 +83,9 @@ func TestV1ActivitiesDecode(t *testing.T) {
 			&saas.V1NewInstanceRequest{
 				CustomerID: "c-1", CustomerName: "张三", UserID: "u-1", UserName: "iam-1", MobilePhone: "13800138000",
 				Email: "buyer+tag@example.com", BusinessID: "b-1", OrderID: "CS1", SKUCode: "sku-1", ProductID: "P1",
-				TrialFlag: true, ExpireTime: time.Date(2027, 12, 31, 23, 59, 59, 0, time.UTC), ChargingMode: saas.ChargingModePeriod,
-				PeriodType: saas.PeriodYear, PeriodNumber: 2, OrderAmount: "99.900", Amount: 3, DiskSize: 40, BandWidth: 5,
-				SaaSExtendParams: []saas.ExtendParam{{Name: "emailDomainName", Value: "acme.example.com"}, {Name: "platformParams", Value: `{"k":1}`}},
+				TrialFlag: true, ExpireTime: time.Date(2027, 12, 31, 23, 59, 59, 0, time.UTC), ChargingMode: order.ChargingModePeriod,
+				PeriodType: order.PeriodYear, PeriodNumber: 2, OrderAmount: "99.900", Amount: 3, DiskSize: 40, BandWidth: 5,
+				SaaSExtendParams: []order.ExtendParam{{Name: "emailDomainName", Value: "acme.example.com"}, {Name: "platformParams", Value: `{"k":1}`}},
 				ProvisionType:    "1", TestFlag: true,
 			},
 			`{"resultCode":"000000","resultMsg":"success","instanceId":"b-1"}`,
@@ -101,7 +103,7 @@ func TestV1ActivitiesDecode(t *testing.T) {
 				"expireTime": "20221124023618256", "trialToFormal": "1", "periodType": "month", "periodNumber": "1", "orderAmount": "-10.5"},
 			&saas.V1RefreshInstanceRequest{OrderID: "CS3", InstanceID: "i-1", ProductID: "P2",
 				ExpireTime: time.Date(2022, 11, 24, 2, 36, 18, 256e6, time.UTC), TrialToFormal: true,
-				PeriodType: saas.PeriodMonth, PeriodNumber: 1, OrderAmount: "-10.5"},
+				PeriodType: order.PeriodMonth, PeriodNumber: 1, OrderAmount: "-10.5"},
 			`{"resultCode":"000000","resultMsg":"success"}`,
 		},
 		{
@@ -143,7 +145,7 @@ func TestV1ActivitiesDecode(t *testing.T) {
 			e := newV1Env(t, p, []string{"13800138000", "buyer+tag@example.com"})
 			res := e.send(t, tt.params)
 			assert.Equal(t, tt.answer, string(res.Body))
-			assert.Equal(t, tt.want, withoutParams(p.last()))
+			assert.Equal(t, tt.want, withoutParams(p.Last()))
 		})
 	}
 }
@@ -156,7 +158,7 @@ func TestV1ParamsKeepEverything(t *testing.T) {
 	e.sender = koogallerytest.NewV1Sender(accessKey, koogallerytest.WithHTTPClient(e.srv.Client()), koogallerytest.WithClock(clk.Now))
 	res := e.send(t, map[string]string{"activity": "expireInstance", "instanceId": "i-1", "somethingNew": "a b+c", "empty": ""})
 	require.Equal(t, "000000", res.ResultCode, res.ResultMsg)
-	req := lastAs[*saas.V1ExpireInstanceRequest](t, &p.recorder)
+	req := callbacktest.LastAs[*saas.V1ExpireInstanceRequest](t, &p.Recorder)
 	assert.Equal(t, url.Values{"activity": {"expireInstance"}, "instanceId": {"i-1"}, "somethingNew": {"a b+c"},
 		"empty": {""}, "timeStamp": {"20261127083000123"}}, req.Params, "every parameter but authToken")
 }
@@ -199,7 +201,7 @@ func TestV1InvalidRequestsNeverReachProvider(t *testing.T) {
 			res := e.send(t, tt.params)
 			assert.Equal(t, "000002", res.ResultCode)
 			assert.Equal(t, tt.msg, res.ResultMsg)
-			assert.Zero(t, p.calls.Load(), "provider must not be called")
+			assert.Zero(t, p.Calls.Load(), "provider must not be called")
 		})
 	}
 }
@@ -231,7 +233,7 @@ func TestV1SecurityRefusalsNeverReachProvider(t *testing.T) {
 			res := e.send(t, params, tt.opts...)
 			assert.Equal(t, `{"resultCode":"000001","resultMsg":"authentication failed"}`, string(res.Body))
 			assert.NoError(t, res.BodySignErr, "refusals are signed too")
-			assert.Zero(t, p.calls.Load())
+			assert.Zero(t, p.Calls.Load())
 		})
 	}
 }
@@ -305,13 +307,13 @@ func TestV1SpecVectorAndChangedBytes(t *testing.T) {
 			}
 		}
 	}
-	assert.Zero(t, p.calls.Load(), "seller code must not run")
+	assert.Zero(t, p.Calls.Load(), "seller code must not run")
 
 	code, body, _ := v.get(accessKey, rawQuery(specV1Params))
 	assert.Equal(t, "000000", code, "the genuine call verifies: %s", body)
 	assert.Equal(t, &saas.V1RefreshInstanceRequest{OrderID: "CS2611270001ABCDE", InstanceID: "inst-0001",
 		ProductID: "OFFI000000000000000001", ExpireTime: time.Date(2027, 12, 31, 23, 59, 59, 0, time.UTC),
-		PeriodType: saas.PeriodYear, PeriodNumber: 1}, withoutParams(p.last()))
+		PeriodType: order.PeriodYear, PeriodNumber: 1}, withoutParams(p.Last()))
 }
 
 // Spec §9.4: the answer to a newInstance whose instance is inst-0001 is
@@ -378,7 +380,7 @@ func TestV1FailureAnswersSigned(t *testing.T) {
 		res = e.send(t, map[string]string{"activity": "expireInstance", "instanceId": strings.Repeat("i", 200)})
 		assert.Equal(t, "000002", res.ResultCode)
 		assert.Equal(t, "request query too large", res.ResultMsg)
-		assert.Zero(t, p.calls.Load())
+		assert.Zero(t, p.Calls.Load())
 	})
 }
 
@@ -386,7 +388,13 @@ func TestNewV1HandlerMisuse(t *testing.T) {
 	t.Parallel()
 	assert.PanicsWithValue(t, "saas: nil V1Provider", func() { saas.NewV1Handler(accessKey, nil) })
 	assert.PanicsWithValue(t, "saas: empty key", func() { saas.NewV1Handler("", &v1Provider{}) })
-	assert.PanicsWithValue(t, `saas: unknown EncryptType "3"`, func() { saas.NewV1Handler(accessKey, &v1Provider{}, saas.WithEncryptType("3")) })
+	assert.PanicsWithValue(t, `saas.NewV1Handler: WithEncryptType("3"): the type must be AES256 ("1") or AES128 ("2")`,
+		func() { saas.NewV1Handler(accessKey, &v1Provider{}, saas.WithEncryptType("3")) })
+	assert.PanicsWithValue(t, "saas.NewHandler: WithEncryptType does not apply to this handler; WithV1Window does not apply to this handler",
+		func() {
+			saas.NewHandler(accessKey, &provider{}, saas.WithEncryptType(saas.AES128), saas.WithV1Window(time.Hour))
+		},
+		"options only the V1 handler uses are refused by the V2 one, not ignored")
 }
 
 func TestV1Window(t *testing.T) {

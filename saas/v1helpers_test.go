@@ -18,7 +18,7 @@ import (
 // v1Provider is a saas.V1Provider whose methods record their requests and
 // return what the test configures.
 type v1Provider struct {
-	recorder
+	callbacktest.Recorder
 
 	newInstance   func(context.Context, *saas.V1NewInstanceRequest) (*saas.V1NewInstanceResponse, error)
 	queryInstance func(context.Context, *saas.QueryInstanceRequest) (*saas.QueryInstanceResponse, error)
@@ -34,7 +34,7 @@ func (p *v1Provider) plainErr() error {
 
 func (p *v1Provider) NewInstance(ctx context.Context, req *saas.V1NewInstanceRequest) (*saas.V1NewInstanceResponse, error) {
 	cp := *req
-	p.record(&cp)
+	p.Record(&cp)
 	if p.newInstance != nil {
 		return p.newInstance(ctx, req)
 	}
@@ -42,7 +42,7 @@ func (p *v1Provider) NewInstance(ctx context.Context, req *saas.V1NewInstanceReq
 }
 
 func (p *v1Provider) QueryInstance(ctx context.Context, req *saas.QueryInstanceRequest) (*saas.QueryInstanceResponse, error) {
-	p.record(req)
+	p.Record(req)
 	if p.queryInstance != nil {
 		return p.queryInstance(ctx, req)
 	}
@@ -50,27 +50,27 @@ func (p *v1Provider) QueryInstance(ctx context.Context, req *saas.QueryInstanceR
 }
 
 func (p *v1Provider) RefreshInstance(_ context.Context, req *saas.V1RefreshInstanceRequest) error {
-	p.record(req)
+	p.Record(req)
 	return p.plainErr()
 }
 
 func (p *v1Provider) ExpireInstance(_ context.Context, req *saas.V1ExpireInstanceRequest) error {
-	p.record(req)
+	p.Record(req)
 	return p.plainErr()
 }
 
 func (p *v1Provider) ReleaseInstance(_ context.Context, req *saas.V1ReleaseInstanceRequest) error {
-	p.record(req)
+	p.Record(req)
 	return p.plainErr()
 }
 
 func (p *v1Provider) Upgrade(_ context.Context, req *saas.V1UpgradeRequest) error {
-	p.record(req)
+	p.Record(req)
 	return p.plainErr()
 }
 
 func (p *v1Provider) InstanceStatus(_ context.Context, req *saas.V1InstanceStatusRequest) error {
-	p.record(req)
+	p.Record(req)
 	return p.plainErr()
 }
 

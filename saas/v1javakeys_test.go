@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/saas"
 )
 
@@ -77,5 +78,5 @@ func TestV1UnknownInstanceStatusPassedThrough(t *testing.T) {
 	e := newV1Env(t, p, nil)
 	res := e.send(t, map[string]string{"activity": "instanceStatus", "instanceId": "i", "instanceStatus": "SUSPENDED"})
 	assert.Equal(t, "000000", res.ResultCode)
-	assert.Equal(t, saas.Status("SUSPENDED"), lastAs[*saas.V1InstanceStatusRequest](t, &p.recorder).Status, "[GAP] only FREEZE and NORMAL are documented")
+	assert.Equal(t, saas.Status("SUSPENDED"), callbacktest.LastAs[*saas.V1InstanceStatusRequest](t, &p.Recorder).Status, "[GAP] only FREEZE and NORMAL are documented")
 }

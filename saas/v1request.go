@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/url"
 	"time"
+
+	"github.com/isvkit/koogallery/order"
 )
 
 // V1Provider is what a seller implements to serve the SaaS V1 basic
@@ -80,9 +82,9 @@ type V1NewInstanceRequest struct {
 	// ExpireInstance); zero when not sent. UTC.
 	ExpireTime time.Time
 	// ChargingMode is empty when not sent.
-	ChargingMode ChargingMode
+	ChargingMode order.ChargingMode
 	// PeriodType and PeriodNumber describe a periodic order's period.
-	PeriodType   PeriodType
+	PeriodType   order.PeriodType
 	PeriodNumber int
 	// OrderAmount is the amount paid, a decimal with up to three places, as
 	// sent (empty when not sent): parse it with a decimal type, not a float.
@@ -94,7 +96,7 @@ type V1NewInstanceRequest struct {
 	BandWidth int
 	// SaaSExtendParams are the saasExtendParams name/value pairs, such as
 	// emailDomainName; nil when absent or unreadable (then see Params).
-	SaaSExtendParams []ExtendParam
+	SaaSExtendParams []order.ExtendParam
 	// ProvisionType is passed through; its meaning is undocumented [GAP].
 	ProvisionType string
 	// TestFlag marks a debugging call from the seller console: answer
@@ -129,7 +131,7 @@ type V1RefreshInstanceRequest struct {
 	ExpireTime time.Time
 	// TrialToFormal marks a trial turned into a paid instance.
 	TrialToFormal bool
-	PeriodType    PeriodType
+	PeriodType    order.PeriodType
 	PeriodNumber  int
 	// OrderAmount is the renewal amount as sent, negative for a refunded
 	// renewal.
@@ -186,32 +188,3 @@ type V1InstanceStatusRequest struct {
 
 // StatusNormal is the V1 instanceStatus value that unfreezes an instance.
 const StatusNormal Status = "NORMAL"
-
-// ChargingMode is how a V1 order is charged. The wire sends an integer; the
-// documented ones become the constants below, the names the order open API
-// uses (order.ChargingMode), and an unknown value is kept as sent.
-type ChargingMode string
-
-// Charging modes of V1 newInstance (chargingMode 0, 1, 3, 5).
-const (
-	ChargingModeOnDemand        ChargingMode = "ON_DEMAND"     // 0, pay per use (按需)
-	ChargingModePeriod          ChargingMode = "PERIOD"        // 1, yearly or monthly (包周期)
-	ChargingModeOneTime         ChargingMode = "ONE_TIME"      // 3, one-time (按次)
-	ChargingModeOnDemandPackage ChargingMode = "ON_DEMAND_PKG" // 5, pay-per-use package (按需套餐包)
-)
-
-// PeriodType is the unit of a V1 order's period. Unknown values are kept.
-type PeriodType string
-
-// Period types; day appears for trials [GAP].
-const (
-	PeriodYear  PeriodType = "year"
-	PeriodMonth PeriodType = "month"
-	PeriodDay   PeriodType = "day"
-)
-
-// ExtendParam is one name/value pair of saasExtendParams.
-type ExtendParam struct {
-	Name  string
-	Value string
-}

@@ -153,3 +153,34 @@ func TimeIn(s string, loc *time.Location) (time.Time, error) {
 	}
 	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc).UTC(), nil
 }
+
+// doneGuardKeep is how long the V1 replay guard remembers successes when
+// the V1 window is off.
+const doneGuardKeep = 24 * time.Hour
+
+// DoneKeep is how long the V1 and kit handlers remember a call that
+// succeeded: for as long as the V1 window and the skew allowance accept it
+// (after that it is refused anyway), plus a minute; 24 hours without a
+// window.
+func (c *Config) DoneKeep() time.Duration {
+	w := c.V1Window
+	if w < 0 {
+		return doneGuardKeep
+	}
+	if w == 0 {
+		w = DefaultV1Window
+	}
+	skew := c.Skew
+	if skew == 0 {
+		skew = DefaultSkew
+	}
+	return w + max(skew, 0) + time.Minute
+}
+
+// ReplaySize is the configured bound of the in-memory replay protection.
+func (c *Config) ReplaySize() int {
+	if c.ReplayCacheSize <= 0 {
+		return DefaultReplayCacheSize
+	}
+	return c.ReplayCacheSize
+}

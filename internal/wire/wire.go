@@ -155,3 +155,16 @@ func FormatSeconds(t time.Time) string {
 	}
 	return t.UTC().Format(LayoutSeconds)
 }
+
+// Text returns the text of a JSON scalar as String reads it, and "" for
+// anything else (absent, an object, an array, invalid JSON).
+func Text(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var s String
+	if json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return string(s)
+}

@@ -1,4 +1,4 @@
-package saas
+package kit
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// KitProvider is what a seller implements to receive the joint-operation
+// Provider is what a seller implements to receive the joint-operation
 // (联营) kit sync calls (spec callbacks.md §7): the buyer enterprise (tenant),
 // its application credentials, which of its users may use the application,
 // and its organisation. One method per interface, named after it; each
@@ -24,8 +24,8 @@ import (
 // debugging calls the seller console makes (应用凭证申请), so do not require
 // them. The handler helps: identical deliveries that succeeded are answered
 // 000000 without calling the method again, and concurrent identical
-// deliveries share one call; see NewKitHandler.
-type KitProvider interface {
+// deliveries share one call; see NewHandler.
+type Provider interface {
 	// TenantSync adds, modifies (V2) or deletes a buyer enterprise
 	// (租户信息同步 / 企业同步).
 	TenantSync(ctx context.Context, req *TenantSyncRequest) error
@@ -43,39 +43,39 @@ type KitProvider interface {
 	AllOrgSync(ctx context.Context, req *AllOrgSyncRequest) error
 }
 
-// KitVersion says which version of a kit interface KooGallery called: V1
+// Version says which version of a kit interface KooGallery called: V1
 // (/produceAPI/<name>, authToken header) or V2 (/produceAPI/v2/<name>,
 // x-sign headers).
-type KitVersion int
+type Version int
 
 // Kit interface versions.
 const (
-	KitV1 KitVersion = 1
-	KitV2 KitVersion = 2
+	V1 Version = 1
+	V2 Version = 2
 )
 
-// KitFlag says what a kit sync call does. Unknown values are passed through.
-type KitFlag int
+// Flag says what a kit sync call does. Unknown values are passed through.
+type Flag int
 
 // Kit flags. Modify is V2 for tenantSync and applicationSync, and both
 // versions for authSync and singleOrgSync; Revoke is V2 authSync only.
 const (
-	KitFlagDelete KitFlag = 0
-	KitFlagAdd    KitFlag = 1
-	KitFlagModify KitFlag = 2
-	KitFlagRevoke KitFlag = 3 // 取消授权: revoke the users' access
+	FlagDelete Flag = 0
+	FlagAdd    Flag = 1
+	FlagModify Flag = 2
+	FlagRevoke Flag = 3 // 取消授权: revoke the users' access
 )
 
 // String returns the flag's name, or its number if unknown.
-func (f KitFlag) String() string {
+func (f Flag) String() string {
 	switch f {
-	case KitFlagDelete:
+	case FlagDelete:
 		return "delete"
-	case KitFlagAdd:
+	case FlagAdd:
 		return "add"
-	case KitFlagModify:
+	case FlagModify:
 		return "modify"
-	case KitFlagRevoke:
+	case FlagRevoke:
 		return "revoke"
 	}
 	return strconv.Itoa(int(f))
@@ -83,7 +83,7 @@ func (f KitFlag) String() string {
 
 // TenantSyncRequest is a tenantSync call: a buyer enterprise.
 type TenantSyncRequest struct {
-	Version KitVersion
+	Version Version
 	// InstanceID and OrderID are empty for debugging calls.
 	InstanceID string
 	OrderID    string
@@ -95,7 +95,7 @@ type TenantSyncRequest struct {
 	// authentication centre returned. Modify changes only these two.
 	Name       string
 	DomainName string
-	Flag       KitFlag
+	Flag       Flag
 	TestFlag   bool
 	// TimeStamp is when KooGallery sent the call (sent in GMT+8), in UTC;
 	// zero if not sent (V2).
@@ -107,7 +107,7 @@ type TenantSyncRequest struct {
 // ApplicationSyncRequest is an applicationSync call: the tenant's
 // credentials for the seller's application.
 type ApplicationSyncRequest struct {
-	Version    KitVersion
+	Version    Version
 	InstanceID string
 	TenantID   string
 	// AppID is the application ID of 应用凭证; ClientID the client ID the
@@ -115,13 +115,13 @@ type ApplicationSyncRequest struct {
 	AppID    string
 	ClientID string
 	// ClientSecret is the decrypted client secret, when the handler has the
-	// seller's private key (WithKitPrivateKey); otherwise empty. Never log it.
+	// seller's private key (WithPrivateKey); otherwise empty. Never log it.
 	ClientSecret string
 	// EncryptedClientSecret is the clientSecret as received: RSA-OAEP under
 	// the seller's public key. Decrypt it with DecryptClientSecret when the
 	// handler has no private key.
 	EncryptedClientSecret string
-	Flag                  KitFlag
+	Flag                  Flag
 	TestFlag              bool
 	TimeStamp             time.Time
 	Raw                   json.RawMessage
@@ -130,23 +130,23 @@ type ApplicationSyncRequest struct {
 // AuthSyncRequest is an authSync call: users granted, changed, revoked or
 // deleted, at most 500 per call.
 type AuthSyncRequest struct {
-	Version    KitVersion
+	Version    Version
 	InstanceID string
 	TenantID   string
 	AppID      string
-	Users      []KitUser
+	Users      []User
 	// CurrentSyncTime is when KooGallery took the snapshot (sent in GMT+8),
 	// in UTC; zero if not sent. Use it to discard a sync older than one
 	// already applied.
 	CurrentSyncTime time.Time
-	Flag            KitFlag
+	Flag            Flag
 	TestFlag        bool
 	TimeStamp       time.Time
 	Raw             json.RawMessage
 }
 
-// KitUser is one user of an authSync call.
-type KitUser struct {
+// User is one user of an authSync call.
+type User struct {
 	// UserName is the joint-operation account, the userName the SSO
 	// userinfo returns.
 	UserName     string
@@ -156,8 +156,8 @@ type KitUser struct {
 	EmployeeCode string
 	// EmployeeType is 0 when not sent.
 	EmployeeType EmployeeType
-	// Role is KitRoleAdmin for a user who must get administrator rights.
-	Role KitRole
+	// Role is RoleAdmin for a user who must get administrator rights.
+	Role Role
 	// Enable is false for a disabled user, and when not sent.
 	Enable    bool
 	Mobile    string
@@ -170,14 +170,14 @@ type KitUser struct {
 	Extension json.RawMessage
 }
 
-// KitRole is a user's role in the seller's application. Unknown values are
+// Role is a user's role in the seller's application. Unknown values are
 // passed through.
-type KitRole string
+type Role string
 
 // Kit roles.
 const (
-	KitRoleUser  KitRole = "user"
-	KitRoleAdmin KitRole = "admin"
+	RoleUser  Role = "user"
+	RoleAdmin Role = "admin"
 )
 
 // EmployeeType is the kind of employment of a user. Unknown values are
@@ -194,7 +194,7 @@ const (
 
 // SingleOrgSyncRequest is a singleOrgSync call: one department.
 type SingleOrgSyncRequest struct {
-	Version    KitVersion
+	Version    Version
 	InstanceID string
 	TenantID   string
 	// OrgCode is unique in the tenant; ParentCode is empty for a top-level
@@ -202,7 +202,7 @@ type SingleOrgSyncRequest struct {
 	OrgCode    string
 	OrgName    string
 	ParentCode string
-	Flag       KitFlag
+	Flag       Flag
 	TestFlag   bool
 	TimeStamp  time.Time
 	Raw        json.RawMessage
@@ -211,26 +211,26 @@ type SingleOrgSyncRequest struct {
 // AllOrgSyncRequest is an allOrgSync call: the tenant's whole organisation,
 // a flat list whose ParentCode links form a tree (see Tree).
 type AllOrgSyncRequest struct {
-	Version    KitVersion
+	Version    Version
 	InstanceID string
 	TenantID   string
-	Orgs       []KitOrg
+	Orgs       []Org
 	TestFlag   bool
 	TimeStamp  time.Time
 	Raw        json.RawMessage
 }
 
-// KitOrg is one department.
-type KitOrg struct {
+// Org is one department.
+type Org struct {
 	OrgCode    string
 	OrgName    string
 	ParentCode string
 }
 
-// KitOrgNode is a department and its sub-departments.
-type KitOrgNode struct {
-	KitOrg
-	Children []*KitOrgNode
+// OrgNode is a department and its sub-departments.
+type OrgNode struct {
+	Org
+	Children []*OrgNode
 }
 
 // Tree arranges Orgs as a forest, roots and children in received order. A
@@ -238,15 +238,15 @@ type KitOrgNode struct {
 // is, in a cycle of parent links (which the data should not have, but must
 // not lose), the department received first. Every department appears exactly
 // once; a repeated OrgCode keeps its first occurrence.
-func (r *AllOrgSyncRequest) Tree() []*KitOrgNode {
+func (r *AllOrgSyncRequest) Tree() []*OrgNode {
 	index := make(map[string]int, len(r.Orgs))
-	nodes := make([]*KitOrgNode, 0, len(r.Orgs))
+	nodes := make([]*OrgNode, 0, len(r.Orgs))
 	for _, o := range r.Orgs {
 		if _, dup := index[o.OrgCode]; dup {
 			continue
 		}
 		index[o.OrgCode] = len(nodes)
-		nodes = append(nodes, &KitOrgNode{KitOrg: o})
+		nodes = append(nodes, &OrgNode{Org: o})
 	}
 	parent := make([]int, len(nodes)) // -1 for a root
 	for i, n := range nodes {
@@ -284,7 +284,7 @@ func (r *AllOrgSyncRequest) Tree() []*KitOrgNode {
 			state[k] = done
 		}
 	}
-	var roots []*KitOrgNode
+	var roots []*OrgNode
 	for i, n := range nodes {
 		if p := parent[i]; p >= 0 {
 			nodes[p].Children = append(nodes[p].Children, n)

@@ -1,4 +1,4 @@
-package saas_test
+package kit_test
 
 import (
 	"bytes"
@@ -18,15 +18,15 @@ import (
 	"github.com/isvkit/koogallery"
 	"github.com/isvkit/koogallery/internal/testcert"
 	"github.com/isvkit/koogallery/koogallerytest"
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/kit"
 )
 
-var alice = saas.OAuthUser{
+var alice = kit.OAuthUser{
 	ID: "u-1", UserName: "alice", Name: "Alice", Email: "alice@example.com", Mobile: "138****0000", Role: "admin",
 	OrganizationName: "Example Co", OrganizationCode: "EX", UserID: "iam-1", ProjectName: "cn-north-4", Tenant: "tenant-1",
 }
 
-func newOAuth(t *testing.T, opts ...koogallerytest.OAuthServerOption) (*koogallerytest.OAuthServer, *saas.OAuthClient) {
+func newOAuth(t *testing.T, opts ...koogallerytest.OAuthServerOption) (*koogallerytest.OAuthServer, *kit.OAuthClient) {
 	t.Helper()
 	idp := koogallerytest.NewOAuthServer(opts...)
 	t.Cleanup(idp.Close)
@@ -56,7 +56,7 @@ func TestOAuthLoginFlow(t *testing.T) {
 
 	// The code is single use.
 	_, err = c.Exchange(ctx, code, "https://seller.example.com/callback")
-	var oe *saas.OAuthError
+	var oe *kit.OAuthError
 	require.ErrorAs(t, err, &oe)
 	assert.Equal(t, "invalid_grant", oe.Code)
 	assert.Equal(t, 400, oe.StatusCode)
@@ -73,7 +73,7 @@ func TestOAuthLoginFlow(t *testing.T) {
 	assert.Equal(t, "alice", u.UserName)
 	_, err = c.Refresh(ctx, tok.RefreshToken)
 	require.ErrorAs(t, err, &oe)
-	assert.Equal(t, "saas: oauth refresh: HTTP 400 invalid_grant: Invalid refresh token", err.Error())
+	assert.Equal(t, "kit: oauth refresh: HTTP 400 invalid_grant: Invalid refresh token", err.Error())
 
 	logout, err := c.LogoutURL("https://seller.example.com/bye?x=1&y=2")
 	require.NoError(t, err)
@@ -91,26 +91,26 @@ func TestOAuthErrors(t *testing.T) {
 	cases := []struct {
 		name     string
 		opts     []koogallerytest.OAuthServerOption
-		call     func(*koogallerytest.OAuthServer, *saas.OAuthClient) error
+		call     func(*koogallerytest.OAuthServer, *kit.OAuthClient) error
 		status   int
 		code     string
 		sentinel error
 	}{
-		{"unknown code", nil, func(_ *koogallerytest.OAuthServer, c *saas.OAuthClient) error {
+		{"unknown code", nil, func(_ *koogallerytest.OAuthServer, c *kit.OAuthClient) error {
 			_, err := c.Exchange(context.Background(), "code-nope", "")
 			return err
 		}, 400, "invalid_grant", koogallery.ErrAuthentication},
-		{"redirect URI mismatch", nil, func(s *koogallerytest.OAuthServer, c *saas.OAuthClient) error {
+		{"redirect URI mismatch", nil, func(s *koogallerytest.OAuthServer, c *kit.OAuthClient) error {
 			_, err := c.Exchange(context.Background(), s.Login(alice, "https://a.example/cb"), "https://b.example/cb")
 			return err
 		}, 400, "invalid_grant", koogallery.ErrAuthentication},
 		{"wrong client secret", []koogallerytest.OAuthServerOption{koogallerytest.WithOAuthCredentials(koogallerytest.DefaultOAuthClientID, "other")},
-			func(s *koogallerytest.OAuthServer, c *saas.OAuthClient) error {
+			func(s *koogallerytest.OAuthServer, c *kit.OAuthClient) error {
 				_, err := c.Exchange(context.Background(), s.Login(alice, ""), "")
 				return err
 			}, 401, "invalid_client", koogallery.ErrAuthentication},
 		{"expired access token", []koogallerytest.OAuthServerOption{koogallerytest.WithTokenLifetime(-time.Second), koogallerytest.WithOAuthClock(clock)},
-			func(s *koogallerytest.OAuthServer, c *saas.OAuthClient) error {
+			func(s *koogallerytest.OAuthServer, c *kit.OAuthClient) error {
 				tok, err := c.Exchange(context.Background(), s.Login(alice, ""), "")
 				if err != nil {
 					return err
@@ -118,7 +118,7 @@ func TestOAuthErrors(t *testing.T) {
 				_, err = c.UserInfo(context.Background(), tok.AccessToken)
 				return err
 			}, 401, "invalid_token", koogallery.ErrAuthentication},
-		{"unknown access token", nil, func(_ *koogallerytest.OAuthServer, c *saas.OAuthClient) error {
+		{"unknown access token", nil, func(_ *koogallerytest.OAuthServer, c *kit.OAuthClient) error {
 			_, err := c.UserInfo(context.Background(), "at-forged-token-value")
 			return err
 		}, 401, "invalid_token", koogallery.ErrAuthentication},
@@ -128,11 +128,11 @@ func TestOAuthErrors(t *testing.T) {
 			t.Parallel()
 			idp := koogallerytest.NewOAuthServer(tc.opts...)
 			t.Cleanup(idp.Close)
-			c, err := saas.NewOAuthClient(idp.URL, koogallerytest.DefaultOAuthClientID, koogallerytest.DefaultOAuthClientSecret,
-				saas.WithOAuthHTTPClient(idp.HTTPClient()))
+			c, err := kit.NewOAuthClient(idp.URL, koogallerytest.DefaultOAuthClientID, koogallerytest.DefaultOAuthClientSecret,
+				kit.WithOAuthHTTPClient(idp.HTTPClient()))
 			require.NoError(t, err)
 			err = tc.call(idp, c)
-			var oe *saas.OAuthError
+			var oe *kit.OAuthError
 			require.ErrorAs(t, err, &oe)
 			assert.Equal(t, tc.status, oe.StatusCode)
 			assert.Equal(t, tc.code, oe.Code)
@@ -164,13 +164,13 @@ func TestOAuthErrorClassification(t *testing.T) {
 		{400, `{"error":7}`, koogallery.ErrInvalidRequest, "7"},
 	}
 	for _, tc := range cases {
-		oe := saas.ParseOAuthError(tc.status, []byte(tc.body))
+		oe := kit.ParseOAuthError(tc.status, []byte(tc.body))
 		require.NotNil(t, oe, tc.body)
 		assert.ErrorIs(t, oe, tc.sentinel, "%d %s", tc.status, tc.body)
 		assert.Equal(t, tc.code, oe.Code)
 	}
-	assert.Nil(t, saas.ParseOAuthError(200, []byte(`{"access_token":"x"}`)))
-	oe := saas.ParseOAuthError(400, []byte(`{"error":"invalid_grant","error_description":"code abc-secret-123 used\n`+strings.Repeat("y", 400)+`"}`), "abc-secret-123")
+	assert.Nil(t, kit.ParseOAuthError(200, []byte(`{"access_token":"x"}`)))
+	oe := kit.ParseOAuthError(400, []byte(`{"error":"invalid_grant","error_description":"code abc-secret-123 used\n`+strings.Repeat("y", 400)+`"}`), "abc-secret-123")
 	assert.NotContains(t, oe.Error(), "abc-secret-123")
 	assert.Contains(t, oe.Description, "[REDACTED]")
 	assert.NotContains(t, oe.Description, "\n")
@@ -210,24 +210,24 @@ func TestNewOAuthClientRefusesUnsafeSetups(t *testing.T) {
 	t.Parallel()
 	cases := map[string]struct {
 		domain string
-		opts   []saas.OAuthOption
+		opts   []kit.OAuthOption
 	}{
 		"http domain":     {"http://tenant.example.com", nil},
 		"no host":         {"https://", nil},
 		"user info":       {"https://u:p@tenant.example.com", nil},
 		"query":           {"https://tenant.example.com?x=1", nil},
 		"relative":        {"tenant.example.com", nil},
-		"insecure client": {"https://tenant.example.com", []saas.OAuthOption{saas.WithOAuthHTTPClient(&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}})}},
-		"nil client":      {"https://tenant.example.com", []saas.OAuthOption{saas.WithOAuthHTTPClient(nil)}},
-		"zero timeout":    {"https://tenant.example.com", []saas.OAuthOption{saas.WithOAuthTimeout(0)}},
+		"insecure client": {"https://tenant.example.com", []kit.OAuthOption{kit.WithOAuthHTTPClient(&http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}})}},
+		"nil client":      {"https://tenant.example.com", []kit.OAuthOption{kit.WithOAuthHTTPClient(nil)}},
+		"zero timeout":    {"https://tenant.example.com", []kit.OAuthOption{kit.WithOAuthTimeout(0)}},
 	}
 	for name, tc := range cases {
-		_, err := saas.NewOAuthClient(tc.domain, "id", "secret", tc.opts...)
+		_, err := kit.NewOAuthClient(tc.domain, "id", "secret", tc.opts...)
 		assert.Error(t, err, name)
 	}
-	_, err := saas.NewOAuthClient("https://tenant.example.com", "", "secret")
+	_, err := kit.NewOAuthClient("https://tenant.example.com", "", "secret")
 	assert.Error(t, err)
-	c, err := saas.NewOAuthClient("https://tenant.example.com/prefix/", "id", "secret")
+	c, err := kit.NewOAuthClient("https://tenant.example.com/prefix/", "id", "secret")
 	require.NoError(t, err)
 	u, err := c.LogoutURL("https://seller.example.com/")
 	require.NoError(t, err)
@@ -256,10 +256,10 @@ func TestOAuthDoesNotFollowRedirects(t *testing.T) {
 	t.Cleanup(redirecting.Close)
 	pool := redirecting.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
 	pool.AddCert(other.Certificate())
-	c, err := saas.NewOAuthClient(redirecting.URL, "id", "client-secret-value", saas.WithOAuthHTTPClient(redirecting.Client()))
+	c, err := kit.NewOAuthClient(redirecting.URL, "id", "client-secret-value", kit.WithOAuthHTTPClient(redirecting.Client()))
 	require.NoError(t, err)
 	_, err = c.Exchange(context.Background(), "code-1", "")
-	var oe *saas.OAuthError
+	var oe *kit.OAuthError
 	require.ErrorAs(t, err, &oe)
 	assert.Equal(t, http.StatusTemporaryRedirect, oe.StatusCode)
 	assert.Contains(t, err.Error(), "redirect not followed")
@@ -271,16 +271,16 @@ func TestOAuthTimeoutAndTransportErrors(t *testing.T) {
 	block := make(chan struct{})
 	slow := testcert.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-block }))
 	t.Cleanup(func() { close(block); slow.Close() })
-	c, err := saas.NewOAuthClient(slow.URL, "id", "client-secret-value", saas.WithOAuthHTTPClient(slow.Client()),
-		saas.WithOAuthTimeout(50*time.Millisecond))
+	c, err := kit.NewOAuthClient(slow.URL, "id", "client-secret-value", kit.WithOAuthHTTPClient(slow.Client()),
+		kit.WithOAuthTimeout(50*time.Millisecond))
 	require.NoError(t, err)
 	_, err = c.UserInfo(context.Background(), "token-value-123")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "saas: oauth userinfo: GET /api/v1/oauth2/userinfo")
+	assert.Contains(t, err.Error(), "kit: oauth userinfo: GET /api/v1/oauth2/userinfo")
 	assert.NotContains(t, err.Error(), "token-value-123")
 
 	// A server whose certificate is not trusted is refused.
-	c, err = saas.NewOAuthClient(slow.URL, "id", "client-secret-value")
+	c, err = kit.NewOAuthClient(slow.URL, "id", "client-secret-value")
 	require.NoError(t, err)
 	_, err = c.Exchange(context.Background(), "code", "")
 	require.Error(t, err)

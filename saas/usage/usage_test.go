@@ -1,4 +1,4 @@
-package saas_test
+package usage_test
 
 import (
 	"bytes"
@@ -21,29 +21,29 @@ import (
 
 	"github.com/isvkit/koogallery"
 	"github.com/isvkit/koogallery/koogallerytest"
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/usage"
 )
 
-func newUsageClient(t *testing.T, opts ...saas.ClientOption) (*koogallerytest.Server, *koogallery.Client, *saas.Client) {
+func newUsageClient(t *testing.T, opts ...usage.Option) (*koogallerytest.Server, *koogallery.Client, *usage.Client) {
 	t.Helper()
 	fake := koogallerytest.NewServer()
 	t.Cleanup(fake.Close)
 	kg, err := fake.NewClient(koogallery.WithRetryPolicy(koogallery.RetryPolicy{MaxAttempts: 3, MaxBackoff: 10 * time.Millisecond}))
 	require.NoError(t, err)
-	return fake, kg, saas.NewClient(kg, append([]saas.ClientOption{saas.WithSellerKey(koogallerytest.DefaultSellerKey)}, opts...)...)
+	return fake, kg, usage.NewClient(kg, append([]usage.Option{usage.WithSellerKey(koogallerytest.DefaultSellerKey)}, opts...)...)
 }
 
 // usageRecords returns n valid records of one hour starting at begin.
-func usageRecords(n int, begin time.Time) []saas.UsageRecord {
-	out := make([]saas.UsageRecord, n)
+func usageRecords(n int, begin time.Time) []usage.Record {
+	out := make([]usage.Record, n)
 	for i := range out {
-		out[i] = saas.UsageRecord{
+		out[i] = usage.Record{
 			InstanceID: "inst-" + strconv.Itoa(i%7),
 			MeteringSN: fmt.Sprintf("sn-%05d", i),
 			RecordTime: begin.Add(time.Hour + time.Minute),
 			BeginTime:  begin,
 			EndTime:    begin.Add(time.Hour),
-			UsageValue: saas.MustDecimal("1.25"),
+			UsageValue: usage.MustDecimal("1.25"),
 		}
 	}
 	return out
@@ -63,7 +63,7 @@ func TestPushUsageSendsSignedCanonicalBody(t *testing.T) {
 	fake, _, c := newUsageClient(t)
 	recs := usageRecords(2, recent())
 	recs[1].RelatePkgInstance = "pkg-1"
-	res, err := c.PushUsage(context.Background(), recs)
+	res, err := c.Push(context.Background(), recs)
 	require.NoError(t, err)
 	assert.Equal(t, "MKT.0000", res.Code)
 	assert.Empty(t, res.Abnormal)
@@ -72,7 +72,7 @@ func TestPushUsageSendsSignedCanonicalBody(t *testing.T) {
 	reqs := fake.Requests()
 	require.Len(t, reqs, 1)
 	r := reqs[0]
-	assert.Equal(t, saas.UsagePath, r.Path)
+	assert.Equal(t, usage.Path, r.Path)
 	assert.NoError(t, r.AuthError, "AK/SK verified")
 	assert.Equal(t, "MKT.0000", r.Code)
 	assert.Equal(t, bodySignature(koogallerytest.DefaultSellerKey, r.Header, r.Body), r.Header.Get("signature"))
@@ -82,8 +82,8 @@ func TestPushUsageSendsSignedCanonicalBody(t *testing.T) {
 	assert.Len(t, r.Header.Get("nonce"), 32)
 	assert.Contains(t, r.Header.Get("Authorization"), "SignedHeaders=content-type;host;x-sdk-date,")
 
-	// The bytes sent are the bytes EncodeUsage returns, already canonical.
-	want, err := saas.EncodeUsage(recs)
+	// The bytes sent are the bytes Encode returns, already canonical.
+	want, err := usage.Encode(recs)
 	require.NoError(t, err)
 	assert.Equal(t, string(want), string(r.Body))
 	assert.Equal(t, canonical(t, r.Body), string(r.Body))
@@ -115,10 +115,10 @@ func canonical(t *testing.T, b []byte) string {
 func TestEncodeUsageGolden(t *testing.T) {
 	t.Parallel()
 	begin := time.Date(2022, 8, 9, 16, 0, 0, 999_000_000, time.FixedZone("CST", 8*3600))
-	body, err := saas.EncodeUsage([]saas.UsageRecord{{
+	body, err := usage.Encode([]usage.Record{{
 		InstanceID: "7f141bf1-aec8-4859-8323-fb3a8ad50721", MeteringSN: "a<b>&c", ProductID: "ignored",
 		RecordTime: begin.Add(70 * time.Minute), BeginTime: begin, EndTime: begin.Add(time.Hour),
-		UsageValue: saas.MustDecimal("99"),
+		UsageValue: usage.MustDecimal("99"),
 	}})
 	require.NoError(t, err)
 	assert.Equal(t, `{"usage_records":[{"begin_time":"20220809T080000Z","end_time":"20220809T090000Z",`+
@@ -130,7 +130,7 @@ func TestPushUsageInBatchesSendsThreeVerifiedRequests(t *testing.T) {
 	t.Parallel()
 	fake, _, c := newUsageClient(t)
 	recs := usageRecords(2500, recent())
-	results, err := c.PushUsageInBatches(context.Background(), recs)
+	results, err := c.PushInBatches(context.Background(), recs)
 	require.NoError(t, err)
 	require.Len(t, results, 3)
 	for i, want := range []struct{ off, n int }{{0, 1000}, {1000, 1000}, {2000, 500}} {
@@ -165,7 +165,7 @@ func TestPushUsageInBatchesReportsEachBatch(t *testing.T) {
 		fake, _, c := newUsageClient(t)
 		recs := usageRecords(2100, recent())
 		recs[1500].BeginTime = time.Now().Add(-22 * 24 * time.Hour) // MKT.9004 for the second batch
-		results, err := c.PushUsageInBatches(context.Background(), recs)
+		results, err := c.PushInBatches(context.Background(), recs)
 		require.Error(t, err)
 		assert.ErrorIs(t, err, koogallery.ErrInvalidRequest)
 		require.Len(t, results, 3)
@@ -179,13 +179,13 @@ func TestPushUsageInBatchesReportsEachBatch(t *testing.T) {
 	})
 	t.Run("an authentication failure stops the rest", func(t *testing.T) {
 		t.Parallel()
-		fake, _, c := newUsageClient(t, saas.WithSellerKey("not-the-key"))
-		results, err := c.PushUsageInBatches(context.Background(), usageRecords(2500, recent()))
+		fake, _, c := newUsageClient(t, usage.WithSellerKey("not-the-key"))
+		results, err := c.PushInBatches(context.Background(), usageRecords(2500, recent()))
 		assert.ErrorIs(t, err, koogallery.ErrAuthentication)
 		require.Len(t, results, 3)
 		assert.ErrorIs(t, results[0].Err, koogallery.ErrAuthentication)
-		assert.ErrorIs(t, results[1].Err, saas.ErrBatchNotSent)
-		assert.ErrorIs(t, results[2].Err, saas.ErrBatchNotSent)
+		assert.ErrorIs(t, results[1].Err, usage.ErrBatchNotSent)
+		assert.ErrorIs(t, results[2].Err, usage.ErrBatchNotSent)
 		assert.Len(t, fake.Requests(), 1)
 	})
 	t.Run("a cancelled context sends nothing more", func(t *testing.T) {
@@ -193,10 +193,10 @@ func TestPushUsageInBatchesReportsEachBatch(t *testing.T) {
 		fake, _, c := newUsageClient(t)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		results, err := c.PushUsageInBatches(ctx, usageRecords(1500, recent()))
+		results, err := c.PushInBatches(ctx, usageRecords(1500, recent()))
 		assert.ErrorIs(t, err, context.Canceled)
 		require.Len(t, results, 2)
-		assert.ErrorIs(t, results[0].Err, saas.ErrBatchNotSent)
+		assert.ErrorIs(t, results[0].Err, usage.ErrBatchNotSent)
 		assert.Empty(t, fake.Requests())
 	})
 	t.Run("invalid input sends nothing", func(t *testing.T) {
@@ -204,7 +204,7 @@ func TestPushUsageInBatchesReportsEachBatch(t *testing.T) {
 		fake, _, c := newUsageClient(t)
 		recs := usageRecords(1500, recent())
 		recs[1200].MeteringSN = recs[3].MeteringSN // unique across the whole set
-		results, err := c.PushUsageInBatches(context.Background(), recs)
+		results, err := c.PushInBatches(context.Background(), recs)
 		assert.ErrorIs(t, err, koogallery.ErrInvalidRequest)
 		assert.Nil(t, results)
 		assert.Empty(t, fake.Requests())
@@ -216,20 +216,20 @@ func TestPushUsageDocumentedErrors(t *testing.T) {
 	old := time.Now().Add(-21*24*time.Hour - time.Hour)
 	cases := []struct {
 		name     string
-		opts     []saas.ClientOption
+		opts     []usage.Option
 		setup    func(*koogallerytest.Server)
-		recs     []saas.UsageRecord
+		recs     []usage.Record
 		status   int
 		code     string
 		sentinel error
 	}{
-		{"wrong seller key", []saas.ClientOption{saas.WithSellerKey("wrong")}, nil, usageRecords(1, recent()),
+		{"wrong seller key", []usage.Option{usage.WithSellerKey("wrong")}, nil, usageRecords(1, recent()),
 			400, "MKT.0102", koogallery.ErrAuthentication},
 		{"older than 21 days", nil, nil, usageRecords(1, old), 500, "MKT.9004", koogallery.ErrInvalidRequest},
 		{"unknown instance", nil, func(s *koogallerytest.Server) { s.AddInstances("someone-else") }, usageRecords(1, recent()),
 			500, "MKT.9001", koogallery.ErrNotFound},
 		{"throttled", nil, func(s *koogallerytest.Server) {
-			s.Inject(koogallerytest.Fault{Path: saas.UsagePath, Times: 5, Status: 406, Code: "MKT.0250", Message: "Access frequency overlimit"})
+			s.Inject(koogallerytest.Fault{Path: usage.Path, Times: 5, Status: 406, Code: "MKT.0250", Message: "Access frequency overlimit"})
 		}, usageRecords(1, recent()), 406, "MKT.0250", koogallery.ErrThrottled},
 	}
 	for _, tc := range cases {
@@ -239,7 +239,7 @@ func TestPushUsageDocumentedErrors(t *testing.T) {
 			if tc.setup != nil {
 				tc.setup(fake)
 			}
-			res, err := c.PushUsage(context.Background(), tc.recs)
+			res, err := c.Push(context.Background(), tc.recs)
 			require.Error(t, err)
 			assert.Nil(t, res)
 			var apiErr *koogallery.APIError
@@ -247,7 +247,7 @@ func TestPushUsageDocumentedErrors(t *testing.T) {
 			assert.Equal(t, tc.status, apiErr.StatusCode)
 			assert.Equal(t, tc.code, apiErr.Code)
 			assert.ErrorIs(t, err, tc.sentinel)
-			assert.True(t, strings.HasPrefix(err.Error(), "saas: push usage (1 records): "), err.Error())
+			assert.True(t, strings.HasPrefix(err.Error(), "usage: push usage (1 records): "), err.Error())
 			assert.Empty(t, fake.UsageRecords())
 		})
 	}
@@ -269,7 +269,7 @@ func signedPost(t *testing.T, kg *koogallery.Client, path string, body []byte, k
 func TestFakeUsageChecksWhatTheClientWouldNotSend(t *testing.T) {
 	t.Parallel()
 	valid := func(n int) []byte {
-		b, err := saas.EncodeUsage(usageRecords(n, recent()))
+		b, err := usage.Encode(usageRecords(n, recent()))
 		require.NoError(t, err)
 		return b
 	}
@@ -292,7 +292,7 @@ func TestFakeUsageChecksWhatTheClientWouldNotSend(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			_, kg, _ := newUsageClient(t)
-			err := signedPost(t, kg, saas.UsagePath, tc.body, koogallerytest.DefaultSellerKey)
+			err := signedPost(t, kg, usage.Path, tc.body, koogallerytest.DefaultSellerKey)
 			var apiErr *koogallery.APIError
 			require.ErrorAs(t, err, &apiErr)
 			assert.Equal(t, tc.code, apiErr.Code)
@@ -301,7 +301,7 @@ func TestFakeUsageChecksWhatTheClientWouldNotSend(t *testing.T) {
 	t.Run("missing signature headers", func(t *testing.T) {
 		t.Parallel()
 		_, kg, _ := newUsageClient(t)
-		req, err := kg.NewRequest(context.Background(), http.MethodPost, saas.UsagePath, nil, valid(1))
+		req, err := kg.NewRequest(context.Background(), http.MethodPost, usage.Path, nil, valid(1))
 		require.NoError(t, err)
 		err = kg.Do(context.Background(), req, nil)
 		assert.ErrorIs(t, err, koogallery.ErrAuthentication)
@@ -313,7 +313,7 @@ func TestPushUsageRetriesWithTheSameSignedBody(t *testing.T) {
 	t.Parallel()
 	fake, _, c := newUsageClient(t)
 	fake.Inject(koogallerytest.Unavailable())
-	res, err := c.PushUsage(context.Background(), usageRecords(3, recent()))
+	res, err := c.Push(context.Background(), usageRecords(3, recent()))
 	require.NoError(t, err)
 	assert.Equal(t, "MKT.0000", res.Code)
 	reqs := fake.Requests()
@@ -324,7 +324,7 @@ func TestPushUsageRetriesWithTheSameSignedBody(t *testing.T) {
 	assert.Len(t, fake.UsageRecords(), 3)
 
 	// Re-sending the same metering_sn is acknowledged, not counted twice.
-	_, err = c.PushUsage(context.Background(), usageRecords(3, recent()))
+	_, err = c.Push(context.Background(), usageRecords(3, recent()))
 	require.NoError(t, err)
 	assert.Len(t, fake.UsageRecords(), 3)
 }
@@ -333,7 +333,7 @@ func TestPushUsageSurfacesAbnormalRecords(t *testing.T) {
 	t.Parallel()
 	fake, _, c := newUsageClient(t)
 	fake.FailUsageRecord("sn-00001", "instance is frozen")
-	res, err := c.PushUsage(context.Background(), usageRecords(3, recent()))
+	res, err := c.Push(context.Background(), usageRecords(3, recent()))
 	require.NoError(t, err)
 	require.Len(t, res.Abnormal, 1)
 	a := res.Abnormal[0]
@@ -347,9 +347,9 @@ func TestPushUsageSurfacesAbnormalRecords(t *testing.T) {
 func TestPushUsageAbnormalRecordsInAFailure(t *testing.T) {
 	t.Parallel()
 	fake, _, c := newUsageClient(t)
-	fake.Inject(koogallerytest.Fault{Path: saas.UsagePath, Status: 400, ContentType: "application/json",
+	fake.Inject(koogallerytest.Fault{Path: usage.Path, Status: 400, ContentType: "application/json",
 		Body: []byte(`{"error_code":"94060004","error_msg":"Param error","extra_info":[{"meteringSn":"sn-00000","errorMsg":"bad value"}]}`)})
-	res, err := c.PushUsage(context.Background(), usageRecords(1, recent()))
+	res, err := c.Push(context.Background(), usageRecords(1, recent()))
 	assert.ErrorIs(t, err, koogallery.ErrInvalidRequest)
 	require.NotNil(t, res)
 	require.Len(t, res.Abnormal, 1)
@@ -358,9 +358,9 @@ func TestPushUsageAbnormalRecordsInAFailure(t *testing.T) {
 	assert.Equal(t, "94060004", res.Code)
 
 	// Elsewhere in the failure answer than extra_info, e.g. under data.
-	fake.Inject(koogallerytest.Fault{Path: saas.UsagePath, Status: 400, ContentType: "application/json",
+	fake.Inject(koogallerytest.Fault{Path: usage.Path, Status: 400, ContentType: "application/json",
 		Body: []byte(`{"error_code":"MKT.9002","error_msg":"Invalid usage enties.","data":{"abnormal_usage_data":[{"metering_sn":"sn-00000","error_msg":"unknown entity"}]}}`)})
-	res, err = c.PushUsage(context.Background(), usageRecords(1, recent()))
+	res, err = c.Push(context.Background(), usageRecords(1, recent()))
 	assert.ErrorIs(t, err, koogallery.ErrInvalidRequest)
 	require.NotNil(t, res)
 	require.Len(t, res.Abnormal, 1)
@@ -375,34 +375,34 @@ func TestPushLegacyUsage(t *testing.T) {
 	fake, _, _ := newUsageClient(t)
 	kg, err := fake.NewClient()
 	require.NoError(t, err)
-	c := saas.NewClient(kg) // the old API needs no seller key
+	c := usage.NewClient(kg) // the old API needs no seller key
 	recs := usageRecords(2, recent())
 	for i := range recs {
 		recs[i].ProductID = "OFFI846204237451911168"
 	}
-	res, err := c.PushLegacyUsage(context.Background(), recs)
+	res, err := c.PushLegacy(context.Background(), recs)
 	require.NoError(t, err)
 	assert.Equal(t, "MKT.0000", res.Code)
 	reqs := fake.Requests()
 	require.Len(t, reqs, 1)
-	assert.Equal(t, saas.LegacyUsagePath, reqs[0].Path)
+	assert.Equal(t, usage.LegacyPath, reqs[0].Path)
 	assert.Empty(t, reqs[0].Header.Get("signature"))
 	assert.Contains(t, string(reqs[0].Body), `"product_id":"OFFI846204237451911168"`)
 	assert.NotContains(t, string(reqs[0].Body), "metering_sn")
 	assert.Len(t, fake.UsageRecords(), 2)
 
 	recs[1].ProductID = ""
-	_, err = c.PushLegacyUsage(context.Background(), recs)
+	_, err = c.PushLegacy(context.Background(), recs)
 	assert.ErrorIs(t, err, koogallery.ErrInvalidRequest)
 	assert.Contains(t, err.Error(), "record 1: product_id is empty")
-	_, err = c.PushUsage(context.Background(), usageRecords(1, recent()))
+	_, err = c.Push(context.Background(), usageRecords(1, recent()))
 	assert.ErrorIs(t, err, koogallery.ErrInvalidRequest, "the new API needs the seller key")
 	assert.Len(t, fake.Requests(), 1)
 }
 
 func TestPushUsageValidatesBeforeSending(t *testing.T) {
 	t.Parallel()
-	mod := func(f func(r *saas.UsageRecord)) []saas.UsageRecord {
+	mod := func(f func(r *usage.Record)) []usage.Record {
 		recs := usageRecords(3, recent())
 		f(&recs[2])
 		return recs
@@ -410,31 +410,31 @@ func TestPushUsageValidatesBeforeSending(t *testing.T) {
 	long := strings.Repeat("x", 65)
 	cases := []struct {
 		name, want string
-		recs       []saas.UsageRecord
+		recs       []usage.Record
 	}{
 		{"no records", "no usage records", nil},
 		{"too many", "1001 usage records, at most 1000", usageRecords(1001, recent())},
-		{"no instance", "record 2: instance_id is empty", mod(func(r *saas.UsageRecord) { r.InstanceID = "" })},
-		{"long instance", "instance_id is longer than 64", mod(func(r *saas.UsageRecord) { r.InstanceID = long })},
-		{"no metering_sn", "metering_sn is empty", mod(func(r *saas.UsageRecord) { r.MeteringSN = "" })},
-		{"repeated metering_sn", `metering_sn "sn-00000" repeats record 0`, mod(func(r *saas.UsageRecord) { r.MeteringSN = "sn-00000" })},
-		{"long package", "relate_pkg_instance is longer", mod(func(r *saas.UsageRecord) { r.RelatePkgInstance = long })},
-		{"invalid UTF-8", "instance_id is not valid UTF-8", mod(func(r *saas.UsageRecord) { r.InstanceID = "\xff" })},
-		{"control character", "contains a control character", mod(func(r *saas.UsageRecord) { r.MeteringSN = "a\nb" })},
-		{"begin after end", "is after end_time", mod(func(r *saas.UsageRecord) { r.BeginTime = r.EndTime.Add(time.Second) })},
-		{"no record time", "record_time is not set", mod(func(r *saas.UsageRecord) { r.RecordTime = time.Time{} })},
-		{"year 10000", "end_time is not set or outside", mod(func(r *saas.UsageRecord) { r.EndTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) })},
-		{"no usage value", "usage_value is not set", mod(func(r *saas.UsageRecord) { r.UsageValue = saas.Decimal{} })},
+		{"no instance", "record 2: instance_id is empty", mod(func(r *usage.Record) { r.InstanceID = "" })},
+		{"long instance", "instance_id is longer than 64", mod(func(r *usage.Record) { r.InstanceID = long })},
+		{"no metering_sn", "metering_sn is empty", mod(func(r *usage.Record) { r.MeteringSN = "" })},
+		{"repeated metering_sn", `metering_sn "sn-00000" repeats record 0`, mod(func(r *usage.Record) { r.MeteringSN = "sn-00000" })},
+		{"long package", "relate_pkg_instance is longer", mod(func(r *usage.Record) { r.RelatePkgInstance = long })},
+		{"invalid UTF-8", "instance_id is not valid UTF-8", mod(func(r *usage.Record) { r.InstanceID = "\xff" })},
+		{"control character", "contains a control character", mod(func(r *usage.Record) { r.MeteringSN = "a\nb" })},
+		{"begin after end", "is after end_time", mod(func(r *usage.Record) { r.BeginTime = r.EndTime.Add(time.Second) })},
+		{"no record time", "record_time is not set", mod(func(r *usage.Record) { r.RecordTime = time.Time{} })},
+		{"year 10000", "end_time is not set or outside", mod(func(r *usage.Record) { r.EndTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) })},
+		{"no usage value", "usage_value is not set", mod(func(r *usage.Record) { r.UsageValue = usage.Decimal{} })},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			fake, _, c := newUsageClient(t)
-			_, err := c.PushUsage(context.Background(), tc.recs)
+			_, err := c.Push(context.Background(), tc.recs)
 			require.Error(t, err)
 			assert.ErrorIs(t, err, koogallery.ErrInvalidRequest)
 			assert.Contains(t, err.Error(), tc.want)
-			assert.True(t, strings.HasPrefix(err.Error(), "saas: push usage: "), err.Error())
+			assert.True(t, strings.HasPrefix(err.Error(), "usage: push usage: "), err.Error())
 			assert.Empty(t, fake.Requests(), "nothing sent")
 			assert.Equal(t, err.Error(), strings.ToLower(err.Error()[:1])+err.Error()[1:])
 		})
@@ -442,7 +442,7 @@ func TestPushUsageValidatesBeforeSending(t *testing.T) {
 	// A sub-second difference that truncates to the same second is fine.
 	recs := usageRecords(1, recent())
 	recs[0].BeginTime = recs[0].EndTime.Add(500 * time.Millisecond)
-	assert.NoError(t, saas.ValidateUsage(recs))
+	assert.NoError(t, usage.Validate(recs))
 }
 
 func TestUsageSecretsStayOut(t *testing.T) {
@@ -454,9 +454,9 @@ func TestUsageSecretsStayOut(t *testing.T) {
 	kg, err := fake.NewClient(koogallery.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		koogallery.WithRetryPolicy(koogallery.RetryPolicy{MaxAttempts: 2, MaxBackoff: time.Millisecond}))
 	require.NoError(t, err)
-	c := saas.NewClient(kg, saas.WithSellerKey(key))
+	c := usage.NewClient(kg, usage.WithSellerKey(key))
 	fake.Inject(koogallerytest.Unavailable())
-	_, err = c.PushUsage(context.Background(), usageRecords(1, recent()))
+	_, err = c.Push(context.Background(), usageRecords(1, recent()))
 	require.Error(t, err)
 	assert.ErrorIs(t, err, koogallery.ErrAuthentication)
 	for _, s := range []string{err.Error(), logs.String(), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%v", *c)} {
@@ -473,7 +473,7 @@ func TestDecimal(t *testing.T) {
 		"99999999.9999": "99999999.9999", "1.000000": "1",
 	}
 	for in, want := range good {
-		d, err := saas.ParseDecimal(in)
+		d, err := usage.ParseDecimal(in)
 		if want == "" {
 			assert.Error(t, err, in)
 			continue
@@ -483,7 +483,7 @@ func TestDecimal(t *testing.T) {
 		assert.False(t, d.IsZero())
 	}
 	for _, in := range []string{"", "0", "0.0000", "-1", "+1", "1e3", " 1", "1,5", "0.00001", "1.23456", ".5", "1..2", "١", "123456789012345678901"} {
-		_, err := saas.ParseDecimal(in)
+		_, err := usage.ParseDecimal(in)
 		assert.Error(t, err, "%q", in)
 	}
 	floats := []struct {
@@ -491,26 +491,26 @@ func TestDecimal(t *testing.T) {
 		want string
 	}{{0.1, "0.1"}, {2, "2"}, {1234.5678, "1234.5678"}, {0.0001, "0.0001"}}
 	for _, tc := range floats {
-		d, err := saas.DecimalFromFloat(tc.f)
+		d, err := usage.DecimalFromFloat(tc.f)
 		require.NoError(t, err)
 		assert.Equal(t, tc.want, d.String())
 		assert.Equal(t, tc.f, d.Float64())
 	}
 	a, b := 0.1, 0.2
 	for _, f := range []float64{0, -1, 1e-5, a + b, 1e300} {
-		_, err := saas.DecimalFromFloat(f)
+		_, err := usage.DecimalFromFloat(f)
 		assert.Error(t, err, "%v", f)
 	}
-	_, err := saas.DecimalFromFloat(nan())
+	_, err := usage.DecimalFromFloat(nan())
 	assert.Error(t, err)
-	d, err := saas.DecimalFromInt(42)
+	d, err := usage.DecimalFromInt(42)
 	require.NoError(t, err)
 	assert.Equal(t, "42", d.String())
-	_, err = saas.DecimalFromInt(0)
+	_, err = usage.DecimalFromInt(0)
 	assert.Error(t, err)
-	assert.Panics(t, func() { saas.MustDecimal("x") })
+	assert.Panics(t, func() { usage.MustDecimal("x") })
 
-	var back struct{ V, W, Z saas.Decimal }
+	var back struct{ V, W, Z usage.Decimal }
 	require.NoError(t, json.Unmarshal([]byte(`{"V":"1.50","W":2.25,"Z":null}`), &back))
 	assert.Equal(t, "1.5", back.V.String())
 	assert.Equal(t, "2.25", back.W.String())
@@ -529,7 +529,7 @@ func TestUsageRecordJSONRoundTrip(t *testing.T) {
 	in.ProductID, in.RelatePkgInstance = "P1", "PKG"
 	b, err := json.Marshal(in)
 	require.NoError(t, err)
-	var out saas.UsageRecord
+	var out usage.Record
 	require.NoError(t, json.Unmarshal(b, &out))
 	assert.Equal(t, in, out)
 	// Tolerant: numbers for strings, another compact layout.
@@ -543,28 +543,28 @@ func TestUsageResultDecodesTolerantly(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name, body string
-		want       []saas.AbnormalUsage // Raw not compared
+		want       []usage.Abnormal // Raw not compared
 	}{
 		{"success only", `{"error_code":"MKT.0000","error_msg":"success"}`, nil},
 		{"data is the list", `{"error_code":"MKT.0000","data":[{"metering_sn":"a","instance_id":"i","error_msg":"m"}]}`,
-			[]saas.AbnormalUsage{{MeteringSN: "a", InstanceID: "i", Message: "m"}}},
+			[]usage.Abnormal{{MeteringSN: "a", InstanceID: "i", Message: "m"}}},
 		{"named list in data", `{"error_code":"MKT.0000","data":{"total":1,"abnormal_usage_datas":[{"meteringSn":"a","errorCode":"E1","errorMessage":"m"}]}}`,
-			[]saas.AbnormalUsage{{MeteringSN: "a", Code: "E1", Message: "m"}}},
+			[]usage.Abnormal{{MeteringSN: "a", Code: "E1", Message: "m"}}},
 		{"top-level camelCase", `{"error_code":"MKT.0000","abnormalUsageData":[{"instanceId":"i","reason":"r"}]}`,
-			[]saas.AbnormalUsage{{InstanceID: "i", Message: "r"}}},
+			[]usage.Abnormal{{InstanceID: "i", Message: "r"}}},
 		{"a single record in data", `{"error_code":"MKT.0000","data":{"failed":{"metering_sn":"a","error_description":"d"}}}`,
-			[]saas.AbnormalUsage{{MeteringSN: "a", Message: "d"}}},
+			[]usage.Abnormal{{MeteringSN: "a", Message: "d"}}},
 		{"numbers as text", `{"error_code":"MKT.0000","data":[{"metering_sn":12,"code":9406}]}`,
-			[]saas.AbnormalUsage{{MeteringSN: "12", Code: "9406"}}},
+			[]usage.Abnormal{{MeteringSN: "12", Code: "9406"}}},
 		{"objects without known fields are skipped", `{"error_code":"MKT.0000","data":[{"x":1},"str",3,{"msg":"only"}]}`,
-			[]saas.AbnormalUsage{{Message: "only"}}},
+			[]usage.Abnormal{{Message: "only"}}},
 		{"too deep", `{"data":{"a":{"b":[{"metering_sn":"a"}]}}}`, nil},
 		{"data null", `{"error_code":"MKT.0000","data":null}`, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			var r saas.UsageResult
+			var r usage.Result
 			require.NoError(t, json.Unmarshal([]byte(tc.body), &r))
 			assert.JSONEq(t, tc.body, string(r.Raw))
 			for i := range r.Abnormal {
@@ -574,7 +574,7 @@ func TestUsageResultDecodesTolerantly(t *testing.T) {
 			assert.Equal(t, tc.want, r.Abnormal)
 		})
 	}
-	var r saas.UsageResult
+	var r usage.Result
 	assert.Error(t, json.Unmarshal([]byte(`[1]`), &r))
 	assert.True(t, errors.Is(nil, nil))
 }

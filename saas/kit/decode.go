@@ -1,4 +1,4 @@
-package saas
+package kit
 
 import (
 	"bytes"
@@ -11,9 +11,9 @@ import (
 	"github.com/isvkit/koogallery/internal/canonjson"
 )
 
-// MaxKitUsers is the most users one authSync call may carry (spec §7); a
+// MaxUsers is the most users one authSync call may carry (spec §7); a
 // call with more answers 000002.
-const MaxKitUsers = 500
+const MaxUsers = 500
 
 // kitFields reads the typed top-level members of a kit body, keeping the
 // first error. Members are read as JSON scalars, numbers and strings alike
@@ -64,7 +64,7 @@ func (f *kitFields) required(name string) string {
 }
 
 // flag reads the mandatory flag member.
-func (f *kitFields) flag() KitFlag {
+func (f *kitFields) flag() Flag {
 	s := strings.TrimSpace(f.required("flag"))
 	if s == "" {
 		return 0
@@ -73,7 +73,7 @@ func (f *kitFields) flag() KitFlag {
 	if err != nil {
 		f.fail(callback.Invalid("invalid flag"))
 	}
-	return KitFlag(v)
+	return Flag(v)
 }
 
 func (f *kitFields) testFlag() bool {
@@ -158,8 +158,8 @@ var (
 	errBadOrgList   = callback.Invalid("invalid orgInfoList: not an array of objects")
 )
 
-// users decodes userList: at most MaxKitUsers objects, each with a userName.
-func decodeKitUsers(list []byte) ([]KitUser, error) {
+// users decodes userList: at most MaxUsers objects, each with a userName.
+func decodeKitUsers(list []byte) ([]User, error) {
 	if list == nil {
 		return nil, nil
 	}
@@ -167,10 +167,10 @@ func decodeKitUsers(list []byte) ([]KitUser, error) {
 	if err := json.Unmarshal(list, &wire); err != nil {
 		return nil, errBadUserList
 	}
-	if len(wire) > MaxKitUsers {
+	if len(wire) > MaxUsers {
 		return nil, errTooManyUsers
 	}
-	users := make([]KitUser, len(wire))
+	users := make([]User, len(wire))
 	for i, w := range wire {
 		if w == nil {
 			return nil, errBadUserList
@@ -192,7 +192,7 @@ func decodeKitUsers(list []byte) ([]KitUser, error) {
 		u.OrgCode = text("orgCode", w.OrgCode)
 		u.Position = text("position", w.Position)
 		u.EmployeeCode = text("employeeCode", w.EmployeeCode)
-		u.Role = KitRole(strings.TrimSpace(text("role", w.Role)))
+		u.Role = Role(strings.TrimSpace(text("role", w.Role)))
 		u.Mobile = text("mobile", w.Mobile)
 		u.Email = text("email", w.Email)
 		u.WorkPlace = text("workPlace", w.WorkPlace)
@@ -229,7 +229,7 @@ func decodeKitUsers(list []byte) ([]KitUser, error) {
 // decodeKitOrgs decodes orgInfo (V1: {orgCode, name, parentCode}) or
 // orgInfoList (V2: {orgCode, orgName, parentCode}); either name member is
 // accepted in both. Every department needs an orgCode.
-func decodeKitOrgs(list []byte) ([]KitOrg, error) {
+func decodeKitOrgs(list []byte) ([]Org, error) {
 	if list == nil {
 		return nil, nil
 	}
@@ -242,7 +242,7 @@ func decodeKitOrgs(list []byte) ([]KitOrg, error) {
 	if err := json.Unmarshal(list, &wire); err != nil {
 		return nil, errBadOrgList
 	}
-	orgs := make([]KitOrg, len(wire))
+	orgs := make([]Org, len(wire))
 	for i, w := range wire {
 		if w == nil {
 			return nil, errBadOrgList
@@ -258,7 +258,7 @@ func decodeKitOrgs(list []byte) ([]KitOrg, error) {
 			}
 			return s
 		}
-		o := KitOrg{OrgCode: text(w.OrgCode), OrgName: text(w.OrgName), ParentCode: text(w.ParentCode)}
+		o := Org{OrgCode: text(w.OrgCode), OrgName: text(w.OrgName), ParentCode: text(w.ParentCode)}
 		if o.OrgName == "" {
 			o.OrgName = text(w.Name)
 		}

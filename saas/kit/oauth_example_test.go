@@ -1,4 +1,4 @@
-package saas_test
+package kit_test
 
 import (
 	"context"
@@ -8,13 +8,13 @@ import (
 
 	"github.com/isvkit/koogallery"
 	"github.com/isvkit/koogallery/koogallerytest"
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/kit"
 )
 
 // Log a joint-operation buyer in. The fake identity provider stands in for
 // the tenant's domain; in production the domain comes from the tenant-sync
 // call and the client ID and (decrypted) secret from the application-sync
-// call: saas.NewOAuthClient(domain, clientID, clientSecret).
+// call: kit.NewOAuthClient(domain, clientID, clientSecret).
 func ExampleOAuthClient() {
 	idp := koogallerytest.NewOAuthServer()
 	defer idp.Close()
@@ -23,7 +23,7 @@ func ExampleOAuthClient() {
 		log.Fatal(err)
 	}
 	// The login page redirects the browser back with ?code=…
-	code := idp.Login(saas.OAuthUser{UserName: "alice", Tenant: "tenant-1", Role: "admin"}, "https://seller.example.com/cb")
+	code := idp.Login(kit.OAuthUser{UserName: "alice", Tenant: "tenant-1", Role: "admin"}, "https://seller.example.com/cb")
 
 	ctx := context.Background()
 	tok, err := oauth.Exchange(ctx, code, "https://seller.example.com/cb")
@@ -50,6 +50,6 @@ func ExampleOAuthClient() {
 	// Output:
 	// alice tenant-1 admin
 	// bearer 1h0m0s
-	// true saas: oauth exchange: HTTP 400 invalid_grant: Invalid authorization code: [REDACTED]
+	// true kit: oauth exchange: HTTP 400 invalid_grant: Invalid authorization code: [REDACTED]
 	// /api/v1/logout?redirect_url=https%3A%2F%2Fseller.example.com%2F
 }

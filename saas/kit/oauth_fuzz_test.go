@@ -1,10 +1,10 @@
-package saas_test
+package kit_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/kit"
 )
 
 // FuzzOAuthError classifies arbitrary answers of the identity provider:
@@ -22,7 +22,7 @@ func FuzzOAuthError(f *testing.F) {
 		f.Add(200, []byte(s))
 	}
 	f.Fuzz(func(t *testing.T, status int, body []byte) {
-		oe := saas.ParseOAuthError(status, body, secret)
+		oe := kit.ParseOAuthError(status, body, secret)
 		if oe == nil {
 			if status < 200 || status > 299 {
 				t.Fatalf("no error for HTTP %d", status)

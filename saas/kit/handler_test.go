@@ -1,4 +1,4 @@
-package saas_test
+package kit_test
 
 import (
 	"context"
@@ -25,9 +25,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/internal/v1sign"
 	"github.com/isvkit/koogallery/koogallerytest"
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/kit"
 )
 
 // Spec §9.6 and §9.7.
@@ -41,10 +42,10 @@ const (
 
 var specKitTime = time.UnixMilli(1795768200123) // 2026-11-27 08:30:00.123 UTC, 16:30 in GMT+8
 
-func specTenant(v saas.KitVersion) *saas.TenantSyncRequest {
-	return &saas.TenantSyncRequest{Version: v, InstanceID: "inst-0001", OrderID: "CS2611270001ABCDE",
+func specTenant(v kit.Version) *kit.TenantSyncRequest {
+	return &kit.TenantSyncRequest{Version: v, InstanceID: "inst-0001", OrderID: "CS2611270001ABCDE",
 		TenantID: "b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6", TenantCode: "acme", Name: "ACME Ltd", DomainName: "https://acme.example.com",
-		Flag: saas.KitFlagAdd, TimeStamp: time.Date(2026, 11, 27, 8, 30, 0, 123e6, time.UTC)}
+		Flag: kit.FlagAdd, TimeStamp: time.Date(2026, 11, 27, 8, 30, 0, 123e6, time.UTC)}
 }
 
 // kitVector serves the kit handlers of several keys, picked by X-Test-Key.
@@ -54,10 +55,10 @@ type kitVector struct {
 	handlers map[string]http.Handler
 }
 
-func newKitVector(t *testing.T, p saas.KitProvider, keys []string, opts ...saas.Option) *kitVector {
+func newKitVector(t *testing.T, p kit.Provider, keys []string, opts ...kit.Option) *kitVector {
 	v := &kitVector{t: t, handlers: map[string]http.Handler{}}
 	for _, k := range keys {
-		v.handlers[k] = saas.NewKitHandler(k, p, opts...)
+		v.handlers[k] = kit.NewHandler(k, p, opts...)
 	}
 	v.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v.handlers[r.Header.Get("X-Test-Key")].ServeHTTP(w, r)
@@ -103,7 +104,7 @@ func TestKitSpecVectorsAndChangedBytes(t *testing.T) {
 	for i := range len(accessKey) {
 		keys = append(keys, flip(accessKey, i))
 	}
-	v := newKitVector(t, p, keys, saas.WithClock(func() time.Time { return specKitTime }), saas.WithLogger(discard))
+	v := newKitVector(t, p, keys, kit.WithClock(func() time.Time { return specKitTime }), kit.WithLogger(discard))
 	const v2Path, v1Path = "/isv/produce/produceAPI/v2/tenantSync", "/isv/produce/produceAPI/tenantSync"
 	v2 := func(key, body, sign, nonce, ts string) string {
 		code, _ := v.post(key, v2Path, body, map[string]string{"x-sign": sign, "x-nonce": nonce, "x-timestamp": ts})
@@ -134,16 +135,16 @@ func TestKitSpecVectorsAndChangedBytes(t *testing.T) {
 	for i := range len(specKitToken) {
 		assert.Equal(t, "000001", v1(accessKey, specKitBody, flip(specKitToken, i)), "authToken byte %d", i)
 	}
-	assert.Zero(t, p.calls.Load(), "seller code must not run")
+	assert.Zero(t, p.Calls.Load(), "seller code must not run")
 
 	assert.Equal(t, "000000", v2(accessKey, specKitBody, strings.ToUpper(specKitSign), specKitNonce, specKitTS), "the genuine V2 call verifies")
-	assert.Equal(t, specTenant(saas.KitV2), withoutRaw(p.last()))
-	assert.JSONEq(t, specKitBody, string(lastAs[*saas.TenantSyncRequest](t, &p.recorder).Raw))
+	assert.Equal(t, specTenant(kit.V2), withoutRaw(p.Last()))
+	assert.JSONEq(t, specKitBody, string(callbacktest.LastAs[*kit.TenantSyncRequest](t, &p.Recorder).Raw))
 	assert.Equal(t, "000001", v2(accessKey, specKitBody, specKitSign, specKitNonce, specKitTS), "and only once")
 
 	assert.Equal(t, "000000", v1(accessKey, specKitBody, specKitToken), "the genuine V1 call verifies")
-	assert.Equal(t, specTenant(saas.KitV1), withoutRaw(p.last()))
-	assert.Equal(t, int64(2), p.calls.Load())
+	assert.Equal(t, specTenant(kit.V1), withoutRaw(p.Last()))
+	assert.Equal(t, int64(2), p.Calls.Load())
 }
 
 func TestKitRouting(t *testing.T) {
@@ -153,47 +154,47 @@ func TestKitRouting(t *testing.T) {
 		name    string
 		mount   func(h http.Handler) http.Handler
 		path    string // where KooGallery posts
-		version saas.KitVersion
-		sign    saas.KitVersion // 0: unsigned
+		version kit.Version
+		sign    kit.Version // 0: unsigned
 		code    string
 		msg     string
 		v1      bool // answered by the V1 scheme: Body-Sign expected
 	}{
-		{"V2 under a subtree", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success", false},
-		{"V1 under a subtree", subtree("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", saas.KitV1, saas.KitV1, "000000", "success", true},
-		{"StripPrefix without slash", strip("/isv/produce"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success", false},
-		{"StripPrefix with slash", strip("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success", false},
-		{"StripPrefix with slash, V1", strip("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", saas.KitV1, saas.KitV1, "000000", "success", true},
-		{"at the root", subtree("/"), "/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV2, "000000", "success", false},
-		{"deep prefix", subtree("/a/b/c/"), "/a/b/c/produceAPI/tenantSync", saas.KitV1, saas.KitV1, "000000", "success", true},
-		{"trailing slash", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync/", saas.KitV2, saas.KitV2, "000000", "success", false},
-		{"unknown interface, V2 signed", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/deleteAll", 0, saas.KitV2, "000002", "unknown kit interface", false},
-		{"unknown interface, V1 signed", subtree("/isv/produce/"), "/isv/produce/produceAPI/deleteAll", 0, saas.KitV1, "000002", "unknown kit interface", true},
+		{"V2 under a subtree", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", kit.V2, kit.V2, "000000", "success", false},
+		{"V1 under a subtree", subtree("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", kit.V1, kit.V1, "000000", "success", true},
+		{"StripPrefix without slash", strip("/isv/produce"), "/isv/produce/produceAPI/v2/tenantSync", kit.V2, kit.V2, "000000", "success", false},
+		{"StripPrefix with slash", strip("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", kit.V2, kit.V2, "000000", "success", false},
+		{"StripPrefix with slash, V1", strip("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", kit.V1, kit.V1, "000000", "success", true},
+		{"at the root", subtree("/"), "/produceAPI/v2/tenantSync", kit.V2, kit.V2, "000000", "success", false},
+		{"deep prefix", subtree("/a/b/c/"), "/a/b/c/produceAPI/tenantSync", kit.V1, kit.V1, "000000", "success", true},
+		{"trailing slash", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync/", kit.V2, kit.V2, "000000", "success", false},
+		{"unknown interface, V2 signed", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/deleteAll", 0, kit.V2, "000002", "unknown kit interface", false},
+		{"unknown interface, V1 signed", subtree("/isv/produce/"), "/isv/produce/produceAPI/deleteAll", 0, kit.V1, "000002", "unknown kit interface", true},
 		{"unknown interface, unsigned", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/deleteAll", 0, 0, "000001", "authentication failed", false},
-		{"not a whole segment", subtree("/isv/produce/"), "/isv/produce/xproduceAPI/v2/tenantSync", 0, saas.KitV2, "000002", "unknown kit interface", false},
-		{"v3", subtree("/isv/produce/"), "/isv/produce/produceAPI/v3/tenantSync", 0, saas.KitV2, "000002", "unknown kit interface", false},
-		{"case matters", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/TenantSync", 0, saas.KitV2, "000002", "unknown kit interface", false},
-		{"V1 path, V2 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", saas.KitV1, saas.KitV2, "000001", "authentication failed", true},
-		{"V2 path, V1 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", saas.KitV2, saas.KitV1, "000001", "authentication failed", false},
-		{"singleOrgSyncNew, the unconfirmed V2 name [GAP]", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/singleOrgSyncNew", saas.KitV2, saas.KitV2, "000000", "success", false},
-		{"unknown V1 interface, V2 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/deleteAll", 0, saas.KitV2, "000001", "authentication failed", true},
-		{"outside both directories, V1 signed", subtree("/isv/produce/"), "/isv/produce/other/tenantSync", 0, saas.KitV1, "000002", "unknown kit interface", true},
+		{"not a whole segment", subtree("/isv/produce/"), "/isv/produce/xproduceAPI/v2/tenantSync", 0, kit.V2, "000002", "unknown kit interface", false},
+		{"v3", subtree("/isv/produce/"), "/isv/produce/produceAPI/v3/tenantSync", 0, kit.V2, "000002", "unknown kit interface", false},
+		{"case matters", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/TenantSync", 0, kit.V2, "000002", "unknown kit interface", false},
+		{"V1 path, V2 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/tenantSync", kit.V1, kit.V2, "000001", "authentication failed", true},
+		{"V2 path, V1 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/tenantSync", kit.V2, kit.V1, "000001", "authentication failed", false},
+		{"singleOrgSyncNew, the unconfirmed V2 name [GAP]", subtree("/isv/produce/"), "/isv/produce/produceAPI/v2/singleOrgSyncNew", kit.V2, kit.V2, "000000", "success", false},
+		{"unknown V1 interface, V2 signature", subtree("/isv/produce/"), "/isv/produce/produceAPI/deleteAll", 0, kit.V2, "000001", "authentication failed", true},
+		{"outside both directories, V1 signed", subtree("/isv/produce/"), "/isv/produce/other/tenantSync", 0, kit.V1, "000002", "unknown kit interface", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := &kitProvider{}
-			srv := httptest.NewServer(tt.mount(saas.NewKitHandler(accessKey, p, saas.WithLogger(discard))))
+			srv := httptest.NewServer(tt.mount(kit.NewHandler(accessKey, p, kit.WithLogger(discard))))
 			t.Cleanup(srv.Close)
 			target := srv.URL + tt.path
 			var call interface {
 				Request(context.Context) (*http.Request, error)
 			}
 			switch tt.sign {
-			case saas.KitV2:
+			case kit.V2:
 				c, err := koogallerytest.NewSender(accessKey).SignKit(target, body)
 				require.NoError(t, err)
 				call = c
-			case saas.KitV1:
+			case kit.V1:
 				c, err := koogallerytest.NewV1Sender(accessKey).SignKit(target, body)
 				require.NoError(t, err)
 				call = c
@@ -219,17 +220,17 @@ func TestKitRouting(t *testing.T) {
 				assert.Empty(t, resp.Header.Get("Body-Sign"))
 			}
 			if tt.code == "000000" {
-				switch req := p.last().(type) {
-				case *saas.TenantSyncRequest:
+				switch req := p.Last().(type) {
+				case *kit.TenantSyncRequest:
 					assert.Equal(t, tt.version, req.Version)
-				case *saas.SingleOrgSyncRequest:
+				case *kit.SingleOrgSyncRequest:
 					assert.Equal(t, tt.version, req.Version)
 					assert.Equal(t, "o-1", req.OrgCode)
 				default:
 					t.Fatalf("unexpected request %T", req)
 				}
 			} else {
-				assert.Zero(t, p.calls.Load())
+				assert.Zero(t, p.Calls.Load())
 			}
 		})
 	}
@@ -267,84 +268,84 @@ func TestKitDecode(t *testing.T) {
 	users := `[{"userName":"zhang.san","name":"张三","orgCode":"rd","position":"engineer","employeeCode":1001,"employeeType":2,` +
 		`"role":"admin","enable":"true","mobile":"13800138000","email":"z@acme.example.com","workPlace":"Shenzhen","entryDate":"2024-03-7",` +
 		`"extension":{"ledger":["A01","B02"]},"unknown":1},{"userName":"li.si","name":"李四","orgCode":"rd","role":"user","enable":false}]`
-	wantUsers := []saas.KitUser{
-		{UserName: "zhang.san", Name: "张三", OrgCode: "rd", Position: "engineer", EmployeeCode: "1001", EmployeeType: saas.EmployeeIntern,
-			Role: saas.KitRoleAdmin, Enable: true, Mobile: "13800138000", Email: "z@acme.example.com", WorkPlace: "Shenzhen",
+	wantUsers := []kit.User{
+		{UserName: "zhang.san", Name: "张三", OrgCode: "rd", Position: "engineer", EmployeeCode: "1001", EmployeeType: kit.EmployeeIntern,
+			Role: kit.RoleAdmin, Enable: true, Mobile: "13800138000", Email: "z@acme.example.com", WorkPlace: "Shenzhen",
 			EntryDate: "2024-03-7", Extension: json.RawMessage(`{"ledger":["A01","B02"]}`)},
-		{UserName: "li.si", Name: "李四", OrgCode: "rd", Role: saas.KitRoleUser},
+		{UserName: "li.si", Name: "李四", OrgCode: "rd", Role: kit.RoleUser},
 	}
 	orgsV1 := `[{"orgCode":"root","name":"ACME","parentCode":""},{"orgCode":"rd","name":"R&D","parentCode":"root"}]`
 	orgsV2 := `[{"orgCode":"root","orgName":"ACME"},{"orgCode":"rd","orgName":"R&D","parentCode":"root"}]`
-	wantOrgs := []saas.KitOrg{{OrgCode: "root", OrgName: "ACME"}, {OrgCode: "rd", OrgName: "R&D", ParentCode: "root"}}
+	wantOrgs := []kit.Org{{OrgCode: "root", OrgName: "ACME"}, {OrgCode: "rd", OrgName: "R&D", ParentCode: "root"}}
 
 	tests := []struct {
 		name    string
-		version saas.KitVersion
+		version kit.Version
 		iface   string
 		body    map[string]any
 		want    any
 	}{
-		{"tenantSync V2 modify, debug call without instance or order", saas.KitV2, "tenantSync",
+		{"tenantSync V2 modify, debug call without instance or order", kit.V2, "tenantSync",
 			map[string]any{"tenantId": "t", "tenantCode": "acme", "name": "ACME 2", "domainName": "https://acme2", "flag": 2, "testFlag": 1, "instanceId": "", "timeStamp": "20261127163000123"},
-			&saas.TenantSyncRequest{Version: saas.KitV2, TenantID: "t", TenantCode: "acme", Name: "ACME 2", DomainName: "https://acme2", Flag: saas.KitFlagModify,
+			&kit.TenantSyncRequest{Version: kit.V2, TenantID: "t", TenantCode: "acme", Name: "ACME 2", DomainName: "https://acme2", Flag: kit.FlagModify,
 				TestFlag: true, TimeStamp: specKitTime.UTC()}},
-		{"tenantSync V1 delete, strings for numbers", saas.KitV1, "tenantSync",
+		{"tenantSync V1 delete, strings for numbers", kit.V1, "tenantSync",
 			map[string]any{"tenantId": "t", "flag": "0", "testFlag": "0", "instanceId": "i", "orderId": "o"},
-			&saas.TenantSyncRequest{Version: saas.KitV1, InstanceID: "i", OrderID: "o", TenantID: "t", Flag: saas.KitFlagDelete}},
-		{"applicationSync without a private key", saas.KitV2, "applicationSync",
+			&kit.TenantSyncRequest{Version: kit.V1, InstanceID: "i", OrderID: "o", TenantID: "t", Flag: kit.FlagDelete}},
+		{"applicationSync without a private key", kit.V2, "applicationSync",
 			map[string]any{"tenantId": "t", "appId": "a", "clientId": "c", "clientSecret": "Q0lQSEVS", "flag": 1},
-			&saas.ApplicationSyncRequest{Version: saas.KitV2, TenantID: "t", AppID: "a", ClientID: "c", EncryptedClientSecret: "Q0lQSEVS", Flag: saas.KitFlagAdd}},
-		{"authSync V1, userList as a string", saas.KitV1, "authSync",
+			&kit.ApplicationSyncRequest{Version: kit.V2, TenantID: "t", AppID: "a", ClientID: "c", EncryptedClientSecret: "Q0lQSEVS", Flag: kit.FlagAdd}},
+		{"authSync V1, userList as a string", kit.V1, "authSync",
 			map[string]any{"tenantId": "t", "appId": "a", "userList": users, "currentSyncTime": "20261127163000000", "flag": 1},
-			&saas.AuthSyncRequest{Version: saas.KitV1, TenantID: "t", AppID: "a", Users: wantUsers, CurrentSyncTime: syncTime, Flag: saas.KitFlagAdd}},
-		{"authSync V2 revoke, userList as an array", saas.KitV2, "authSync",
+			&kit.AuthSyncRequest{Version: kit.V1, TenantID: "t", AppID: "a", Users: wantUsers, CurrentSyncTime: syncTime, Flag: kit.FlagAdd}},
+		{"authSync V2 revoke, userList as an array", kit.V2, "authSync",
 			map[string]any{"tenantId": "t", "appId": "a", "userList": json.RawMessage(users), "currentSyncTime": "20261127163000000", "flag": 3},
-			&saas.AuthSyncRequest{Version: saas.KitV2, TenantID: "t", AppID: "a", Users: wantUsers, CurrentSyncTime: syncTime, Flag: saas.KitFlagRevoke}},
-		{"authSync exactly 500 users", saas.KitV2, "authSync",
+			&kit.AuthSyncRequest{Version: kit.V2, TenantID: "t", AppID: "a", Users: wantUsers, CurrentSyncTime: syncTime, Flag: kit.FlagRevoke}},
+		{"authSync exactly 500 users", kit.V2, "authSync",
 			map[string]any{"tenantId": "t", "appId": "a", "userList": json.RawMessage(usersJSON(500)), "flag": 1}, nil},
-		{"authSync empty userList", saas.KitV2, "authSync",
+		{"authSync empty userList", kit.V2, "authSync",
 			map[string]any{"tenantId": "t", "appId": "a", "userList": "", "flag": 0},
-			&saas.AuthSyncRequest{Version: saas.KitV2, TenantID: "t", AppID: "a", Flag: saas.KitFlagDelete}},
-		{"authSync unknown flag passed through", saas.KitV2, "authSync",
+			&kit.AuthSyncRequest{Version: kit.V2, TenantID: "t", AppID: "a", Flag: kit.FlagDelete}},
+		{"authSync unknown flag passed through", kit.V2, "authSync",
 			map[string]any{"tenantId": "t", "appId": "a", "userList": json.RawMessage("[]"), "flag": 9},
-			&saas.AuthSyncRequest{Version: saas.KitV2, TenantID: "t", AppID: "a", Users: []saas.KitUser{}, Flag: 9}},
-		{"singleOrgSync V2", saas.KitV2, "singleOrgSync",
+			&kit.AuthSyncRequest{Version: kit.V2, TenantID: "t", AppID: "a", Users: []kit.User{}, Flag: 9}},
+		{"singleOrgSync V2", kit.V2, "singleOrgSync",
 			map[string]any{"tenantId": "t", "orgCode": "rd", "orgName": "R&D", "parentCode": "root", "flag": 1},
-			&saas.SingleOrgSyncRequest{Version: saas.KitV2, TenantID: "t", OrgCode: "rd", OrgName: "R&D", ParentCode: "root", Flag: saas.KitFlagAdd}},
-		{"singleOrgSync V1 with name", saas.KitV1, "singleOrgSync",
+			&kit.SingleOrgSyncRequest{Version: kit.V2, TenantID: "t", OrgCode: "rd", OrgName: "R&D", ParentCode: "root", Flag: kit.FlagAdd}},
+		{"singleOrgSync V1 with name", kit.V1, "singleOrgSync",
 			map[string]any{"tenantId": "t", "orgCode": "rd", "name": "R&D", "flag": 2},
-			&saas.SingleOrgSyncRequest{Version: saas.KitV1, TenantID: "t", OrgCode: "rd", OrgName: "R&D", Flag: saas.KitFlagModify}},
-		{"allOrgSync V1 orgInfo string", saas.KitV1, "allOrgSync",
+			&kit.SingleOrgSyncRequest{Version: kit.V1, TenantID: "t", OrgCode: "rd", OrgName: "R&D", Flag: kit.FlagModify}},
+		{"allOrgSync V1 orgInfo string", kit.V1, "allOrgSync",
 			map[string]any{"tenantId": "t", "orgInfo": orgsV1},
-			&saas.AllOrgSyncRequest{Version: saas.KitV1, TenantID: "t", Orgs: wantOrgs}},
-		{"allOrgSync V2 orgInfoList array", saas.KitV2, "allOrgSync",
+			&kit.AllOrgSyncRequest{Version: kit.V1, TenantID: "t", Orgs: wantOrgs}},
+		{"allOrgSync V2 orgInfoList array", kit.V2, "allOrgSync",
 			map[string]any{"tenantId": "t", "orgInfoList": json.RawMessage(orgsV2), "testFlag": 1},
-			&saas.AllOrgSyncRequest{Version: saas.KitV2, TenantID: "t", Orgs: wantOrgs, TestFlag: true}},
-		{"allOrgSync V2 orgInfoList quoted, as the doc example shows it [GAP]", saas.KitV2, "allOrgSync",
+			&kit.AllOrgSyncRequest{Version: kit.V2, TenantID: "t", Orgs: wantOrgs, TestFlag: true}},
+		{"allOrgSync V2 orgInfoList quoted, as the doc example shows it [GAP]", kit.V2, "allOrgSync",
 			map[string]any{"tenantId": "t", "orgInfoList": orgsV2},
-			&saas.AllOrgSyncRequest{Version: saas.KitV2, TenantID: "t", Orgs: wantOrgs}},
+			&kit.AllOrgSyncRequest{Version: kit.V2, TenantID: "t", Orgs: wantOrgs}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := &kitProvider{}
 			clk := koogallerytest.NewClock(specKitTime)
-			e := newKitEnv(t, p, nil, saas.WithClock(clk.Now))
+			e := newKitEnv(t, p, nil, kit.WithClock(clk.Now))
 			e.useClock(clk)
 			var code string
-			if tt.version == saas.KitV1 {
+			if tt.version == kit.V1 {
 				code = e.sendV1(t, tt.iface, tt.body).ResultCode
 			} else {
 				code = e.sendV2(t, tt.iface, tt.body).ResultCode
 			}
 			require.Equal(t, "000000", code)
-			got := withoutRaw(p.last())
-			if tt.version == saas.KitV1 {
+			got := withoutRaw(p.Last())
+			if tt.version == kit.V1 {
 				// The V1 sender stamped the body; compare the rest.
 				clearTimeStamp(got)
 			}
 			if tt.want == nil {
-				assert.Len(t, requireType[*saas.AuthSyncRequest](t, got).Users, saas.MaxKitUsers)
+				assert.Len(t, callbacktest.As[*kit.AuthSyncRequest](t, got).Users, kit.MaxUsers)
 				return
 			}
 			assert.Equal(t, tt.want, got)
@@ -354,15 +355,15 @@ func TestKitDecode(t *testing.T) {
 
 func clearTimeStamp(req any) {
 	switch r := req.(type) {
-	case *saas.TenantSyncRequest:
+	case *kit.TenantSyncRequest:
 		r.TimeStamp = time.Time{}
-	case *saas.ApplicationSyncRequest:
+	case *kit.ApplicationSyncRequest:
 		r.TimeStamp = time.Time{}
-	case *saas.AuthSyncRequest:
+	case *kit.AuthSyncRequest:
 		r.TimeStamp = time.Time{}
-	case *saas.SingleOrgSyncRequest:
+	case *kit.SingleOrgSyncRequest:
 		r.TimeStamp = time.Time{}
-	case *saas.AllOrgSyncRequest:
+	case *kit.AllOrgSyncRequest:
 		r.TimeStamp = time.Time{}
 	}
 }
@@ -399,17 +400,17 @@ func TestKitInvalidRequestsNeverReachProvider(t *testing.T) {
 		{"orgInfoList of numbers", "allOrgSync", `{"tenantId":"t","orgInfoList":[1,2]}`, "invalid orgInfoList: not an array of objects"},
 	}
 	for _, tt := range tests {
-		for _, version := range []saas.KitVersion{saas.KitV1, saas.KitV2} {
+		for _, version := range []kit.Version{kit.V1, kit.V2} {
 			t.Run(tt.name+" V"+strconv.Itoa(int(version)), func(t *testing.T) {
 				t.Parallel()
 				p := &kitProvider{}
 				e := newKitEnv(t, p, nil)
 				var res *koogallerytest.Answer
-				if version == saas.KitV1 {
+				if version == kit.V1 {
 					if strings.Contains(tt.body, `"timeStamp"`) {
 						// With a window an unreadable V1 timeStamp is a
 						// refusal (TestKitV1Window); without, it is invalid.
-						e = newKitEnv(t, p, nil, saas.WithV1Window(0))
+						e = newKitEnv(t, p, nil, kit.WithV1Window(0))
 					}
 					res = &e.sendV1(t, tt.iface, tt.body).Answer
 				} else {
@@ -417,7 +418,7 @@ func TestKitInvalidRequestsNeverReachProvider(t *testing.T) {
 				}
 				assert.Equal(t, "000002", res.ResultCode)
 				assert.Equal(t, tt.msg, res.ResultMsg)
-				assert.Zero(t, p.calls.Load(), "provider must not be called")
+				assert.Zero(t, p.Calls.Load(), "provider must not be called")
 			})
 		}
 	}
@@ -428,7 +429,7 @@ func TestKitInvalidRequestsNeverReachProvider(t *testing.T) {
 		e := newKitEnv(t, p, nil)
 		res := e.sendV2(t, "tenantSync", `[{"tenantId":"t"}]`)
 		assert.Equal(t, "request body is not a JSON object", res.ResultMsg)
-		assert.Zero(t, p.calls.Load())
+		assert.Zero(t, p.Calls.Load())
 	})
 }
 
@@ -443,7 +444,7 @@ func TestKitV1Window(t *testing.T) {
 	assert.Equal(t, "000001", e.sendV1(t, "tenantSync", body, koogallerytest.V1ForgedKey("guess")).ResultCode)
 	assert.Equal(t, "000001", e.sendV1(t, "tenantSync", body, koogallerytest.V1Tampered()).ResultCode)
 	assert.Equal(t, "000001", e.sendV2(t, "tenantSync", body, koogallerytest.Stale()).ResultCode)
-	assert.Zero(t, p.calls.Load())
+	assert.Zero(t, p.Calls.Load())
 	assert.Equal(t, "000000", e.sendV1(t, "tenantSync", body, koogallerytest.V1At(time.Now().Add(-23*time.Hour))).ResultCode)
 }
 
@@ -456,8 +457,8 @@ func TestKitProviderErrors(t *testing.T) {
 		panics    bool
 		code, msg string
 	}{
-		{"invalid parameter", saas.ErrInvalidParameter, false, "000002", "invalid parameter"},
-		{"business code", saas.NewResultError("000107", "domain exists"), false, "000107", "domain exists"},
+		{"invalid parameter", kit.ErrInvalidParameter, false, "000002", "invalid parameter"},
+		{"business code", kit.NewResultError("000107", "domain exists"), false, "000107", "domain exists"},
 		{"plain error", errors.New(leak), false, "000005", "internal error"},
 		{"panic", nil, true, "000005", "internal error"},
 	} {
@@ -495,10 +496,10 @@ func TestKitIdenticalDeliveries(t *testing.T) {
 		for range 3 {
 			assert.Equal(t, "000000", e.sendV2(t, "tenantSync", body).ResultCode)
 		}
-		assert.Equal(t, int64(1), p.calls.Load())
+		assert.Equal(t, int64(1), p.Calls.Load())
 		// The same body at another interface is another call.
 		assert.Equal(t, "000000", e.sendV2(t, "singleOrgSync", `{"tenantId":"t","flag":0,"orgCode":"o","timeStamp":"20261127163000123"}`).ResultCode)
-		assert.Equal(t, int64(2), p.calls.Load())
+		assert.Equal(t, int64(2), p.Calls.Load())
 	})
 	t.Run("V2 body without timeStamp: add, delete, add", func(t *testing.T) {
 		t.Parallel()
@@ -507,7 +508,7 @@ func TestKitIdenticalDeliveries(t *testing.T) {
 		for _, body := range []string{`{"tenantId":"t","flag":1}`, `{"tenantId":"t","flag":0}`, `{"tenantId":"t","flag":1}`} {
 			assert.Equal(t, "000000", e.sendV2(t, "tenantSync", body).ResultCode)
 		}
-		assert.Equal(t, int64(3), p.calls.Load(), "the second add is a new event")
+		assert.Equal(t, int64(3), p.Calls.Load(), "the second add is a new event")
 	})
 	t.Run("V1 same signed call", func(t *testing.T) {
 		t.Parallel()
@@ -549,7 +550,7 @@ func TestKitIdenticalDeliveries(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		assert.Equal(t, int64(1), p.calls.Load())
+		assert.Equal(t, int64(1), p.Calls.Load())
 	})
 }
 
@@ -601,12 +602,12 @@ func TestKitClientSecret(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := &kitProvider{}
-			e := newKitEnv(t, p, []string{secret}, saas.WithKitPrivateKey(key))
+			e := newKitEnv(t, p, []string{secret}, kit.WithPrivateKey(key))
 			body := map[string]any{"tenantId": "t", "appId": "a", "clientId": "c", "clientSecret": tt.ciphertext, "flag": tt.flag}
-			for _, version := range []saas.KitVersion{saas.KitV1, saas.KitV2} {
-				p.calls.Store(0)
+			for _, version := range []kit.Version{kit.V1, kit.V2} {
+				p.Calls.Store(0)
 				var res *koogallerytest.Answer
-				if version == saas.KitV1 {
+				if version == kit.V1 {
 					res = &e.sendV1(t, "applicationSync", body).Answer
 				} else {
 					res = e.sendV2(t, "applicationSync", body)
@@ -615,10 +616,10 @@ func TestKitClientSecret(t *testing.T) {
 				assert.NotContains(t, string(res.Body), secret)
 				if tt.code != "000000" {
 					assert.Equal(t, "clientSecret cannot be decrypted", res.ResultMsg)
-					assert.Zero(t, p.calls.Load())
+					assert.Zero(t, p.Calls.Load())
 					continue
 				}
-				req := lastAs[*saas.ApplicationSyncRequest](t, &p.recorder)
+				req := callbacktest.LastAs[*kit.ApplicationSyncRequest](t, &p.Recorder)
 				assert.Equal(t, tt.want, req.ClientSecret)
 				assert.Equal(t, tt.ciphertext, req.EncryptedClientSecret)
 			}
@@ -641,29 +642,29 @@ func TestKitSecretHelpers(t *testing.T) {
 		pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}),
 		[]byte(base64.StdEncoding.EncodeToString(der)),
 	} {
-		parsed, err := saas.ParseKitPrivateKey(data)
+		parsed, err := kit.ParsePrivateKey(data)
 		require.NoError(t, err)
-		got, err := saas.DecryptClientSecret(parsed, base64.StdEncoding.EncodeToString(ct))
+		got, err := kit.DecryptClientSecret(parsed, base64.StdEncoding.EncodeToString(ct))
 		require.NoError(t, err)
 		assert.Equal(t, "s3cret", got)
 	}
-	_, err = saas.ParseKitPrivateKey([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
-	assert.ErrorContains(t, err, "saas: parse kit private key")
-	_, err = saas.DecryptClientSecret(key, "AAAA")
-	assert.ErrorContains(t, err, "saas: decrypt clientSecret")
+	_, err = kit.ParsePrivateKey([]byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	assert.ErrorContains(t, err, "kit: parse private key")
+	_, err = kit.DecryptClientSecret(key, "AAAA")
+	assert.ErrorContains(t, err, "kit: decrypt clientSecret")
 	assert.NotContains(t, err.Error(), "AAAA")
 }
 
 func TestNewKitHandlerMisuse(t *testing.T) {
 	t.Parallel()
-	assert.PanicsWithValue(t, "saas: nil KitProvider", func() { saas.NewKitHandler(accessKey, nil) })
-	assert.PanicsWithValue(t, "saas: empty key", func() { saas.NewKitHandler("", &kitProvider{}) })
+	assert.PanicsWithValue(t, "kit: nil Provider", func() { kit.NewHandler(accessKey, nil) })
+	assert.PanicsWithValue(t, "kit: empty key", func() { kit.NewHandler("", &kitProvider{}) })
 }
 
 func TestKitFlagString(t *testing.T) {
 	t.Parallel()
-	for f, want := range map[saas.KitFlag]string{saas.KitFlagDelete: "delete", saas.KitFlagAdd: "add", saas.KitFlagModify: "modify",
-		saas.KitFlagRevoke: "revoke", 9: "9"} {
+	for f, want := range map[kit.Flag]string{kit.FlagDelete: "delete", kit.FlagAdd: "add", kit.FlagModify: "modify",
+		kit.FlagRevoke: "revoke", 9: "9"} {
 		assert.Equal(t, want, f.String())
 	}
 }

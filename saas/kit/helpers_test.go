@@ -1,4 +1,4 @@
-package saas_test
+package kit_test
 
 import (
 	"context"
@@ -12,19 +12,21 @@ import (
 
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/kit"
 )
 
-// kitProvider is a saas.KitProvider whose methods record their requests and
+const accessKey = "5f2b1c9a-7d43-4e8b-9a61-0c3e2d4f8b17" // the key of the published test vectors
+
+// kitProvider is a kit.Provider whose methods record their requests and
 // return err's result.
 type kitProvider struct {
-	recorder
+	callbacktest.Recorder
 
 	err func(req any) error
 }
 
 func (p *kitProvider) result(req any) error {
-	p.record(req)
+	p.Record(req)
 	if p.err != nil {
 		return p.err(req)
 	}
@@ -32,28 +34,28 @@ func (p *kitProvider) result(req any) error {
 }
 
 func (p *kitProvider) reset() {
-	p.mu.Lock()
-	p.reqs = p.reqs[:0]
-	p.mu.Unlock()
+	p.Mu.Lock()
+	p.Reqs = p.Reqs[:0]
+	p.Mu.Unlock()
 }
 
-func (p *kitProvider) TenantSync(_ context.Context, req *saas.TenantSyncRequest) error {
+func (p *kitProvider) TenantSync(_ context.Context, req *kit.TenantSyncRequest) error {
 	return p.result(req)
 }
 
-func (p *kitProvider) ApplicationSync(_ context.Context, req *saas.ApplicationSyncRequest) error {
+func (p *kitProvider) ApplicationSync(_ context.Context, req *kit.ApplicationSyncRequest) error {
 	return p.result(req)
 }
 
-func (p *kitProvider) AuthSync(_ context.Context, req *saas.AuthSyncRequest) error {
+func (p *kitProvider) AuthSync(_ context.Context, req *kit.AuthSyncRequest) error {
 	return p.result(req)
 }
 
-func (p *kitProvider) SingleOrgSync(_ context.Context, req *saas.SingleOrgSyncRequest) error {
+func (p *kitProvider) SingleOrgSync(_ context.Context, req *kit.SingleOrgSyncRequest) error {
 	return p.result(req)
 }
 
-func (p *kitProvider) AllOrgSync(_ context.Context, req *saas.AllOrgSyncRequest) error {
+func (p *kitProvider) AllOrgSync(_ context.Context, req *kit.AllOrgSyncRequest) error {
 	return p.result(req)
 }
 
@@ -68,12 +70,12 @@ type kitEnv struct {
 // newKitEnv mounts a kit handler for p on the subtree /isv/produce/ and
 // checks, when the test ends, that the key and every secret listed never
 // reached the logs.
-func newKitEnv(t *testing.T, p saas.KitProvider, secrets []string, opts ...saas.Option) *kitEnv {
+func newKitEnv(t *testing.T, p kit.Provider, secrets []string, opts ...kit.Option) *kitEnv {
 	t.Helper()
 	logs := &callbacktest.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
-	mux.Handle("/isv/produce/", saas.NewKitHandler(accessKey, p, append([]saas.Option{saas.WithLogger(logger)}, opts...)...))
+	mux.Handle("/isv/produce/", kit.NewHandler(accessKey, p, append([]kit.Option{kit.WithLogger(logger)}, opts...)...))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
@@ -93,7 +95,7 @@ func newKitEnv(t *testing.T, p saas.KitProvider, secrets []string, opts ...saas.
 }
 
 // useClock makes the env's senders stamp calls from clk; give the handler
-// the same clock (saas.WithClock(clk.Now)) when creating the env.
+// the same clock (kit.WithClock(clk.Now)) when creating the env.
 func (e *kitEnv) useClock(clk *koogallerytest.Clock) {
 	e.v2 = koogallerytest.NewSender(accessKey, koogallerytest.WithHTTPClient(e.srv.Client()), koogallerytest.WithClock(clk.Now))
 	e.v1 = koogallerytest.NewV1Sender(accessKey, koogallerytest.WithHTTPClient(e.srv.Client()), koogallerytest.WithClock(clk.Now))
@@ -126,26 +128,30 @@ func (e *kitEnv) sendV1(t *testing.T, name string, body any, opts ...koogalleryt
 // comparing the typed fields.
 func withoutRaw(req any) any {
 	switch r := req.(type) {
-	case *saas.TenantSyncRequest:
+	case *kit.TenantSyncRequest:
 		c := *r
 		c.Raw = nil
 		return &c
-	case *saas.ApplicationSyncRequest:
+	case *kit.ApplicationSyncRequest:
 		c := *r
 		c.Raw = nil
 		return &c
-	case *saas.AuthSyncRequest:
+	case *kit.AuthSyncRequest:
 		c := *r
 		c.Raw = nil
 		return &c
-	case *saas.SingleOrgSyncRequest:
+	case *kit.SingleOrgSyncRequest:
 		c := *r
 		c.Raw = nil
 		return &c
-	case *saas.AllOrgSyncRequest:
+	case *kit.AllOrgSyncRequest:
 		c := *r
 		c.Raw = nil
 		return &c
 	}
 	return req
 }
+
+var discard = slog.New(slog.DiscardHandler)
+
+func flip(s string, i int) string { b := []byte(s); b[i] ^= 1; return string(b) }

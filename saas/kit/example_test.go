@@ -1,4 +1,4 @@
-package saas_test
+package kit_test
 
 import (
 	"context"
@@ -10,10 +10,10 @@ import (
 	"sync"
 
 	"github.com/isvkit/koogallery/koogallerytest"
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/kit"
 )
 
-// kitShop is a seller's KitProvider: every method is an idempotent upsert
+// kitShop is a seller's Provider: every method is an idempotent upsert
 // or delete on its natural key.
 type kitShop struct {
 	mu      sync.Mutex
@@ -21,10 +21,10 @@ type kitShop struct {
 	users   map[string]map[string]bool // tenantId/appId → userName → admin
 }
 
-func (s *kitShop) TenantSync(_ context.Context, req *saas.TenantSyncRequest) error {
+func (s *kitShop) TenantSync(_ context.Context, req *kit.TenantSyncRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if req.Flag == saas.KitFlagDelete {
+	if req.Flag == kit.FlagDelete {
 		delete(s.tenants, req.TenantID) // already gone is fine
 		return nil
 	}
@@ -32,9 +32,9 @@ func (s *kitShop) TenantSync(_ context.Context, req *saas.TenantSyncRequest) err
 	return nil
 }
 
-func (s *kitShop) ApplicationSync(context.Context, *saas.ApplicationSyncRequest) error { return nil }
+func (s *kitShop) ApplicationSync(context.Context, *kit.ApplicationSyncRequest) error { return nil }
 
-func (s *kitShop) AuthSync(_ context.Context, req *saas.AuthSyncRequest) error {
+func (s *kitShop) AuthSync(_ context.Context, req *kit.AuthSyncRequest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := req.TenantID + "/" + req.AppID
@@ -43,20 +43,20 @@ func (s *kitShop) AuthSync(_ context.Context, req *saas.AuthSyncRequest) error {
 	}
 	for _, u := range req.Users {
 		switch req.Flag {
-		case saas.KitFlagDelete, saas.KitFlagRevoke:
+		case kit.FlagDelete, kit.FlagRevoke:
 			delete(s.users[key], u.UserName)
 		default:
-			s.users[key][u.UserName] = u.Role == saas.KitRoleAdmin
+			s.users[key][u.UserName] = u.Role == kit.RoleAdmin
 		}
 	}
 	return nil
 }
 
-func (s *kitShop) SingleOrgSync(context.Context, *saas.SingleOrgSyncRequest) error { return nil }
+func (s *kitShop) SingleOrgSync(context.Context, *kit.SingleOrgSyncRequest) error { return nil }
 
-func (s *kitShop) AllOrgSync(_ context.Context, req *saas.AllOrgSyncRequest) error {
-	var print func(nodes []*saas.KitOrgNode, depth int)
-	print = func(nodes []*saas.KitOrgNode, depth int) {
+func (s *kitShop) AllOrgSync(_ context.Context, req *kit.AllOrgSyncRequest) error {
+	var print func(nodes []*kit.OrgNode, depth int)
+	print = func(nodes []*kit.OrgNode, depth int) {
 		for _, n := range nodes {
 			fmt.Println(strings.Repeat("  ", depth) + n.OrgName)
 			print(n.Children, depth+1)
@@ -66,13 +66,13 @@ func (s *kitShop) AllOrgSync(_ context.Context, req *saas.AllOrgSyncRequest) err
 	return nil
 }
 
-func ExampleNewKitHandler() {
+func ExampleNewHandler() {
 	const kitKey = "test-kit-key" // the kit binding's key
 	mux := http.NewServeMux()
 	// KooGallery appends /produceAPI/v2/<name> (or /produceAPI/<name> for
 	// V1) to the production URL: mount the kit handler on the subtree.
-	mux.Handle("/isv/produce/", saas.NewKitHandler(kitKey, &kitShop{tenants: map[string]string{}, users: map[string]map[string]bool{}},
-		saas.WithLogger(slog.New(slog.DiscardHandler))))
+	mux.Handle("/isv/produce/", kit.NewHandler(kitKey, &kitShop{tenants: map[string]string{}, users: map[string]map[string]bool{}},
+		kit.WithLogger(slog.New(slog.DiscardHandler))))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	base := srv.URL + "/isv/produce/produceAPI"

@@ -1,4 +1,4 @@
-package saas
+package usage
 
 import (
 	"bytes"
@@ -9,18 +9,18 @@ import (
 	"github.com/isvkit/koogallery/internal/wire"
 )
 
-// UsageResult is KooGallery's answer to a usage push.
-type UsageResult struct {
+// Result is KooGallery's answer to a usage push.
+type Result struct {
 	// Code and Message are error_code and error_msg (MKT.0000 on success).
 	Code, Message string
 	// Abnormal lists the records KooGallery reported as failed, when it
 	// reported any; they must be corrected and pushed again.
-	Abnormal []AbnormalUsage
+	Abnormal []Abnormal
 	// Raw is the answer's JSON as received (for a failure: its extra_info).
 	Raw json.RawMessage
 }
 
-// AbnormalUsage is one record KooGallery reported as failed.
+// Abnormal is one record KooGallery reported as failed.
 //
 // The AbnormalUsageData table is documented only in part (spec openapi.md
 // §3.1, marked '?': "a record-level error description, String 255"), and
@@ -31,7 +31,7 @@ type UsageResult struct {
 // under the usual spellings (metering_sn or meteringSn, instance_id or
 // instanceId, error_code or code, error_msg, error_description, message,
 // reason, ...). Raw keeps each object as received.
-type AbnormalUsage struct {
+type Abnormal struct {
 	MeteringSN string
 	InstanceID string
 	// Code is the record's error code, when one was given.
@@ -43,14 +43,14 @@ type AbnormalUsage struct {
 }
 
 // UnmarshalJSON decodes an answer of the usage push tolerantly.
-func (r *UsageResult) UnmarshalJSON(b []byte) error {
+func (r *Result) UnmarshalJSON(b []byte) error {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(b, &top); err != nil {
 		return err
 	}
-	*r = UsageResult{Raw: append(json.RawMessage(nil), b...)}
-	r.Code = scalarText(top["error_code"])
-	r.Message = scalarText(top["error_msg"])
+	*r = Result{Raw: append(json.RawMessage(nil), b...)}
+	r.Code = wire.Text(top["error_code"])
+	r.Message = wire.Text(top["error_msg"])
 	delete(top, "error_code")
 	delete(top, "error_msg")
 	delete(top, "request_id")
@@ -62,7 +62,7 @@ func (r *UsageResult) UnmarshalJSON(b []byte) error {
 const maxAbnormalDepth = 2
 
 // findAbnormal returns the records of the first list of objects in raw.
-func findAbnormal(raw json.RawMessage, depth int) []AbnormalUsage {
+func findAbnormal(raw json.RawMessage, depth int) []Abnormal {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil
@@ -73,7 +73,7 @@ func findAbnormal(raw json.RawMessage, depth int) []AbnormalUsage {
 		if json.Unmarshal(raw, &items) != nil {
 			return nil
 		}
-		var out []AbnormalUsage
+		var out []Abnormal
 		for _, it := range items {
 			if a, ok := decodeAbnormal(it); ok {
 				out = append(out, a)
@@ -86,7 +86,7 @@ func findAbnormal(raw json.RawMessage, depth int) []AbnormalUsage {
 			return nil
 		}
 		if a, ok := decodeAbnormal(raw); ok && depth > 0 && isRecordLike(obj) {
-			return []AbnormalUsage{a} // a single failed record, not in a list
+			return []Abnormal{a} // a single failed record, not in a list
 		}
 		if depth >= maxAbnormalDepth {
 			return nil
@@ -98,7 +98,7 @@ func findAbnormal(raw json.RawMessage, depth int) []AbnormalUsage {
 
 // findAbnormalIn looks through an object's members: data first, then
 // names containing "abnormal", then the rest in name order.
-func findAbnormalIn(obj map[string]json.RawMessage, depth int) []AbnormalUsage {
+func findAbnormalIn(obj map[string]json.RawMessage, depth int) []Abnormal {
 	names := make([]string, 0, len(obj))
 	for k := range obj {
 		names = append(names, k)
@@ -127,16 +127,16 @@ func findAbnormalIn(obj map[string]json.RawMessage, depth int) []AbnormalUsage {
 }
 
 // abnormalFields maps a normalised member name (lower case, no '_' or '-')
-// to the AbnormalUsage field it fills; earlier spellings win.
+// to the Abnormal field it fills; earlier spellings win.
 var abnormalFields = []struct {
 	names []string
-	set   func(*AbnormalUsage, string)
+	set   func(*Abnormal, string)
 }{
-	{[]string{"meteringsn", "meteringno"}, func(a *AbnormalUsage, v string) { a.MeteringSN = v }},
-	{[]string{"instanceid"}, func(a *AbnormalUsage, v string) { a.InstanceID = v }},
-	{[]string{"errorcode", "code"}, func(a *AbnormalUsage, v string) { a.Code = v }},
+	{[]string{"meteringsn", "meteringno"}, func(a *Abnormal, v string) { a.MeteringSN = v }},
+	{[]string{"instanceid"}, func(a *Abnormal, v string) { a.InstanceID = v }},
+	{[]string{"errorcode", "code"}, func(a *Abnormal, v string) { a.Code = v }},
 	{[]string{"errormsg", "errormessage", "errordescription", "errordesc", "errorinfo", "error", "message", "msg",
-		"description", "desc", "reason", "failreason", "failedreason"}, func(a *AbnormalUsage, v string) { a.Message = v }},
+		"description", "desc", "reason", "failreason", "failedreason"}, func(a *Abnormal, v string) { a.Message = v }},
 }
 
 func normName(k string) string {
@@ -146,10 +146,10 @@ func normName(k string) string {
 
 // decodeAbnormal reads one object; ok is false when it is not an object or
 // carries none of the known fields.
-func decodeAbnormal(raw json.RawMessage) (AbnormalUsage, bool) {
+func decodeAbnormal(raw json.RawMessage) (Abnormal, bool) {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(raw, &obj) != nil || obj == nil {
-		return AbnormalUsage{}, false
+		return Abnormal{}, false
 	}
 	// Sorted, so that of two spellings of one name the same one always wins.
 	keys := make([]string, 0, len(obj))
@@ -160,10 +160,10 @@ func decodeAbnormal(raw json.RawMessage) (AbnormalUsage, bool) {
 	norm := make(map[string]string, len(obj))
 	for _, k := range keys {
 		if n := normName(k); norm[n] == "" {
-			norm[n] = scalarText(obj[k])
+			norm[n] = wire.Text(obj[k])
 		}
 	}
-	a := AbnormalUsage{Raw: append(json.RawMessage(nil), bytes.TrimSpace(raw)...)}
+	a := Abnormal{Raw: append(json.RawMessage(nil), bytes.TrimSpace(raw)...)}
 	found := false
 	for _, f := range abnormalFields {
 		for _, n := range f.names {
@@ -186,16 +186,4 @@ func isRecordLike(obj map[string]json.RawMessage) bool {
 		}
 	}
 	return false
-}
-
-// scalarText returns a JSON scalar's text, "" for anything else.
-func scalarText(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var s wire.String
-	if json.Unmarshal(raw, &s) != nil {
-		return ""
-	}
-	return string(s)
 }

@@ -1,21 +1,22 @@
-package saas
+package usage
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/isvkit/koogallery/internal/wire"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/isvkit/koogallery/internal/wire"
 )
 
 // Decimal limits of usage_value: at most 4 fractional digits and 20
 // characters (the Chinese page types it String(20); the international one
 // Double(12,4)).
 const (
-	MaxUsageDecimals = 4
-	maxDecimalLen    = 20
+	MaxDecimals   = 4
+	maxDecimalLen = 20
 )
 
 // Decimal is a usage amount: a positive decimal number with at most four
@@ -33,12 +34,12 @@ type Decimal struct{ text string }
 func ParseDecimal(s string) (Decimal, error) {
 	intPart, frac, hasDot := strings.Cut(s, ".")
 	if intPart == "" || (hasDot && frac == "") || !wire.Digits(intPart) || !wire.Digits(frac) {
-		return Decimal{}, fmt.Errorf("saas: usage value %q is not a plain decimal number", clip(s))
+		return Decimal{}, fmt.Errorf("usage: value %q is not a plain decimal number", clip(s))
 	}
 	intPart = strings.TrimLeft(intPart, "0")
 	frac = strings.TrimRight(frac, "0")
-	if len(frac) > MaxUsageDecimals {
-		return Decimal{}, fmt.Errorf("saas: usage value %q has more than %d decimals", clip(s), MaxUsageDecimals)
+	if len(frac) > MaxDecimals {
+		return Decimal{}, fmt.Errorf("usage: value %q has more than %d decimals", clip(s), MaxDecimals)
 	}
 	if intPart == "" {
 		intPart = "0"
@@ -48,10 +49,10 @@ func ParseDecimal(s string) (Decimal, error) {
 		text += "." + frac
 	}
 	if intPart == "0" && frac == "" {
-		return Decimal{}, fmt.Errorf("saas: usage value %q is not greater than zero", clip(s))
+		return Decimal{}, fmt.Errorf("usage: value %q is not greater than zero", clip(s))
 	}
 	if len(text) > maxDecimalLen {
-		return Decimal{}, fmt.Errorf("saas: usage value %q is longer than %d characters", clip(s), maxDecimalLen)
+		return Decimal{}, fmt.Errorf("usage: value %q is longer than %d characters", clip(s), maxDecimalLen)
 	}
 	return Decimal{text: text}, nil
 }
@@ -67,10 +68,10 @@ func DecimalFromInt(n int64) (Decimal, error) {
 // and for values that are not finite or not positive.
 func DecimalFromFloat(f float64) (Decimal, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return Decimal{}, errors.New("saas: usage value is not a finite number")
+		return Decimal{}, errors.New("usage: value is not a finite number")
 	}
 	if f <= 0 {
-		return Decimal{}, fmt.Errorf("saas: usage value %v is not greater than zero", f)
+		return Decimal{}, fmt.Errorf("usage: value %v is not greater than zero", f)
 	}
 	return ParseDecimal(strconv.FormatFloat(f, 'f', -1, 64))
 }

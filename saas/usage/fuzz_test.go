@@ -1,11 +1,11 @@
-package saas_test
+package usage_test
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
 
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/usage"
 )
 
 // FuzzUsageResult decodes arbitrary answers of the usage push: never a
@@ -22,7 +22,7 @@ func FuzzUsageResult(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var r saas.UsageResult
+		var r usage.Result
 		if json.Unmarshal(data, &r) != nil {
 			return
 		}
@@ -48,17 +48,17 @@ func FuzzDecimal(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		d, err := saas.ParseDecimal(s)
+		d, err := usage.ParseDecimal(s)
 		if err != nil {
 			return
 		}
 		text := d.String()
-		again, err := saas.ParseDecimal(text)
+		again, err := usage.ParseDecimal(text)
 		if err != nil || again != d {
 			t.Fatalf("%q parsed to %q, which re-parses to %q (%v)", s, text, again, err)
 		}
 		intPart, frac, _ := strings.Cut(text, ".")
-		if len(frac) > saas.MaxUsageDecimals || len(text) > 20 || d.Float64() <= 0 ||
+		if len(frac) > usage.MaxDecimals || len(text) > 20 || d.Float64() <= 0 ||
 			(len(intPart) > 1 && intPart[0] == '0') || strings.HasSuffix(frac, "0") {
 			t.Fatalf("%q is not canonical or out of limits", text)
 		}

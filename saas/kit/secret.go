@@ -1,4 +1,4 @@
-package saas
+package kit
 
 import (
 	"crypto"
@@ -8,15 +8,15 @@ import (
 	"github.com/isvkit/koogallery/internal/rsaoaep"
 )
 
-// ParseKitPrivateKey reads the RSA private key whose public half was
-// uploaded at 应用凭证申请, for WithKitPrivateKey: PEM (PKCS#1 "RSA PRIVATE
+// ParsePrivateKey reads the RSA private key whose public half was
+// uploaded at 应用凭证申请, for WithPrivateKey: PEM (PKCS#1 "RSA PRIVATE
 // KEY" or PKCS#8 "PRIVATE KEY"), or the DER itself, raw or in Base64 (what
 // Java's getEncoded() gives). Encrypted keys are refused. Errors never
 // contain key material.
-func ParseKitPrivateKey(data []byte) (*rsa.PrivateKey, error) {
+func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
 	k, err := rsaoaep.ParsePrivateKey(data)
 	if err != nil {
-		return nil, fmt.Errorf("saas: parse kit private key: %w", err)
+		return nil, fmt.Errorf("kit: parse private key: %w", err)
 	}
 	return k, nil
 }
@@ -31,7 +31,7 @@ func ParseKitPrivateKey(data []byte) (*rsa.PrivateKey, error) {
 func DecryptClientSecret(key crypto.Decrypter, clientSecret string) (string, error) {
 	pt, err := rsaoaep.Decrypt(key, clientSecret)
 	if err != nil {
-		return "", fmt.Errorf("saas: decrypt clientSecret: %w", err)
+		return "", fmt.Errorf("kit: decrypt clientSecret: %w", err)
 	}
 	return string(pt), nil
 }

@@ -1,4 +1,4 @@
-package saas
+package kit
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 
 	"github.com/isvkit/koogallery/internal/callback"
 	"github.com/isvkit/koogallery/internal/canonjson"
+	"github.com/isvkit/koogallery/internal/idempotency"
 	"github.com/isvkit/koogallery/internal/rsaoaep"
 	"github.com/isvkit/koogallery/internal/v1sign"
 )
 
-// NewKitHandler returns the http.Handler for the joint-operation (联营) kit
+// NewHandler returns the http.Handler for the joint-operation (联营) kit
 // sync interfaces (spec callbacks.md §7), both versions:
 //
 //	…/produceAPI/v2/{tenantSync,applicationSync,authSync,singleOrgSync,allOrgSync}  V2: x-sign, x-timestamp, x-nonce headers
@@ -26,7 +27,7 @@ import (
 // handler on a subtree and it dispatches on the path's suffix, under any
 // prefix and behind http.StripPrefix:
 //
-//	mux.Handle("/isv/produce/", saas.NewKitHandler(kitKey, myKit))
+//	mux.Handle("/isv/produce/", kit.NewHandler(kitKey, myKit))
 //
 // key is the secret of the kit binding: the accessKey for V2 (the official
 // demo keeps it apart from the basic interface's), the Key for V1.
@@ -43,12 +44,12 @@ import (
 // Requests are typed: flags, users (at most 500 per call: more answers
 // 000002), departments; userList, orgInfo and orgInfoList are accepted as
 // JSON text in a string (V1) or as arrays (V2). The clientSecret of
-// applicationSync is decrypted with WithKitPrivateKey's key (RSA-OAEP; the
+// applicationSync is decrypted with WithPrivateKey's key (RSA-OAEP; the
 // parameter set is undocumented, so the likely ones are tried); a secret
 // that key cannot decrypt answers 000002, except for a delete, which needs no
 // secret. Without a key the ciphertext is passed on, undecrypted.
 //
-// Idempotency is mostly the seller's (see KitProvider). The handler adds
+// Idempotency is mostly the seller's (see Provider). The handler adds
 // this: a call that succeeded is remembered in this process (by its authToken
 // for V1, by its path and canonical body for V2) and an identical delivery is
 // answered 000000 without calling p again; concurrent identical deliveries
@@ -56,17 +57,22 @@ import (
 // distinct event, is only shared between concurrent deliveries. Calls run
 // with a context detached from KooGallery hanging up, ending after 4 minutes.
 //
-// NewKitHandler panics if key is empty or p is nil.
-func NewKitHandler(key string, p KitProvider, opts ...Option) http.Handler {
+// NewHandler panics if key is empty, p is nil, or an option is invalid or
+// does not apply (programming errors, caught at start-up).
+func NewHandler(key string, p Provider, opts ...Option) http.Handler {
 	if p == nil {
-		panic("saas: nil KitProvider")
+		panic("kit: nil Provider")
 	}
 	if key == "" {
-		panic("saas: empty key")
+		panic("kit: empty key")
 	}
-	cfg, log := newConfig(callback.Config{Family: "saas.kit"}, opts)
-	k := &kitHandler{p: p, log: log, secretKey: cfg.v1.kitKey, done: newDoneGuard(cfg, log)}
-	v1, v2 := cfg.Config, cfg.Config
+	s := callback.Apply("kit.NewHandler", callback.Config{Family: "saas.kit"}, handlerOptions, opts)
+	log := s.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	k := &kitHandler{p: p, log: log, secretKey: s.PrivateKey, done: idempotency.NewDoneGuard(s.ReplaySize(), s.DoneKeep(), log)}
+	v1, v2 := s.Config, s.Config
 	v1.Scheme, v2.Scheme = callback.SchemeV1Kit, callback.SchemeKit
 	k.v1 = callback.NewHandler(key, v1, unknownKit)
 	k.v2 = callback.NewHandler(key, v2, unknownKit)
@@ -74,10 +80,10 @@ func NewKitHandler(key string, p KitProvider, opts ...Option) http.Handler {
 }
 
 type kitHandler struct {
-	p         KitProvider
+	p         Provider
 	log       *slog.Logger
 	secretKey crypto.Decrypter
-	done      *doneGuard
+	done      *idempotency.DoneGuard
 	v1, v2    *callback.Handler
 }
 
@@ -103,7 +109,7 @@ const (
 // "produceAPI" a whole segment (path may lack the leading '/' behind
 // http.StripPrefix) and one trailing '/' tolerated. For an unknown name under
 // either directory the version is still reported, with ok false.
-func parseKitRoute(path string) (name string, v KitVersion, ok bool) {
+func parseKitRoute(path string) (name string, v Version, ok bool) {
 	path = strings.TrimSuffix(path, "/")
 	i := strings.LastIndexByte(path, '/')
 	if i < 0 {
@@ -112,9 +118,9 @@ func parseKitRoute(path string) (name string, v KitVersion, ok bool) {
 	name, dir := path[i+1:], path[:i+1]
 	switch {
 	case hasSegmentSuffix(dir, "produceAPI/v2/"):
-		v = KitV2
+		v = V2
 	case hasSegmentSuffix(dir, "produceAPI/"):
-		v = KitV1
+		v = V1
 	default:
 		return "", 0, false
 	}
@@ -137,7 +143,7 @@ func hasSegmentSuffix(s, suffix string) bool {
 func (k *kitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name, version, ok := parseKitRoute(r.URL.Path)
 	eng := k.v1
-	if version == KitV2 || (version == 0 && r.Header.Get("X-Sign") != "") {
+	if version == V2 || (version == 0 && r.Header.Get("X-Sign") != "") {
 		eng = k.v2
 	}
 	if !ok {
@@ -149,7 +155,7 @@ func (k *kitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (k *kitHandler) serve(ctx context.Context, r *http.Request, name string, v KitVersion, body []byte, resp *callback.Response) error {
+func (k *kitHandler) serve(ctx context.Context, r *http.Request, name string, v Version, body []byte, resp *callback.Response) error {
 	resp.Activity = name
 	f, err := decodeKitFields(body)
 	if err != nil {
@@ -220,7 +226,7 @@ func (k *kitHandler) serve(ctx context.Context, r *http.Request, name string, v 
 		return f.err
 	}
 	key, final := k.doneKey(r, name, v, body, f)
-	return k.done.do(ctx, key, final, call)
+	return k.done.Do(ctx, key, final, call)
 }
 
 // doneKey identifies a delivery for the done guard. V1: the MAC of the
@@ -229,8 +235,8 @@ func (k *kitHandler) serve(ctx context.Context, r *http.Request, name string, v 
 // has a timeStamp, without which a later identical body may be a new event
 // (add, delete, add again). Neither signature covers the path, so the
 // interface name is part of the key.
-func (k *kitHandler) doneKey(r *http.Request, name string, v KitVersion, body []byte, f *kitFields) (string, bool) {
-	if v == KitV1 {
+func (k *kitHandler) doneKey(r *http.Request, name string, v Version, body []byte, f *kitFields) (string, bool) {
+	if v == V1 {
 		mac, _ := v1sign.TokenMAC(r.Header.Get(v1sign.HeaderAuthToken)) // verified by the engine
 		return "kit1/" + name + "/" + hex.EncodeToString(mac[:]), true
 	}
@@ -253,7 +259,7 @@ func (k *kitHandler) decryptSecret(ctx context.Context, req *ApplicationSyncRequ
 	if err == nil {
 		return string(pt), nil
 	}
-	if req.Flag == KitFlagDelete {
+	if req.Flag == FlagDelete {
 		// A delete needs no secret; failing it would leave the tenant's
 		// application behind.
 		k.log.LogAttrs(ctx, slog.LevelWarn, "koogallery: clientSecret of a delete cannot be decrypted; passed on encrypted",

@@ -1,4 +1,4 @@
-package saas_test
+package kit_test
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/kit"
 )
 
 var kitNames = []string{"tenantSync", "applicationSync", "authSync", "singleOrgSync", "allOrgSync", "unknownSync"}
@@ -24,7 +24,7 @@ var kitNames = []string{"tenantSync", "applicationSync", "authSync", "singleOrgS
 // 000002 must not have reached the provider). Every answer is HTTP 200 with
 // an ASCII JSON envelope, V1 answers are signed with Body-Sign, and nothing
 // panics.
-func FuzzKitHandler(f *testing.F) {
+func FuzzHandler(f *testing.F) {
 	for _, body := range []string{
 		specKitBody,
 		`{"tenantId":"t","appId":"a","clientId":"c","clientSecret":"QUJD","flag":1}`,
@@ -43,7 +43,7 @@ func FuzzKitHandler(f *testing.F) {
 	p := &kitProvider{err: func(any) error { calls.Add(1); return nil }}
 	// No V1 window: a fuzzed timeStamp must not turn a genuine call into a
 	// refusal; the window has its own tests.
-	h := saas.NewKitHandler(accessKey, p, saas.WithLogger(discard), saas.WithV1Window(0), saas.WithKitPrivateKey(testKitKey(f)))
+	h := kit.NewHandler(accessKey, p, kit.WithLogger(discard), kit.WithV1Window(0), kit.WithPrivateKey(testKitKey(f)))
 	v2 := koogallerytest.NewSender(accessKey)
 	v1 := koogallerytest.NewV1Sender(accessKey)
 
@@ -57,7 +57,7 @@ func FuzzKitHandler(f *testing.F) {
 		}
 		serve := func(req *http.Request) string {
 			if useV1 {
-				code, _ := serveSigned(t, h, req)
+				code, _ := callbacktest.SignedResult(t, h, req, accessKey)
 				return code
 			}
 			return callbacktest.ResultCode(t, h, req)

@@ -1,4 +1,4 @@
-package saas
+package usage
 
 import (
 	"crypto/hmac"
@@ -22,14 +22,14 @@ type Client struct {
 	now func() time.Time
 }
 
-// ClientOption configures NewClient.
-type ClientOption func(*Client)
+// Option configures NewClient.
+type Option func(*Client)
 
 // WithSellerKey sets the seller's interconnection key (卖家中心 › 应用工具 ›
 // 密钥管理, the key the production interfaces are verified with), which the
-// new usage API's body signature is computed with. PushUsage needs it;
-// PushLegacyUsage does not. The key never appears in errors or logs.
-func WithSellerKey(key string) ClientOption {
+// new usage API's body signature is computed with. Push needs it;
+// PushLegacy does not. The key never appears in errors or logs.
+func WithSellerKey(key string) Option {
 	return func(c *Client) {
 		if key == "" {
 			c.key = nil
@@ -39,9 +39,9 @@ func WithSellerKey(key string) ClientOption {
 	}
 }
 
-// WithClientClock sets the clock the usage push's ts header is taken from
+// WithClock sets the clock the usage push's ts header is taken from
 // (default time.Now).
-func WithClientClock(now func() time.Time) ClientOption {
+func WithClock(now func() time.Time) Option {
 	return func(c *Client) {
 		if now != nil {
 			c.now = now
@@ -51,7 +51,7 @@ func WithClientClock(now func() time.Time) ClientOption {
 
 // NewClient returns a SaaS Client using kg's credentials, site and HTTP
 // stack.
-func NewClient(kg *koogallery.Client, opts ...ClientOption) *Client {
+func NewClient(kg *koogallery.Client, opts ...Option) *Client {
 	c := &Client{kg: kg, now: time.Now}
 	for _, o := range opts {
 		o(c)

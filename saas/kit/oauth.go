@@ -1,4 +1,4 @@
-package saas
+package kit
 
 import (
 	"bytes"
@@ -62,10 +62,10 @@ type oauthConfig struct {
 func WithOAuthHTTPClient(hc *http.Client) OAuthOption {
 	return func(c *oauthConfig) error {
 		if hc == nil {
-			return errors.New("saas: oauth: nil http client")
+			return errors.New("kit: oauth: nil http client")
 		}
 		if t, ok := hc.Transport.(*http.Transport); ok && t.TLSClientConfig != nil && t.TLSClientConfig.InsecureSkipVerify {
-			return errors.New("saas: oauth: the HTTP client skips TLS verification")
+			return errors.New("kit: oauth: the HTTP client skips TLS verification")
 		}
 		c.hc = hc
 		return nil
@@ -77,7 +77,7 @@ func WithOAuthHTTPClient(hc *http.Client) OAuthOption {
 func WithOAuthTimeout(d time.Duration) OAuthOption {
 	return func(c *oauthConfig) error {
 		if d <= 0 {
-			return errors.New("saas: oauth: timeout must be positive")
+			return errors.New("kit: oauth: timeout must be positive")
 		}
 		c.timeout = d
 		return nil
@@ -91,11 +91,11 @@ func NewOAuthClient(domain, clientID, clientSecret string, opts ...OAuthOption) 
 	u, err := url.Parse(strings.TrimRight(domain, "/"))
 	switch {
 	case err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "":
-		return nil, errors.New("saas: oauth: domain must be an absolute https URL without user info, query or fragment")
+		return nil, errors.New("kit: oauth: domain must be an absolute https URL without user info, query or fragment")
 	case u.Scheme != "https":
-		return nil, errors.New("saas: oauth: domain must be https")
+		return nil, errors.New("kit: oauth: domain must be https")
 	case clientID == "" || clientSecret == "":
-		return nil, errors.New("saas: oauth: client ID and client secret are required")
+		return nil, errors.New("kit: oauth: client ID and client secret are required")
 	}
 	var cfg oauthConfig
 	for _, o := range opts {
@@ -225,7 +225,7 @@ func (u *OAuthUser) UnmarshalJSON(b []byte) error {
 // empty; it must then equal the one the login used.
 func (c *OAuthClient) Exchange(ctx context.Context, code, redirectURI string) (*OAuthToken, error) {
 	if code == "" {
-		return nil, fmt.Errorf("saas: oauth exchange: %w: empty code", koogallery.ErrInvalidRequest)
+		return nil, fmt.Errorf("kit: oauth exchange: %w: empty code", koogallery.ErrInvalidRequest)
 	}
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}}
 	if redirectURI != "" {
@@ -238,7 +238,7 @@ func (c *OAuthClient) Exchange(ctx context.Context, code, redirectURI string) (*
 // spec openapi.md §8.1 documents this form only in part, '?').
 func (c *OAuthClient) Refresh(ctx context.Context, refreshToken string) (*OAuthToken, error) {
 	if refreshToken == "" {
-		return nil, fmt.Errorf("saas: oauth refresh: %w: empty refresh token", koogallery.ErrInvalidRequest)
+		return nil, fmt.Errorf("kit: oauth refresh: %w: empty refresh token", koogallery.ErrInvalidRequest)
 	}
 	return c.token(ctx, "refresh", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}, refreshToken)
 }
@@ -248,7 +248,7 @@ func (c *OAuthClient) token(ctx context.Context, op string, form url.Values, sen
 	form.Set("client_secret", c.secret.v)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint(OAuthTokenPath), strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, fmt.Errorf("saas: oauth %s: %w", op, err)
+		return nil, fmt.Errorf("kit: oauth %s: %w", op, err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
@@ -278,11 +278,11 @@ func (c *OAuthClient) token(ctx context.Context, op string, form url.Values, sen
 // UserInfo returns the user the access token belongs to.
 func (c *OAuthClient) UserInfo(ctx context.Context, accessToken string) (*OAuthUser, error) {
 	if accessToken == "" {
-		return nil, fmt.Errorf("saas: oauth userinfo: %w: empty access token", koogallery.ErrInvalidRequest)
+		return nil, fmt.Errorf("kit: oauth userinfo: %w: empty access token", koogallery.ErrInvalidRequest)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.endpoint(OAuthUserInfoPath), nil)
 	if err != nil {
-		return nil, fmt.Errorf("saas: oauth userinfo: %w", err)
+		return nil, fmt.Errorf("kit: oauth userinfo: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
@@ -300,7 +300,7 @@ func (c *OAuthClient) UserInfo(ctx context.Context, accessToken string) (*OAuthU
 func (c *OAuthClient) LogoutURL(redirectURL string) (string, error) {
 	r, err := url.Parse(redirectURL)
 	if err != nil || (r.Scheme != "https" && r.Scheme != "http") || r.Host == "" {
-		return "", fmt.Errorf("saas: oauth logout URL: %w: the redirect URL must be an absolute http(s) URL", koogallery.ErrInvalidRequest)
+		return "", fmt.Errorf("kit: oauth logout URL: %w: the redirect URL must be an absolute http(s) URL", koogallery.ErrInvalidRequest)
 	}
 	return c.endpoint(OAuthLogoutPath) + "?" + url.Values{"redirect_url": {redirectURL}}.Encode(), nil
 }
@@ -322,13 +322,13 @@ func (c *OAuthClient) do(req *http.Request, op string, v any, sent string) (time
 		for errors.As(err, &ue) {
 			err = ue.Err // the URL carries no secret, but keep errors short
 		}
-		return time.Time{}, fmt.Errorf("saas: oauth %s: %s %s: %w", op, req.Method, req.URL.Path, err)
+		return time.Time{}, fmt.Errorf("kit: oauth %s: %s %s: %w", op, req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	received := time.Now()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxOAuthResponse+1))
 	if err != nil {
-		return time.Time{}, fmt.Errorf("saas: oauth %s: read answer: %w", op, err)
+		return time.Time{}, fmt.Errorf("kit: oauth %s: read answer: %w", op, err)
 	}
 	redact := []string{c.secret.v, sent}
 	if len(body) > maxOAuthResponse {
@@ -370,7 +370,7 @@ type OAuthError struct {
 // Error describes the failure.
 func (e *OAuthError) Error() string {
 	var b strings.Builder
-	b.WriteString("saas: oauth ")
+	b.WriteString("kit: oauth ")
 	b.WriteString(e.Op)
 	fmt.Fprintf(&b, ": HTTP %d", e.StatusCode)
 	if e.Code != "" {
@@ -434,7 +434,7 @@ func parseOAuthError(status int, body []byte, secrets []string) *OAuthError {
 	}
 	trimmed := bytes.TrimSpace(body)
 	isJSON := len(trimmed) > 0 && trimmed[0] == '{' && json.Unmarshal(trimmed, &env) == nil
-	code := scalarText(env.Error)
+	code := wire.Text(env.Error)
 	ok := status >= 200 && status < 300
 	switch {
 	case status >= 300 && status < 400:
@@ -446,7 +446,7 @@ func parseOAuthError(status int, body []byte, secrets []string) *OAuthError {
 	case !isJSON:
 		return &OAuthError{StatusCode: status, Description: "the answer is not the documented JSON error"}
 	}
-	return &OAuthError{StatusCode: status, Code: cleanText(code, 64, secrets), Description: cleanText(scalarText(env.Description), maxDescription, secrets)}
+	return &OAuthError{StatusCode: status, Code: cleanText(code, 64, secrets), Description: cleanText(wire.Text(env.Description), maxDescription, secrets)}
 }
 
 // cleanText redacts secrets, drops control characters and bounds the

@@ -1,4 +1,4 @@
-package saas_test
+package usage_test
 
 import (
 	"context"
@@ -9,28 +9,28 @@ import (
 
 	"github.com/isvkit/koogallery"
 	"github.com/isvkit/koogallery/koogallerytest"
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/usage"
 )
 
 // Report an hour of pay-per-use usage. The fake marketplace stands in for
 // KooGallery; in production build kg with koogallery.NewClient(
 // koogallery.WithCredentials(ak, sk)) and pass the seller key from
 // 卖家中心 › 应用工具 › 密钥管理.
-func ExampleClient_PushUsage() {
+func ExampleClient_Push() {
 	fake := koogallerytest.NewServer()
 	defer fake.Close()
 	kg, err := fake.NewClient()
 	if err != nil {
 		log.Fatal(err)
 	}
-	usage := saas.NewClient(kg, saas.WithSellerKey(koogallerytest.DefaultSellerKey))
+	client := usage.NewClient(kg, usage.WithSellerKey(koogallerytest.DefaultSellerKey))
 
 	end := time.Now().UTC().Truncate(time.Hour)
-	value, err := saas.DecimalFromFloat(12.5) // or saas.ParseDecimal("12.5") from a meter's text
+	value, err := usage.DecimalFromFloat(12.5) // or usage.ParseDecimal("12.5") from a meter's text
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := usage.PushUsage(context.Background(), []saas.UsageRecord{{
+	res, err := client.Push(context.Background(), []usage.Record{{
 		InstanceID: "7f141bf1-aec8-4859-8323-fb3a8ad50721",
 		MeteringSN: "meter-2024-0001", // unique: KooGallery's idempotency key
 		RecordTime: end,
@@ -52,25 +52,25 @@ func ExampleClient_PushUsage() {
 }
 
 // Push any number of records: they go out in calls of at most 1,000.
-func ExampleClient_PushUsageInBatches() {
+func ExampleClient_PushInBatches() {
 	fake := koogallerytest.NewServer()
 	defer fake.Close()
 	kg, err := fake.NewClient()
 	if err != nil {
 		log.Fatal(err)
 	}
-	usage := saas.NewClient(kg, saas.WithSellerKey(koogallerytest.DefaultSellerKey))
+	client := usage.NewClient(kg, usage.WithSellerKey(koogallerytest.DefaultSellerKey))
 
 	begin := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
-	records := make([]saas.UsageRecord, 2500)
+	records := make([]usage.Record, 2500)
 	for i := range records {
-		records[i] = saas.UsageRecord{
+		records[i] = usage.Record{
 			InstanceID: "instance-1", MeteringSN: fmt.Sprintf("sn-%04d", i),
 			RecordTime: begin.Add(time.Hour), BeginTime: begin, EndTime: begin.Add(time.Hour),
-			UsageValue: saas.MustDecimal("0.25"),
+			UsageValue: usage.MustDecimal("0.25"),
 		}
 	}
-	results, err := usage.PushUsageInBatches(context.Background(), records)
+	results, err := client.PushInBatches(context.Background(), records)
 	for _, r := range results {
 		fmt.Printf("records %d-%d: %v\n", r.Offset, r.Offset+r.Count-1, r.Err)
 	}
@@ -85,7 +85,7 @@ func ExampleClient_PushUsageInBatches() {
 
 // The old usage API carries product_id instead of metering_sn and needs no
 // seller key.
-func ExampleClient_PushLegacyUsage() {
+func ExampleClient_PushLegacy() {
 	fake := koogallerytest.NewServer()
 	defer fake.Close()
 	kg, err := fake.NewClient()
@@ -93,9 +93,9 @@ func ExampleClient_PushLegacyUsage() {
 		log.Fatal(err)
 	}
 	end := time.Now().UTC().Truncate(time.Hour)
-	res, err := saas.NewClient(kg).PushLegacyUsage(context.Background(), []saas.UsageRecord{{
+	res, err := usage.NewClient(kg).PushLegacy(context.Background(), []usage.Record{{
 		InstanceID: "instance-1", ProductID: "OFFI846204237451911168",
-		RecordTime: end, BeginTime: end.Add(-time.Hour), EndTime: end, UsageValue: saas.MustDecimal("3"),
+		RecordTime: end, BeginTime: end.Add(-time.Hour), EndTime: end, UsageValue: usage.MustDecimal("3"),
 	}})
 	if err != nil {
 		log.Fatal(err)
@@ -107,12 +107,12 @@ func ExampleClient_PushLegacyUsage() {
 // Usage values keep their decimal text exactly.
 func ExampleParseDecimal() {
 	for _, s := range []string{"99", "007.50", "0.12345", "0"} {
-		d, err := saas.ParseDecimal(s)
+		d, err := usage.ParseDecimal(s)
 		fmt.Println(d, err)
 	}
 	// Output:
 	// 99 <nil>
 	// 7.5 <nil>
-	//  saas: usage value "0.12345" has more than 4 decimals
-	//  saas: usage value "0" is not greater than zero
+	//  usage: value "0.12345" has more than 4 decimals
+	//  usage: value "0" is not greater than zero
 }

@@ -1,11 +1,11 @@
-package saas_test
+package usage_test
 
 import (
 	"context"
 	"testing"
 
 	"github.com/isvkit/koogallery/koogallerytest"
-	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/saas/usage"
 )
 
 // BenchmarkEncodeUsage1000 measures the canonical body of a full call.
@@ -13,7 +13,7 @@ func BenchmarkEncodeUsage1000(b *testing.B) {
 	recs := usageRecords(1000, recent())
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := saas.EncodeUsage(recs); err != nil {
+		if _, err := usage.Encode(recs); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -29,11 +29,11 @@ func BenchmarkPushUsage1000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c := saas.NewClient(kg, saas.WithSellerKey(koogallerytest.DefaultSellerKey))
+	c := usage.NewClient(kg, usage.WithSellerKey(koogallerytest.DefaultSellerKey))
 	recs := usageRecords(1000, recent())
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := c.PushUsage(context.Background(), recs); err != nil {
+		if _, err := c.Push(context.Background(), recs); err != nil {
 			b.Fatal(err)
 		}
 	}

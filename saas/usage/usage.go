@@ -1,4 +1,4 @@
-package saas
+package usage
 
 import (
 	"bytes"
@@ -17,39 +17,39 @@ import (
 
 // Paths of the usage push APIs, the same on every site.
 const (
-	// UsagePath is the current usage push (按需使用量推送(新)): AK/SK plus the
+	// Path is the current usage push (按需使用量推送(新)): AK/SK plus the
 	// signature/ts/nonce body-signature headers.
-	UsagePath = "/api/mkp-openapi-public/global/v1/isv/usage-data"
-	// LegacyUsagePath is the old usage push (按需使用量推送(旧)): AK/SK only,
+	Path = "/api/mkp-openapi-public/global/v1/isv/usage-data"
+	// LegacyPath is the old usage push (按需使用量推送(旧)): AK/SK only,
 	// records carry product_id instead of metering_sn.
-	LegacyUsagePath = "/rest/marketplace/v1/isv/usage-data"
+	LegacyPath = "/rest/marketplace/v1/isv/usage-data"
 )
 
-// MaxUsageRecords is the most records one push may carry; the service
-// answers MKT.9003 beyond it. PushUsageInBatches splits larger sets.
-const MaxUsageRecords = 1000
+// MaxRecords is the most records one push may carry; the service
+// answers MKT.9003 beyond it. PushInBatches splits larger sets.
+const MaxRecords = 1000
 
 // maxUsageIDLen is the documented maximum length of every ID in a record.
 const maxUsageIDLen = 64
 
-// UsageRecord is one usage record (话单) of a pay-per-use instance.
+// Record is one usage record (话单) of a pay-per-use instance.
 //
 // Times are sent in UTC as yyyyMMdd'T'HHmmss'Z'; fractions of a second are
 // truncated. KooGallery refuses records whose BeginTime is more than 21 days
 // old (MKT.9004) and bills hourly items from records reported within two
 // hours.
-type UsageRecord struct {
+type Record struct {
 	// InstanceID is the pay-per-use instance the seller returned from
 	// newInstance (at most 64 characters).
 	InstanceID string
 	// MeteringSN is the seller's unique ID of the record (at most 64
 	// characters), KooGallery's idempotency key: re-sending a record with
-	// the same MeteringSN does not bill twice. Required by PushUsage, which
+	// the same MeteringSN does not bill twice. Required by Push, which
 	// also requires it to be unique within a call; not sent by
-	// PushLegacyUsage.
+	// PushLegacy.
 	MeteringSN string
 	// ProductID is the product of the instance (at most 64 characters).
-	// Required by PushLegacyUsage; not sent by PushUsage.
+	// Required by PushLegacy; not sent by Push.
 	ProductID string
 	// RecordTime is when the record was produced.
 	RecordTime time.Time
@@ -85,7 +85,7 @@ func formatUsageTime(t time.Time) string {
 	return t.UTC().Format(wire.LayoutISO)
 }
 
-func (r UsageRecord) wire() usageWire {
+func (r Record) wire() usageWire {
 	return usageWire{
 		BeginTime: formatUsageTime(r.BeginTime), EndTime: formatUsageTime(r.EndTime), InstanceID: r.InstanceID,
 		MeteringSN: r.MeteringSN, ProductID: r.ProductID, RecordTime: formatUsageTime(r.RecordTime),
@@ -95,11 +95,11 @@ func (r UsageRecord) wire() usageWire {
 
 // MarshalJSON writes the record in the wire format (snake_case names, keys
 // sorted, UTC times), with the empty optional IDs omitted.
-func (r UsageRecord) MarshalJSON() ([]byte, error) { return json.Marshal(r.wire()) }
+func (r Record) MarshalJSON() ([]byte, error) { return json.Marshal(r.wire()) }
 
 // UnmarshalJSON reads the wire format tolerantly (numbers as strings and
 // the reverse, any of the compact time layouts).
-func (r *UsageRecord) UnmarshalJSON(b []byte) error {
+func (r *Record) UnmarshalJSON(b []byte) error {
 	var aux struct {
 		BeginTime         wire.Time   `json:"begin_time"`
 		EndTime           wire.Time   `json:"end_time"`
@@ -113,7 +113,7 @@ func (r *UsageRecord) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &aux); err != nil {
 		return err
 	}
-	*r = UsageRecord{
+	*r = Record{
 		InstanceID: string(aux.InstanceID), MeteringSN: string(aux.MeteringSN), ProductID: string(aux.ProductID),
 		RecordTime: time.Time(aux.RecordTime), BeginTime: time.Time(aux.BeginTime), EndTime: time.Time(aux.EndTime),
 		UsageValue: aux.UsageValue, RelatePkgInstance: string(aux.RelatePkgInstance),
@@ -128,20 +128,20 @@ const (
 	apiLegacy
 )
 
-// ValidateUsage checks records as PushUsage does before sending them:
-// between 1 and MaxUsageRecords records, every ID present where required,
+// Validate checks records as Push does before sending them:
+// between 1 and MaxRecords records, every ID present where required,
 // at most 64 characters and valid UTF-8, MeteringSN unique, times set (years
 // 1970 to 9999), BeginTime not after EndTime, and a usage value. Errors
 // match koogallery.ErrInvalidRequest and name the record by index.
-func ValidateUsage(records []UsageRecord) error { return validateUsage(records, apiCurrent, true) }
+func Validate(records []Record) error { return validateUsage(records, apiCurrent, true) }
 
-func validateUsage(records []UsageRecord, api usageAPI, checkCount bool) error {
+func validateUsage(records []Record, api usageAPI, checkCount bool) error {
 	if len(records) == 0 {
 		return fmt.Errorf("%w: no usage records", koogallery.ErrInvalidRequest)
 	}
-	if checkCount && len(records) > MaxUsageRecords {
-		return fmt.Errorf("%w: %d usage records, at most %d per call (use PushUsageInBatches)",
-			koogallery.ErrInvalidRequest, len(records), MaxUsageRecords)
+	if checkCount && len(records) > MaxRecords {
+		return fmt.Errorf("%w: %d usage records, at most %d per call (use PushInBatches)",
+			koogallery.ErrInvalidRequest, len(records), MaxRecords)
 	}
 	var seen map[string]int
 	if api == apiCurrent {
@@ -204,7 +204,7 @@ func checkUsageID(name, v string, required bool) error {
 	return nil
 }
 
-// EncodeUsage returns the body PushUsage sends for records: the canonical
+// Encode returns the body Push sends for records: the canonical
 // JSON that is body-signed, AK/SK-hashed and sent, byte for byte.
 //
 // Canonical form. The documentation says the body is signed with its keys
@@ -215,9 +215,9 @@ func checkUsageID(name, v string, required bool) error {
 // object keys sorted by byte order at every level, no insignificant
 // whitespace, no HTML escaping, no trailing newline, absent optional fields
 // omitted rather than null, usage_value as a JSON string.
-func EncodeUsage(records []UsageRecord) ([]byte, error) { return encodeUsage(records, apiCurrent) }
+func Encode(records []Record) ([]byte, error) { return encodeUsage(records, apiCurrent) }
 
-func encodeUsage(records []UsageRecord, api usageAPI) ([]byte, error) {
+func encodeUsage(records []Record, api usageAPI) ([]byte, error) {
 	body := struct {
 		UsageRecords []usageWire `json:"usage_records"`
 	}{make([]usageWire, len(records))}
@@ -247,12 +247,12 @@ const (
 	HeaderUsageNonce     = "nonce"
 )
 
-// PushUsage reports usage records through the current API (at most
-// MaxUsageRecords per call; see PushUsageInBatches). The body is signed
+// Push reports usage records through the current API (at most
+// MaxRecords per call; see PushInBatches). The body is signed
 // with the seller key (WithSellerKey): signature =
 // base64(HmacSHA256(key, "ts={ts}&nonce={nonce}&body={body}")), ts in epoch
 // milliseconds, a fresh random nonce per call; the exact bytes signed are
-// the bytes sent and hashed by the AK/SK signature (see EncodeUsage).
+// the bytes sent and hashed by the AK/SK signature (see Encode).
 //
 // Invalid records fail before any network call with an error matching
 // koogallery.ErrInvalidRequest. A failure KooGallery reports is a
@@ -260,34 +260,34 @@ const (
 // seller key; MKT.9003: too many records; MKT.9004: a record older than 21
 // days; MKT.9001: unknown instance). KooGallery validates record contents
 // later, in the background; records it reports as abnormal in the answer
-// are in UsageResult.Abnormal, and when a failure answer names records,
-// PushUsage returns them in a non-nil result alongside the error.
+// are in Result.Abnormal, and when a failure answer names records,
+// Push returns them in a non-nil result alongside the error.
 //
 // A push that failed with a server error or throttling is retried with the
 // same body, ts and nonce; MeteringSN makes the retry idempotent.
-func (c *Client) PushUsage(ctx context.Context, records []UsageRecord) (*UsageResult, error) {
+func (c *Client) Push(ctx context.Context, records []Record) (*Result, error) {
 	if err := validateUsage(records, apiCurrent, true); err != nil {
-		return nil, fmt.Errorf("saas: push usage: %w", err)
+		return nil, fmt.Errorf("usage: push usage: %w", err)
 	}
 	return c.pushUsage(ctx, records)
 }
 
-func (c *Client) pushUsage(ctx context.Context, records []UsageRecord) (*UsageResult, error) {
+func (c *Client) pushUsage(ctx context.Context, records []Record) (*Result, error) {
 	if c.key == nil {
-		return nil, fmt.Errorf("saas: push usage: %w: no seller key (use WithSellerKey)", koogallery.ErrInvalidRequest)
+		return nil, fmt.Errorf("usage: push usage: %w: no seller key (use WithSellerKey)", koogallery.ErrInvalidRequest)
 	}
 	body, err := encodeUsage(records, apiCurrent)
 	if err != nil {
-		return nil, fmt.Errorf("saas: push usage: %w", err)
+		return nil, fmt.Errorf("usage: push usage: %w", err)
 	}
 	nonce, err := newNonce()
 	if err != nil {
-		return nil, fmt.Errorf("saas: push usage: nonce: %w", err)
+		return nil, fmt.Errorf("usage: push usage: nonce: %w", err)
 	}
 	ts := strconv.FormatInt(c.now().UnixMilli(), 10)
-	req, err := c.kg.NewRequest(ctx, http.MethodPost, UsagePath, nil, body)
+	req, err := c.kg.NewRequest(ctx, http.MethodPost, Path, nil, body)
 	if err != nil {
-		return nil, fmt.Errorf("saas: push usage: %w", err)
+		return nil, fmt.Errorf("usage: push usage: %w", err)
 	}
 	req.Header.Set(HeaderUsageSignature, c.key.sign(ts, nonce, body))
 	req.Header.Set(HeaderUsageTimestamp, ts)
@@ -295,34 +295,34 @@ func (c *Client) pushUsage(ctx context.Context, records []UsageRecord) (*UsageRe
 	return c.send(ctx, req, "push usage", len(records))
 }
 
-// PushLegacyUsage reports usage records through the old API
-// (LegacyUsagePath): AK/SK only, ProductID required, MeteringSN not sent.
-// Prefer PushUsage, whose MeteringSN makes retries idempotent: a push of
+// PushLegacy reports usage records through the old API
+// (LegacyPath): AK/SK only, ProductID required, MeteringSN not sent.
+// Prefer Push, whose MeteringSN makes retries idempotent: a push of
 // the old API that failed with a server error is retried too, and KooGallery
 // may then count its records twice.
-func (c *Client) PushLegacyUsage(ctx context.Context, records []UsageRecord) (*UsageResult, error) {
+func (c *Client) PushLegacy(ctx context.Context, records []Record) (*Result, error) {
 	if err := validateUsage(records, apiLegacy, true); err != nil {
-		return nil, fmt.Errorf("saas: push legacy usage: %w", err)
+		return nil, fmt.Errorf("usage: push legacy usage: %w", err)
 	}
 	body, err := encodeUsage(records, apiLegacy)
 	if err != nil {
-		return nil, fmt.Errorf("saas: push legacy usage: %w", err)
+		return nil, fmt.Errorf("usage: push legacy usage: %w", err)
 	}
-	req, err := c.kg.NewRequest(ctx, http.MethodPost, LegacyUsagePath, nil, body)
+	req, err := c.kg.NewRequest(ctx, http.MethodPost, LegacyPath, nil, body)
 	if err != nil {
-		return nil, fmt.Errorf("saas: push legacy usage: %w", err)
+		return nil, fmt.Errorf("usage: push legacy usage: %w", err)
 	}
 	return c.send(ctx, req, "push legacy usage", len(records))
 }
 
-func (c *Client) send(ctx context.Context, req *http.Request, op string, n int) (*UsageResult, error) {
-	var res UsageResult
+func (c *Client) send(ctx context.Context, req *http.Request, op string, n int) (*Result, error) {
+	var res Result
 	if err := c.kg.Do(ctx, req, &res); err != nil {
-		err = fmt.Errorf("saas: %s (%d records): %w", op, n, err)
+		err = fmt.Errorf("usage: %s (%d records): %w", op, n, err)
 		var apiErr *koogallery.APIError
 		if errors.As(err, &apiErr) && len(apiErr.Body) > 0 {
 			// A failure answer may name the failed records anywhere in it.
-			var failed UsageResult
+			var failed Result
 			if json.Unmarshal(apiErr.Body, &failed) == nil && len(failed.Abnormal) > 0 {
 				return &failed, err
 			}
@@ -332,44 +332,44 @@ func (c *Client) send(ctx context.Context, req *http.Request, op string, n int) 
 	return &res, nil
 }
 
-// BatchResult is the outcome of one call of PushUsageInBatches.
+// BatchResult is the outcome of one call of PushInBatches.
 type BatchResult struct {
 	// Offset is the index of the batch's first record in the input, Count
 	// the number of records in the batch.
 	Offset, Count int
 	// Result is KooGallery's answer (nil when the batch failed without one).
-	Result *UsageResult
+	Result *Result
 	// Err is nil when KooGallery accepted the batch; ErrBatchNotSent when it
 	// was not sent because an earlier failure made sending pointless.
 	Err error
 }
 
-// ErrBatchNotSent marks batches PushUsageInBatches did not send: after an
+// ErrBatchNotSent marks batches PushInBatches did not send: after an
 // authentication or permission failure (every further call would fail the
 // same way, and repeated AK/SK failures lock the AK) or once the context
 // ended.
-var ErrBatchNotSent = errors.New("saas: usage batch not sent")
+var ErrBatchNotSent = errors.New("usage: batch not sent")
 
-// PushUsageInBatches validates all records (MeteringSN unique across the
-// whole set), then pushes them through PushUsage in consecutive batches of
-// at most MaxUsageRecords (2,500 records make three calls of 1,000, 1,000
+// PushInBatches validates all records (MeteringSN unique across the
+// whole set), then pushes them through Push in consecutive batches of
+// at most MaxRecords (2,500 records make three calls of 1,000, 1,000
 // and 500), and reports each batch's outcome. A batch that fails does not
 // stop the others, except as ErrBatchNotSent says. The error is nil when
 // every batch was accepted, else the errors.Join of the failed batches'
 // errors (errors.Is works against the koogallery sentinels). Invalid input
 // sends nothing and returns no results.
-func (c *Client) PushUsageInBatches(ctx context.Context, records []UsageRecord) ([]BatchResult, error) {
+func (c *Client) PushInBatches(ctx context.Context, records []Record) ([]BatchResult, error) {
 	if err := validateUsage(records, apiCurrent, false); err != nil {
-		return nil, fmt.Errorf("saas: push usage in batches: %w", err)
+		return nil, fmt.Errorf("usage: push usage in batches: %w", err)
 	}
 	if c.key == nil {
-		return nil, fmt.Errorf("saas: push usage in batches: %w: no seller key (use WithSellerKey)", koogallery.ErrInvalidRequest)
+		return nil, fmt.Errorf("usage: push usage in batches: %w: no seller key (use WithSellerKey)", koogallery.ErrInvalidRequest)
 	}
-	results := make([]BatchResult, 0, (len(records)+MaxUsageRecords-1)/MaxUsageRecords)
+	results := make([]BatchResult, 0, (len(records)+MaxRecords-1)/MaxRecords)
 	var errs []error
 	stop := error(nil)
-	for off := 0; off < len(records); off += MaxUsageRecords {
-		end := min(off+MaxUsageRecords, len(records))
+	for off := 0; off < len(records); off += MaxRecords {
+		end := min(off+MaxRecords, len(records))
 		br := BatchResult{Offset: off, Count: end - off}
 		if stop == nil && ctx.Err() != nil {
 			stop = ctx.Err()

@@ -1,0 +1,37 @@
+package order
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/isvkit/koogallery/internal/callback"
+)
+
+// NotificationOption configures NewNotificationHandler. It is the option
+// type of every handler package (saas.Option, kit.Option, license.Option are
+// the same type); NewNotificationHandler accepts WithLogger,
+// WithMaxBodyBytes, WithClockSkew, WithReplayCacheSize and WithClock, and
+// panics at start-up on any other.
+type NotificationOption = callback.Option
+
+// WithLogger sets the logger for refused calls, failures and panics
+// (slog.Default() if nil). The access key is never logged.
+func WithLogger(l *slog.Logger) NotificationOption { return callback.WithLogger(l) }
+
+// WithMaxBodyBytes bounds the request body (1 MiB by default; n must be
+// positive). A larger body answers 000002 without being read in full.
+func WithMaxBodyBytes(n int64) NotificationOption { return callback.WithMaxBodyBytes(n) }
+
+// WithClockSkew sets the allowance for clock skew on top of KooGallery's
+// 60-second freshness window, in both directions (5 s by default; zero or
+// negative for none).
+func WithClockSkew(d time.Duration) NotificationOption { return callback.WithClockSkew(d) }
+
+// WithReplayCacheSize bounds how many nonces are remembered to refuse
+// replays (65,536 by default; n must be positive).
+func WithReplayCacheSize(n int) NotificationOption { return callback.WithReplayCacheSize(n) }
+
+// WithClock sets the clock the freshness window is checked against
+// (time.Now if nil). Tests give the handler and koogallerytest's sender
+// one koogallerytest.Clock.
+func WithClock(now func() time.Time) NotificationOption { return callback.WithClock(now) }

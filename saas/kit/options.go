@@ -1,0 +1,56 @@
+package kit
+
+import (
+	"crypto"
+	"log/slog"
+	"time"
+
+	"github.com/isvkit/koogallery/internal/callback"
+)
+
+// Option configures NewHandler. It is the option type of every handler
+// package (saas.Option, license.Option and order.NotificationOption are the
+// same type), so options mix freely; NewHandler accepts WithLogger,
+// WithMaxBodyBytes, WithClockSkew, WithReplayCacheSize, WithClock,
+// WithV1Window and WithPrivateKey, and panics at start-up on any other or
+// on an invalid value.
+type Option = callback.Option
+
+const handlerOptions = callback.CommonOptions | callback.OptV1Window | callback.OptPrivateKey
+
+// WithLogger sets the logger for refused calls, failures and panics
+// (slog.Default() if nil). The key, the clientSecret and the users' data are
+// never logged.
+func WithLogger(l *slog.Logger) Option { return callback.WithLogger(l) }
+
+// WithMaxBodyBytes bounds the request body (1 MiB by default; n must be
+// positive). A larger body answers 000002 without being read in full.
+func WithMaxBodyBytes(n int64) Option { return callback.WithMaxBodyBytes(n) }
+
+// WithClockSkew sets the allowance for clock skew on top of the freshness
+// windows (60 s for V2, WithV1Window for V1), in both directions (5 s by
+// default; zero or negative for none).
+func WithClockSkew(d time.Duration) Option { return callback.WithClockSkew(d) }
+
+// WithReplayCacheSize bounds the in-memory replay protection: the V2 nonces
+// and the deliveries already served (65,536 by default; n must be positive).
+func WithReplayCacheSize(n int) Option { return callback.WithReplayCacheSize(n) }
+
+// WithClock sets the clock the freshness windows are checked against
+// (time.Now if nil). Tests give the handler and koogallerytest's senders one
+// koogallerytest.Clock.
+func WithClock(now func() time.Time) Option { return callback.WithClock(now) }
+
+// WithV1Window sets how far the body timeStamp of a V1 kit call may lie
+// from the server's clock, in either direction, before the call is refused
+// with 000001 (24 hours by default; zero or negative turns the check off).
+// KooGallery documents no window for V1; see saas.WithV1Window.
+func WithV1Window(d time.Duration) Option { return callback.WithV1Window(d) }
+
+// WithPrivateKey sets the RSA private key NewHandler decrypts the
+// clientSecret of applicationSync with: the key whose public half was
+// uploaded at 应用凭证申请 (≥ 3072 bits). An *rsa.PrivateKey works (see
+// ParsePrivateKey), as does a KMS or HSM key whose Decrypt accepts
+// *rsa.OAEPOptions. Without it, ApplicationSyncRequest.ClientSecret stays
+// empty and EncryptedClientSecret carries the ciphertext as received.
+func WithPrivateKey(k crypto.Decrypter) Option { return callback.WithPrivateKey(k) }
