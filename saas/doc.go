@@ -27,6 +27,18 @@
 // panic in the Provider answers 000005 too. The text of other errors and
 // panics goes to the logger, never to KooGallery.
 //
+// Wire format. Each request field names the JSON member (V2) or query
+// parameter (V1) it is read from, with Huawei's documented type and maximum
+// length (String(64): at most 64 characters, not checked). A mandatory one
+// that is absent, empty or null answers 000002 "missing <name>"; an absent
+// optional one is the zero value. V2 members may be JSON strings, numbers or
+// booleans alike ("testFlag":0 or "0"); null is absent; unknown members are
+// ignored. V1 parameters are URL-decoded; the first of a repeated one counts.
+// testFlag 1 (or true) marks a debugging call from the seller console, 0,
+// false or absent a real one. Times are yyyyMMddHHmmss in UTC (17-digit
+// yyyyMMddHHmmssSSS accepted). A malformed flag, number or time, or an object
+// where a scalar belongs, answers 000002.
+//
 // Several replicas share the at-most-once records through a Store
 // (WithStore; the modules store/redisstore and store/pgstore). Package
 // koogallerytest sends genuinely signed calls for testing a Provider end to

@@ -10,7 +10,7 @@ import (
 
 var errBadUsageValue = errors.New("saas: QueryInstance returned a usage value that is not a finite number")
 
-// appendInfo appends queryInstance's `,"info":[…]` member (spec §5.2),
+// appendInfo appends queryInstance's `,"info":[…]` member (「查询实例信息」),
 // omitting empty optional fields.
 func appendInfo(dst []byte, info []InstanceInfo) ([]byte, error) {
 	dst = append(dst, `,"info":[`...)

@@ -30,17 +30,14 @@ var (
 	ErrFieldDecrypt = fieldcrypt.ErrDecrypt
 )
 
-// EncryptField encrypts plaintext the way KooGallery's SaaS V1 interface
-// expects appInfo.userName and appInfo.password (spec callbacks.md §3.9):
-// AES-CBC with PKCS#5 padding under the AES key Java's SHA1PRNG derives from
-// key (the Key of 卖家中心 › 服务商管理 › 服务商信息), a fresh random IV of 16
-// letters and digits, and the result written as the IV text followed by the
-// standard Base64 of the ciphertext. t selects the key size; "" means AES256.
-//
-// NewV1Handler encrypts AppInfo itself; EncryptField is for sellers who build
-// V1 answers by hand. KooGallery limits userName and password to 128
-// characters including the IV, which a plaintext of at most 79 bytes meets.
-// Errors never contain the key or the plaintext.
+// EncryptField encrypts plaintext as the SaaS V1 appInfo.userName and
+// password are sent (《通用和自服务SaaS类商品接入指南 V1.0》›「新购商品」 and its Java
+// sample): AES-CBC with PKCS#5 padding under the key Java's SHA1PRNG derives
+// from key (the Key of 卖家中心 › 服务商管理 › 服务商信息), written as a fresh random
+// IV of 16 letters and digits followed by the standard Base64 of the
+// ciphertext. t selects the key size; "" means AES256. KooGallery allows 128
+// characters, IV included: a plaintext of at most 79 bytes. NewV1Handler
+// encrypts AppInfo itself. Errors never contain the key or the plaintext.
 func EncryptField(key, plaintext string, t EncryptType) (string, error) {
 	if t == "" {
 		t = AES256
@@ -53,14 +50,11 @@ func EncryptField(key, plaintext string, t EncryptType) (string, error) {
 }
 
 // DecryptField decrypts a value encrypted as EncryptField describes, such as
-// the mobilePhone and email of a V1 newInstance, with the key size t ("" means
-// AES256). A ' ' in the Base64 part is read as '+', which repairs a value
-// that crossed a query string without percent-encoding.
-//
-// NewV1Handler decrypts mobilePhone and email itself; DecryptField is for
-// sellers who must decrypt by hand. Errors wrap ErrEncryptType,
-// ErrMalformedField or ErrFieldDecrypt and never contain the key, the value
-// or the plaintext.
+// the mobilePhone and email of a V1 newInstance (which NewV1Handler decrypts
+// itself), with the key size t ("" means AES256). A ' ' in the Base64 part is
+// read as '+', repairing a value that crossed a query string unencoded.
+// Errors wrap ErrEncryptType, ErrMalformedField or ErrFieldDecrypt and never
+// contain the key, the value or the plaintext.
 func DecryptField(key, value string, t EncryptType) (string, error) {
 	if t == "" {
 		t = AES256
@@ -73,7 +67,7 @@ func DecryptField(key, value string, t EncryptType) (string, error) {
 }
 
 // maxEncryptedLen is KooGallery's limit on appInfo.userName and password,
-// IV included (spec §3.9).
+// IV included (the String(128) of 「新购商品」).
 const maxEncryptedLen = 128
 
 // maxEncryptedPlaintext is the longest plaintext whose encryption fits

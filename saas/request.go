@@ -38,18 +38,18 @@ type Provider interface {
 	UpgradeInstance(ctx context.Context, req *UpgradeInstanceRequest) error
 }
 
-// NewInstanceRequest is the newInstance call (spec callbacks.md §5.1). It
-// carries no buyer or product details: fetch them with the order open API
+// NewInstanceRequest is newInstance, 《SaaS类商品接入指南 V2.0》›「创建实例」
+// (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649427.html).
+// It carries no buyer or product details: fetch them with the order open API
 // (order.Client.QueryOrder).
 type NewInstanceRequest struct {
-	OrderID     string
-	OrderLineID string
-	// BusinessID differs on every call, retries included. KooGallery
-	// recommends the first call's value as the instance ID.
+	OrderID     string // orderId, String(64), mandatory
+	OrderLineID string // orderLineId, String(64), mandatory
+	// BusinessID is businessId, String(64), mandatory. It differs on every
+	// call, retries included; KooGallery recommends the first call's value
+	// as the instance ID.
 	BusinessID string
-	// TestFlag marks a debugging call from the seller console: answer
-	// quickly and touch no real data.
-	TestFlag bool
+	TestFlag   bool // testFlag, optional: a debugging call; answer quickly, touch no real data
 	// PendingInstanceID is set by the handler, not KooGallery: an earlier
 	// call for this order line answered Pending with this instance ID. Do
 	// not provision again; report that instance's state, with Pending false
@@ -59,58 +59,53 @@ type NewInstanceRequest struct {
 
 // NewInstanceResponse answers newInstance.
 type NewInstanceResponse struct {
-	// InstanceID identifies the instance, at most 64 characters; the same
-	// for every call about the same order line.
-	InstanceID string
-	// Pending answers 000004: provisioning continues asynchronously and
-	// KooGallery polls QueryInstance for the result.
+	InstanceID string // instanceId, String(64), required: the same for every call about the order line
+	// Pending answers resultCode 000004 instead of 000000: provisioning
+	// continues asynchronously and KooGallery polls QueryInstance.
 	Pending bool
 }
 
-// QueryInstanceRequest is the queryInstance call (§5.2).
+// QueryInstanceRequest is queryInstance, 《SaaS类商品接入指南 V2.0》›「查询实例信息」
+// (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649428.html),
+// V2 and V1.
 type QueryInstanceRequest struct {
-	// InstanceIDs holds 1 to 100 instance IDs, split from the wire's
-	// comma-separated list.
+	// InstanceIDs is instanceId, mandatory: a comma-separated list of 1 to
+	// 100 IDs (more answers 000002), split and trimmed.
 	InstanceIDs []string
-	TestFlag    bool
+	TestFlag    bool // testFlag, optional
 }
 
 // QueryInstanceResponse answers queryInstance.
 type QueryInstanceResponse struct {
-	Info []InstanceInfo
+	Info []InstanceInfo // sent as info, one element per instance
 }
 
-// InstanceInfo describes one instance in a queryInstance answer.
+// InstanceInfo is one element of a queryInstance answer's info.
 type InstanceInfo struct {
-	InstanceID string
-	// AppInfo is how the buyer reaches the instance; nil omits it.
-	AppInfo *AppInfo
-	// UsageInfo reports pay-per-use consumption.
-	UsageInfo []UsageInfo
+	InstanceID string      // instanceId, String(64), required
+	AppInfo    *AppInfo    // appInfo, omitted when nil
+	UsageInfo  []UsageInfo // usageInfo: pay-per-use consumption, omitted when empty
 }
 
-// AppInfo is how a buyer reaches an instance. V2 sends it in plain text
-// (spec §3.9); non-ASCII text is sent as \u escapes.
+// AppInfo is appInfo, how a buyer reaches an instance; empty optional
+// members are omitted. NewV1Handler encrypts UserName and Password.
 type AppInfo struct {
-	FrontEndURL string // required, at most 512 characters
-	AdminURL    string
-	UserName    string // administrator account, at most 128 characters
-	Password    string // initial administrator password, at most 128 characters
-	Memo        string // at most 1024 characters
+	FrontEndURL string // frontEndUrl, String(512), required
+	AdminURL    string // adminUrl, String(512), optional
+	UserName    string // userName, String(128), optional: administrator account
+	Password    string // password, String(128), optional: initial administrator password
+	Memo        string // memo, String(1024), optional; all non-ASCII text is sent as \u escapes
 }
 
-// UsageInfo is one usage figure of a pay-per-use instance (§4.7).
+// UsageInfo is one element of usageInfo, a pay-per-use instance's usage.
 type UsageInfo struct {
-	RelatedInstanceID string
-	// UsageValue is cumulative, with at most 4 decimals (Double(12,4)); it is
-	// rounded to 4 decimals on the wire.
-	UsageValue float64
-	// StatisticalTime is sent as yyyyMMddHHmmssSSS in UTC.
-	StatisticalTime time.Time
-	DashboardURL    string
+	RelatedInstanceID string    // relatedInstanceId, String(64), omitted when empty
+	UsageValue        float64   // usageValue, required: cumulative, Double(12,4), rounded to 4 decimals
+	StatisticalTime   time.Time // statisticalTime, required: sent as yyyyMMddHHmmssSSS in UTC
+	DashboardURL      string    // dashboardUrl, String(512), omitted when empty
 }
 
-// Scene says why refreshInstance is called.
+// Scene is the scene member of refreshInstance: why it is called.
 type Scene string
 
 // Scenes of refreshInstance. Other values are passed through: KooGallery may
@@ -122,22 +117,24 @@ const (
 	SceneRenewalChange            Scene = "RENEWAL_CHANGE"
 )
 
-// RefreshInstanceRequest is the refreshInstance call (§5.3).
+// RefreshInstanceRequest is refreshInstance, 《SaaS类商品接入指南 V2.0》›「更新实例」
+// (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649429.html).
 type RefreshInstanceRequest struct {
-	Scene Scene
-	// OrderID and OrderLineID are the conversion, renewal or unsubscribe
-	// order's.
+	Scene Scene // scene, String(64), mandatory
+	// OrderID and OrderLineID are orderId and orderLineId, String(64),
+	// mandatory: the conversion, renewal or unsubscribe order's.
 	OrderID     string
 	OrderLineID string
-	InstanceID  string
-	// ProductID is the new product ID when the period type changed.
-	ProductID string
-	// ExpireTime is the instance's new expiry, in UTC.
+	InstanceID  string // instanceId, String(64), mandatory
+	ProductID   string // productId, String(64), optional: the new product if the period type changed
+	// ExpireTime is expireTime, mandatory: the new expiry, yyyyMMddHHmmss in
+	// UTC (17-digit yyyyMMddHHmmssSSS accepted).
 	ExpireTime time.Time
-	TestFlag   bool
+	TestFlag   bool // testFlag, optional
 }
 
-// Status is the state updateInstanceStatus asks for.
+// Status is the status member of updateInstanceStatus (V2), or the
+// instanceStatus parameter of V1 instanceStatus: the state asked for.
 type Status string
 
 // Statuses of updateInstanceStatus. Other values are passed through.
@@ -146,29 +143,34 @@ const (
 	StatusUnfreeze Status = "UNFREEZE"
 )
 
-// UpdateInstanceStatusRequest is the updateInstanceStatus call (§5.4).
+// UpdateInstanceStatusRequest is updateInstanceStatus, 《SaaS类商品接入指南 V2.0》›「更新实例状态」
+// (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649430.html).
 type UpdateInstanceStatusRequest struct {
-	InstanceID string
-	Status     Status
-	TestFlag   bool
+	InstanceID string // instanceId, String(64), mandatory
+	Status     Status // status (not V1's instanceStatus), String(32), mandatory: FREEZE or UNFREEZE
+	TestFlag   bool   // testFlag, optional
 }
 
-// ReleaseInstanceRequest is the releaseInstance call (§5.5).
+// ReleaseInstanceRequest is releaseInstance, 《SaaS类商品接入指南 V2.0》›「释放实例」
+// (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649431.html).
 type ReleaseInstanceRequest struct {
-	InstanceID string
-	// OrderID and OrderLineID are the unsubscribe order's, when an
-	// unsubscription caused the release; empty otherwise.
+	InstanceID string // instanceId, String(64), mandatory
+	// OrderID and OrderLineID are orderId and orderLineId, String(64),
+	// optional: the unsubscribe order's when an unsubscription caused the
+	// release, "" otherwise.
 	OrderID     string
 	OrderLineID string
-	TestFlag    bool
+	TestFlag    bool // testFlag, optional
 }
 
-// UpgradeInstanceRequest is the upgradeInstance call (§5.6). The new
-// specification comes from the order open API.
+// UpgradeInstanceRequest is upgradeInstance, 《SaaS类商品接入指南 V2.0》›「实例升级」
+// (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649432.html).
+// The new specification comes from the order open API.
 type UpgradeInstanceRequest struct {
-	InstanceID string
-	// OrderID and OrderLineID are the upgrade order's.
+	InstanceID string // instanceId, String(64), mandatory: unchanged by the upgrade
+	// OrderID and OrderLineID are orderId and orderLineId, String(64),
+	// mandatory: the upgrade order's.
 	OrderID     string
 	OrderLineID string
-	TestFlag    bool
+	TestFlag    bool // testFlag, optional
 }

@@ -30,7 +30,7 @@ var (
 	ErrProcessing = &ResultError{Code: callback.CodeProcessing, Message: "request is being processed"}
 )
 
-// Business result codes of the SaaS V2 interface (spec callbacks.md §2), for
+// Business result codes of 《SaaS类商品接入指南 V2.0》›「调用结果码说明」, for
 // NewResultError.
 const (
 	CodeNoResource                  = "000100" // no instance resource available

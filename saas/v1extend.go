@@ -11,11 +11,12 @@ import (
 )
 
 // parseExtendParams reads saasExtendParams: a JSON array of {name, value}
-// objects, sent as a string (spec §4.1). One integration Base64-decodes the
-// value before parsing it, so its encoding is a [GAP]: the Base64 of such an
-// array (standard or URL alphabet, padded or not, ' ' read as '+') is
-// accepted too. A value that is not a string is kept as its JSON text;
-// elements without a name are skipped. ok is false when s is neither form.
+// objects, sent as a string (「新购商品」). One integration Base64-decodes the
+// value before parsing it, and Huawei does not document the encoding: the
+// Base64 of such an array (standard or URL alphabet, padded or not, ' ' read
+// as '+') is accepted too. A value that is not a string is kept as its JSON
+// text; elements without a name are skipped. ok is false when s is neither
+// form.
 func parseExtendParams(s string) (params []order.ExtendParam, ok bool) {
 	s = strings.TrimSpace(s)
 	if !strings.HasPrefix(s, "[") {

@@ -20,8 +20,9 @@ import (
 )
 
 // NewV1Handler returns the http.Handler for the SaaS V1 basic production
-// interface (spec callbacks.md §4): mount it at the URL configured for the
-// product; KooGallery calls GET <url>?activity=…&timeStamp=…&authToken=….
+// interface (《通用和自服务SaaS类商品接入指南 V1.0》): mount it at the URL
+// configured for the product; KooGallery calls GET
+// <url>?activity=…&timeStamp=…&authToken=….
 //
 // key is the Key of 卖家中心 › 服务商管理 › 服务商信息. The handler
 //
@@ -42,8 +43,8 @@ import (
 //
 // Idempotency. NewInstance runs at most once per orderId, and per orderId
 // and productId for pay-per-use, one-time and package orders (chargingMode
-// 0, 3 and 5), whose one order may carry several products (§4.1: "per-use:
-// per orderId+productId"). Periodic orders, and orders that name no known
+// 0, 3 and 5), whose one order may carry several products (「新购商品」: per
+// orderId and productId). Periodic orders, and orders that name no known
 // charging mode, key on orderId alone, so that a re-send naming another
 // product (the product ID changes with the period type) cannot provision
 // twice. A re-sent newInstance (KooGallery re-sends for three hours after a

@@ -9,11 +9,11 @@ import (
 )
 
 // V1Provider is what a seller implements to serve the SaaS V1 basic
-// production interface (spec callbacks.md §4): one method per V1 activity,
-// named after it. The handler calls a method only for a verified call whose
-// mandatory fields are present; errors choose the result code as for
-// Provider (a *ResultError or an Err sentinel in the chain; anything else
-// answers 000005 without its text reaching KooGallery).
+// production interface, 《通用和自服务SaaS类商品接入指南 V1.0》›「接口描述」: one
+// method per V1 activity, named after it. The handler calls a method only
+// for a verified call whose mandatory parameters are present; errors choose
+// the result code as for Provider (a *ResultError or an Err sentinel in the
+// chain; anything else answers 000005 without its text reaching KooGallery).
 //
 // Periodic products need NewInstance, RefreshInstance, ExpireInstance and
 // ReleaseInstance; pay-per-use products NewInstance, ReleaseInstance,
@@ -52,56 +52,49 @@ type V1Provider interface {
 	QueryInstance(ctx context.Context, req *QueryInstanceRequest) (*QueryInstanceResponse, error)
 }
 
-// V1NewInstanceRequest is the V1 newInstance call (spec §4.1). Unlike V2's,
-// it carries the buyer and the product.
+// V1NewInstanceRequest is V1 activity newInstance,
+// 《通用和自服务SaaS类商品接入指南 V1.0》›「新购商品」. Unlike V2's, it carries the
+// buyer and the product. Each field names its query parameter; only
+// businessId and orderId are checked, other fields are zero when absent.
 type V1NewInstanceRequest struct {
-	// CustomerID is the buyer's Huawei account (tenant, domain) ID;
-	// CustomerName its name.
-	CustomerID   string
-	CustomerName string
-	// UserID and UserName identify the buyer's IAM sub-user, sent only to
-	// products that create accounts from IAM user names.
-	UserID   string
-	UserName string
-	// MobilePhone and Email are the buyer's, decrypted by the handler (they
-	// arrive AES-encrypted); sent only to products that create accounts from
-	// them. Never log them.
+	CustomerID   string // customerId, String(100): the buyer's Huawei account (tenant, domain) ID
+	CustomerName string // customerName, String(64): the buyer account's name
+	UserID       string // userId, String(64): the buyer's IAM sub-user, for IAM-based accounts only
+	UserName     string // userName, String(64): that sub-user's name
+	// MobilePhone and Email are mobilePhone and email, delivered decrypted
+	// (they arrive AES-encrypted, see WithEncryptType; a value that does not
+	// decrypt answers 000002); sent only to products that create accounts
+	// from them. Never log them.
 	MobilePhone string
 	Email       string
-	// BusinessID differs on every call, retries included. KooGallery
-	// recommends the first call's value as the instance ID.
+	// BusinessID is businessId, String(64), mandatory. It differs on every
+	// call, retries included; KooGallery recommends the first call's value
+	// as the instance ID.
 	BusinessID string
-	OrderID    string
-	// SKUCode is the specification bought; it stays the same across
-	// renewals. ProductID differs per period type under one SKUCode.
-	SKUCode   string
-	ProductID string
-	// TrialFlag marks a trial instance.
-	TrialFlag bool
-	// ExpireTime is for reference only (the real expiry arrives with
-	// ExpireInstance); zero when not sent. UTC.
+	OrderID    string // orderId, String(64), mandatory
+	SKUCode    string // skuCode, String(64): the specification, the same across renewals
+	ProductID  string // productId, String(64): differs per period type under one SKUCode
+	TrialFlag  bool   // trialFlag: 1 for a trial instance, 0 or absent otherwise
+	// ExpireTime is expireTime, yyyyMMddHHmmss in UTC, for reference only:
+	// the real expiry arrives with ExpireInstance.
 	ExpireTime time.Time
-	// ChargingMode is empty when not sent.
+	// ChargingMode is chargingMode: 0, 1, 3 and 5 become the order
+	// package's ON_DEMAND, PERIOD, ONE_TIME and ON_DEMAND_PKG; others stay as sent.
 	ChargingMode order.ChargingMode
-	// PeriodType and PeriodNumber describe a periodic order's period.
-	PeriodType   order.PeriodType
-	PeriodNumber int
-	// OrderAmount is the amount paid, a decimal with up to three places, as
-	// sent (empty when not sent): parse it with a decimal type, not a float.
+	PeriodType   order.PeriodType // periodType, String(10): year or month, for periodic orders
+	PeriodNumber int              // periodNumber, Integer(2): the number of periods
+	// OrderAmount is orderAmount, the amount paid with up to three decimals,
+	// as sent: parse it with a decimal type, not a float.
 	OrderAmount string
-	// Amount, DiskSize and BandWidth are the linear attributes the buyer
-	// chose (count, disk size, bandwidth); zero when not sent.
-	Amount    int
-	DiskSize  int
-	BandWidth int
-	// SaaSExtendParams are the saasExtendParams name/value pairs, such as
-	// emailDomainName; nil when absent or unreadable (then see Params).
+	Amount      int // amount, Integer(4): the count the buyer chose
+	DiskSize    int // diskSize, Integer(4): the disk size the buyer chose
+	BandWidth   int // bandWidth, Integer(4): the bandwidth the buyer chose
+	// SaaSExtendParams is saasExtendParams, String(2048): a JSON array of
+	// {name, value} objects, such as emailDomainName, or its Base64. nil when
+	// absent or unreadable (then see Params).
 	SaaSExtendParams []order.ExtendParam
-	// ProvisionType is passed through; its meaning is undocumented [GAP].
-	ProvisionType string
-	// TestFlag marks a debugging call from the seller console: answer
-	// quickly and touch no real data.
-	TestFlag bool
+	ProvisionType    string // provisionType, passed through: Huawei does not document it
+	TestFlag         bool   // testFlag: a debugging call; answer quickly, touch no real data
 	// Params holds every query parameter as received (URL-decoded, the
 	// authToken left out), including those this package does not model.
 	Params url.Values
@@ -109,81 +102,70 @@ type V1NewInstanceRequest struct {
 
 // V1NewInstanceResponse answers V1 newInstance.
 type V1NewInstanceResponse struct {
-	// InstanceID identifies the instance, at most 64 characters, the same
-	// for every call about the same order.
-	InstanceID string
-	// AppInfo is how the buyer reaches the instance; the handler encrypts
-	// UserName and Password. Leave it nil only if the credentials reach the
-	// buyer by SMS or e-mail instead.
+	InstanceID string // instanceId, String(64), required: the same for every call about the order
+	// AppInfo is sent as appInfo with its UserName and Password encrypted,
+	// and encryptType. Leave it nil only if the credentials reach the buyer
+	// by SMS or e-mail instead.
 	AppInfo *AppInfo
 }
 
-// V1RefreshInstanceRequest is the V1 refreshInstance call (§4.2): a
-// renewal, an unsubscribed renewal (negative OrderAmount) or a trial turned
-// into a paid instance.
+// V1RefreshInstanceRequest is V1 activity refreshInstance,
+// 《通用和自服务SaaS类商品接入指南 V1.0》›「商品续费」: a renewal, an unsubscribed
+// renewal (negative OrderAmount) or a trial turned into a paid instance.
 type V1RefreshInstanceRequest struct {
-	// OrderID is the renewal order's, not the original purchase's.
-	OrderID    string
-	InstanceID string
-	// ProductID is the new product ID when the period type changed.
-	ProductID string
-	// ExpireTime is the instance's new expiry, in UTC.
-	ExpireTime time.Time
-	// TrialToFormal marks a trial turned into a paid instance.
-	TrialToFormal bool
-	PeriodType    order.PeriodType
-	PeriodNumber  int
-	// OrderAmount is the renewal amount as sent, negative for a refunded
-	// renewal.
-	OrderAmount string
-	TestFlag    bool
-	Params      url.Values
+	OrderID       string           // orderId, String(64), mandatory: the renewal order, not the purchase
+	InstanceID    string           // instanceId, String(64), mandatory
+	ProductID     string           // productId, String(64), optional: the new product if the period type changed
+	ExpireTime    time.Time        // expireTime, mandatory: the new expiry, yyyyMMddHHmmss in UTC
+	TrialToFormal bool             // trialToFormal: 1 for a trial turned into a paid instance, absent otherwise
+	PeriodType    order.PeriodType // periodType, String(10), optional
+	PeriodNumber  int              // periodNumber, Integer(2), optional
+	OrderAmount   string           // orderAmount as sent, optional: negative for a refunded renewal
+	TestFlag      bool             // testFlag
+	Params        url.Values       // every parameter but authToken
 }
 
-// V1ExpireInstanceRequest is the V1 expireInstance call (§4.3).
+// V1ExpireInstanceRequest is V1 activity expireInstance,
+// 《通用和自服务SaaS类商品接入指南 V1.0》›「商品过期」.
 type V1ExpireInstanceRequest struct {
-	InstanceID string
-	// OrderID is the original purchase order's.
-	OrderID  string
-	TestFlag bool
-	Params   url.Values
+	InstanceID string     // instanceId, String(64), mandatory
+	OrderID    string     // orderId, String(64): the original purchase order
+	TestFlag   bool       // testFlag
+	Params     url.Values // every parameter but authToken
 }
 
-// V1ReleaseInstanceRequest is the V1 releaseInstance call (§4.4).
+// V1ReleaseInstanceRequest is V1 activity releaseInstance,
+// 《通用和自服务SaaS类商品接入指南 V1.0》›「商品资源释放」.
 type V1ReleaseInstanceRequest struct {
-	InstanceID  string
-	OrderID     string
-	OrderAmount string
-	TestFlag    bool
-	Params      url.Values
+	InstanceID  string     // instanceId, String(64), mandatory
+	OrderID     string     // orderId, String(64)
+	OrderAmount string     // orderAmount as sent, optional
+	TestFlag    bool       // testFlag
+	Params      url.Values // every parameter but authToken
 }
 
-// V1UpgradeRequest is the V1 upgrade call (§4.5).
+// V1UpgradeRequest is V1 activity upgrade,
+// 《通用和自服务SaaS类商品接入指南 V1.0》›「商品升级」.
 type V1UpgradeRequest struct {
-	// InstanceID is the instance upgraded; it keeps its ID.
-	InstanceID string
-	// OrderID is the upgrade order's.
-	OrderID string
-	// SKUCode is the new specification (unchanged when only linear
-	// attributes grew), ProductID the new product.
-	SKUCode   string
-	ProductID string
-	Amount    int
-	DiskSize  int
-	BandWidth int
-	TestFlag  bool
-	Params    url.Values
+	InstanceID string     // instanceId, String(64), mandatory: unchanged by the upgrade
+	OrderID    string     // orderId, String(64), mandatory: the upgrade order
+	SKUCode    string     // skuCode: the new specification (unchanged if only linear attributes grew)
+	ProductID  string     // productId: the new product
+	Amount     int        // amount, optional
+	DiskSize   int        // diskSize, optional
+	BandWidth  int        // bandWidth, optional
+	TestFlag   bool       // testFlag
+	Params     url.Values // every parameter but authToken
 }
 
-// V1InstanceStatusRequest is the V1 instanceStatus call (§4.6), which
-// freezes (StatusFreeze) or unfreezes (StatusNormal) a pay-per-use instance.
-// Other status values are passed through [GAP: the enumeration is not
-// documented].
+// V1InstanceStatusRequest is V1 activity instanceStatus,
+// 《通用和自服务SaaS类商品接入指南 V1.0》›「资源状态变更」, which freezes or
+// unfreezes a pay-per-use instance.
 type V1InstanceStatusRequest struct {
-	InstanceID string
-	Status     Status
-	TestFlag   bool
-	Params     url.Values
+	InstanceID string     // instanceId, String(64), mandatory
+	Status     Status     // instanceStatus (not V2's status), String(32), mandatory: FREEZE or NORMAL
+	TestFlag   bool       // testFlag
+	Params     url.Values // every parameter but authToken
 }
 
 // StatusNormal is the V1 instanceStatus value that unfreezes an instance.
