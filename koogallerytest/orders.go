@@ -19,8 +19,9 @@ var MockOrderIDs = []string{
 	"MOCKMONTYCHANGE",        // change or upgrade
 }
 
-// CapturedMockOrder is the orderInfo of the real response captured for
-// MOCKPERIODYEARNEW (openapi.md §2.1.6), byte for byte.
+// CapturedMockOrder is the orderInfo of a real 查询订单 response for
+// MOCKPERIODYEARNEW (captured 2024-11-21 in public seller sample code), byte
+// for byte.
 const CapturedMockOrder = `{"orderId":"MOCKPERIODYEARNEW","orderType":"NEW","createTime":"20241121090846",` +
 	`"orderLine":[{"orderLineId":"MOCKPERIODYEARNEW-000001","chargingMode":"PERIOD","periodType":"year","periodNumber":1,` +
 	`"expireTime":"20251121235959",` +

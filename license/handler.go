@@ -10,11 +10,13 @@ import (
 )
 
 // Provider is what a seller implements to serve the License 2.0 production
-// interface (spec callbacks.md §6). All three activities are optional for a
-// product; a method the seller has no use for can return nil. The handler
-// calls a method only for a verified, fresh, non-replayed call whose
-// mandatory fields are present. KooGallery retries a failed call every 2
-// minutes for about 2 hours, so each method must be idempotent.
+// interface, 《联营License类授权码商品接入指南(2.0版本)》›「商家接入接口描述」. All
+// three activities are optional for a product; a method the seller has no
+// use for can return nil. The handler calls a method only for a verified,
+// fresh, non-replayed call whose mandatory fields are present. KooGallery
+// retries a failed call every 2 minutes for about 2 hours, so each method
+// must be idempotent. Request fields name their body members, read as in
+// package saas.
 type Provider interface {
 	// RefreshLicenseCode changes a licence code's expiry (activity
 	// refreshLicenseCode).
@@ -27,7 +29,7 @@ type Provider interface {
 	ReleaseLicenseCode(ctx context.Context, req *ReleaseLicenseCodeRequest) error
 }
 
-// Scene says why refreshLicenseCode is called.
+// Scene is the scene member of refreshLicenseCode: why it is called.
 type Scene string
 
 // Scenes of refreshLicenseCode. Other values are passed through: KooGallery
@@ -37,7 +39,7 @@ const (
 	SceneUnsubscribeRenewalPeriod Scene = "UNSUBSCRIBE_RENEWAL_PERIOD"
 )
 
-// Status is the state updateLicenseCodeStatus asks for.
+// Status is the status member of updateLicenseCodeStatus.
 type Status string
 
 // Statuses of updateLicenseCodeStatus. Other values are passed through.
@@ -46,36 +48,39 @@ const (
 	StatusUnfreeze Status = "UNFREEZE"
 )
 
-// RefreshLicenseCodeRequest is the refreshLicenseCode call.
+// RefreshLicenseCodeRequest is refreshLicenseCode, 「更新授权码有效期」
+// (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649167.html).
 type RefreshLicenseCodeRequest struct {
-	// License is the licence code.
-	License string
-	Scene   Scene
-	// OrderID and OrderLineID are the renewal or unsubscribe order's.
+	License string // license, String(64), mandatory: the licence code
+	Scene   Scene  // scene, String(64), mandatory
+	// OrderID and OrderLineID are orderId and orderLineId, String(64),
+	// mandatory: the renewal or unsubscribe order's.
 	OrderID     string
 	OrderLineID string
-	ProductID   string
-	// ExpireTime is the code's new expiry, in UTC.
+	ProductID   string // productId, String(64), optional: the new product if the period type changed
+	// ExpireTime is expireTime, mandatory: the new expiry, yyyyMMddHHmmss in
+	// UTC (17-digit yyyyMMddHHmmssSSS accepted).
 	ExpireTime time.Time
-	// TestFlag marks a debugging call from the seller console.
-	TestFlag bool
+	TestFlag   bool // testFlag, optional: 1 for a debugging call from the seller console
 }
 
-// UpdateLicenseCodeStatusRequest is the updateLicenseCodeStatus call.
+// UpdateLicenseCodeStatusRequest is updateLicenseCodeStatus, 「变更授权码状态」
+// (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649168.html).
 type UpdateLicenseCodeStatusRequest struct {
-	License  string
-	Status   Status
-	TestFlag bool
+	License  string // license, String(64), mandatory
+	Status   Status // status, mandatory: FREEZE or UNFREEZE
+	TestFlag bool   // testFlag, optional
 }
 
-// ReleaseLicenseCodeRequest is the releaseLicenseCode call.
+// ReleaseLicenseCodeRequest is releaseLicenseCode, 「释放授权码」
+// (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649169.html).
 type ReleaseLicenseCodeRequest struct {
-	License string
-	// OrderID and OrderLineID are the unsubscribe order's, when an
-	// unsubscription caused the release; empty otherwise.
+	License string // license, String(64), mandatory
+	// OrderID and OrderLineID are orderId and orderLineId, String(64),
+	// optional: the unsubscribe order's, if an unsubscription caused it.
 	OrderID     string
 	OrderLineID string
-	TestFlag    bool
+	TestFlag    bool // testFlag, optional
 }
 
 // NewHandler returns the http.Handler for the License 2.0 production

@@ -9,15 +9,18 @@ import (
 	"github.com/isvkit/koogallery/internal/callback"
 )
 
-// Notification is KooGallery's orderNotify call, sent after a buyer's
-// payment succeeds for any product type except images (spec callbacks.md
-// §8). It carries only the order's identity: fetch the order itself with
-// Client.QueryOrder.
+// Notification is KooGallery's order notification, sent after a buyer's
+// payment succeeds for any product type except images: a JSON body with
+// "activity":"orderNotify" (《订单通知》›「订单通知接口描述」,
+// https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0000002091799153.html).
+// It carries only the order's identity: fetch the order with
+// Client.QueryOrder. Members are read as in package saas; a missing orderId
+// or orderLineId answers 000002.
 type Notification struct {
-	OrderID     string
-	OrderLineID string
-	// TestFlag marks a debugging call from the seller console: answer
-	// quickly and touch no real data.
+	OrderID     string // orderId, String(64), mandatory
+	OrderLineID string // orderLineId, String(64), mandatory
+	// TestFlag is testFlag, String(2): 1 for a debugging call from the
+	// seller console (answer quickly, touch no real data), 0 or absent otherwise.
 	TestFlag bool
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/isvkit/koogallery/internal/canonjson"
 )
 
-// MaxUsers is the most users one authSync call may carry (spec §7); a
+// MaxUsers is the most users one authSync call may carry (「用户授权同步」); a
 // call with more answers 000002.
 const MaxUsers = 500
 

@@ -18,7 +18,7 @@ import (
 )
 
 // NewHandler returns the http.Handler for the joint-operation (联营) kit
-// sync interfaces (spec callbacks.md §7), both versions:
+// sync interfaces, both versions:
 //
 //	…/produceAPI/v2/{tenantSync,applicationSync,authSync,singleOrgSync,allOrgSync}  V2: x-sign, x-timestamp, x-nonce headers
 //	…/produceAPI/{tenantSync,applicationSync,authSync,singleOrgSync,allOrgSync}     V1: authToken header, Body-Sign on the answer

@@ -140,7 +140,7 @@ func (s *secretText) LogValue() slog.Value { return slog.StringValue("[REDACTED]
 // leak it.
 //
 // The answer's members are not documented beyond the standard OAuth 2.0
-// ones (spec openapi.md §8.1): access_token, token_type, expires_in (a
+// ones (「OAuth获取AccessToken」): access_token, token_type, expires_in (a
 // number or a numeric string), refresh_token, scope.
 type OAuthToken struct {
 	AccessToken  string
@@ -234,8 +234,8 @@ func (c *OAuthClient) Exchange(ctx context.Context, code, redirectURI string) (*
 	return c.token(ctx, "exchange", form, code)
 }
 
-// Refresh trades a refresh token for new tokens (grant_type=refresh_token;
-// spec openapi.md §8.1 documents this form only in part, '?').
+// Refresh trades a refresh token for new tokens (grant_type=refresh_token,
+// 「OAuth刷新Access Token」, which documents this form only in part).
 func (c *OAuthClient) Refresh(ctx context.Context, refreshToken string) (*OAuthToken, error) {
 	if refreshToken == "" {
 		return nil, fmt.Errorf("kit: oauth refresh: %w: empty refresh token", koogallery.ErrInvalidRequest)

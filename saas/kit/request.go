@@ -8,13 +8,22 @@ import (
 )
 
 // Provider is what a seller implements to receive the joint-operation
-// (联营) kit sync calls (spec callbacks.md §7): the buyer enterprise (tenant),
+// (联营) kit sync calls (《SaaS类商品接入指南 V2.0》›「联营kit接口描述」, V1 in
+// 《联营SaaS类商品接入指南 V1.0》›「联营Kit接口描述」): the buyer enterprise (tenant),
 // its application credentials, which of its users may use the application,
 // and its organisation. One method per interface, named after it; each
 // request says which interface version (V1 or V2) KooGallery called.
 //
 // The handler calls a method only for a verified call whose mandatory fields
-// are present. Errors choose the result code as for Provider.
+// are present. Errors choose the result code as in package saas.
+//
+// Wire format. Each request field names its body member and Huawei's
+// documented type (String(64): at most 64 characters, not checked). Members
+// are read as JSON scalars, numbers and strings alike ("flag":1 or "1");
+// null is absent, unknown members are ignored and the last of a repeated
+// one counts. A member marked mandatory that is absent answers 000002
+// "missing <name>"; other members are zero when absent (the debugging calls
+// leave some empty). A malformed flag, number or time answers 000002.
 //
 // KooGallery requires every method to be idempotent: a repeated add succeeds
 // without creating duplicates (upsert on the natural key: tenantId;
@@ -54,7 +63,8 @@ const (
 	V2 Version = 2
 )
 
-// Flag says what a kit sync call does. Unknown values are passed through.
+// Flag is the flag member, an integer ("flag":1 or "1"): what a kit sync
+// call does. Unknown values are passed through.
 type Flag int
 
 // Kit flags. Modify is V2 for tenantSync and applicationSync, and both
@@ -81,97 +91,95 @@ func (f Flag) String() string {
 	return strconv.Itoa(int(f))
 }
 
-// TenantSyncRequest is a tenantSync call: a buyer enterprise.
+// TenantSyncRequest is tenantSync, 「企业同步」 (V2) or 「租户信息同步接口」 (V1). Each
+// field names its body member; see Provider for how members are read.
 type TenantSyncRequest struct {
-	Version Version
-	// InstanceID and OrderID are empty for debugging calls.
-	InstanceID string
-	OrderID    string
-	TenantID   string
-	// TenantCode identifies the tenant in the user's login, routing it to
-	// the buyer's domain.
+	Version    Version
+	InstanceID string // instanceId, String(64): "" for debugging calls
+	OrderID    string // orderId, String(64): "" for debugging calls
+	TenantID   string // tenantId, String(64), mandatory
+	// TenantCode is tenantCode, String(64): identifies the tenant in the
+	// user's login, routing it to the buyer's domain.
 	TenantCode string
-	// Name is the enterprise's name; DomainName the unified domain the
-	// authentication centre returned. Modify changes only these two.
+	// Name is name, String(255): the enterprise's name; DomainName is
+	// domainName, String(255): the unified domain the authentication centre
+	// returned. Modify changes only these two.
 	Name       string
 	DomainName string
-	Flag       Flag
-	TestFlag   bool
-	// TimeStamp is when KooGallery sent the call (sent in GMT+8), in UTC;
-	// zero if not sent (V2).
+	Flag       Flag // flag, mandatory: FlagDelete, FlagAdd or FlagModify (V2)
+	TestFlag   bool // testFlag: 1 for a debugging call, 0 or absent otherwise
+	// TimeStamp is timeStamp, yyyyMMddHHmmssSSS in GMT+8, converted to UTC;
+	// zero if absent (V1 calls need it for their authToken).
 	TimeStamp time.Time
-	// Raw is the body as received, for fields this package does not model.
-	Raw json.RawMessage
+	Raw       json.RawMessage // the body as received, for members this package does not model
 }
 
-// ApplicationSyncRequest is an applicationSync call: the tenant's
-// credentials for the seller's application.
+// ApplicationSyncRequest is applicationSync, 「应用同步」 (V2) or
+// 「租户应用信息同步接口」 (V1): the tenant's credentials for the seller's
+// application.
 type ApplicationSyncRequest struct {
 	Version    Version
-	InstanceID string
-	TenantID   string
-	// AppID is the application ID of 应用凭证; ClientID the client ID the
-	// authentication centre issued.
-	AppID    string
-	ClientID string
-	// ClientSecret is the decrypted client secret, when the handler has the
-	// seller's private key (WithPrivateKey); otherwise empty. Never log it.
+	InstanceID string // instanceId, String(64): "" for debugging calls
+	TenantID   string // tenantId, String(64), mandatory
+	AppID      string // appId, String(64), mandatory: the application ID of 应用凭证
+	ClientID   string // clientId, String(64): the client ID the authentication centre issued
+	// ClientSecret is the decrypted clientSecret, when the handler has the
+	// seller's private key (WithPrivateKey); otherwise "". Never log it.
 	ClientSecret string
-	// EncryptedClientSecret is the clientSecret as received: RSA-OAEP under
+	// EncryptedClientSecret is clientSecret as received: RSA-OAEP under
 	// the seller's public key. Decrypt it with DecryptClientSecret when the
 	// handler has no private key.
 	EncryptedClientSecret string
-	Flag                  Flag
-	TestFlag              bool
-	TimeStamp             time.Time
-	Raw                   json.RawMessage
+	Flag                  Flag            // flag, mandatory
+	TestFlag              bool            // testFlag
+	TimeStamp             time.Time       // timeStamp, GMT+8 on the wire, in UTC
+	Raw                   json.RawMessage // the body as received
 }
 
-// AuthSyncRequest is an authSync call: users granted, changed, revoked or
-// deleted, at most 500 per call.
+// AuthSyncRequest is authSync, 「用户授权同步」 (V2) or 「租户应用授权信息同步接口」
+// (V1): users granted, changed, revoked or deleted.
 type AuthSyncRequest struct {
 	Version    Version
-	InstanceID string
-	TenantID   string
-	AppID      string
-	Users      []User
-	// CurrentSyncTime is when KooGallery took the snapshot (sent in GMT+8),
-	// in UTC; zero if not sent. Use it to discard a sync older than one
-	// already applied.
+	InstanceID string // instanceId, String(64): "" for debugging calls
+	TenantID   string // tenantId, String(64), mandatory
+	AppID      string // appId, String(64), mandatory
+	// Users is userList: a JSON array (V2) or JSON text in a string (V1)
+	// of at most MaxUsers users; more, or a user without userName, answers
+	// 000002.
+	Users []User
+	// CurrentSyncTime is currentSyncTime, when KooGallery took the snapshot
+	// (yyyyMMddHHmmssSSS in GMT+8), in UTC; zero if absent. Use it to
+	// discard a sync older than one already applied.
 	CurrentSyncTime time.Time
-	Flag            Flag
-	TestFlag        bool
-	TimeStamp       time.Time
-	Raw             json.RawMessage
+	Flag            Flag            // flag, mandatory: FlagDelete, FlagAdd, FlagModify or FlagRevoke (V2)
+	TestFlag        bool            // testFlag
+	TimeStamp       time.Time       // timeStamp, GMT+8 on the wire, in UTC
+	Raw             json.RawMessage // the body as received
 }
 
-// User is one user of an authSync call.
+// User is one element of userList. Members are read as scalars, like the
+// body's.
 type User struct {
-	// UserName is the joint-operation account, the userName the SSO
-	// userinfo returns.
-	UserName     string
-	Name         string
-	OrgCode      string
-	Position     string
-	EmployeeCode string
-	// EmployeeType is 0 when not sent.
-	EmployeeType EmployeeType
-	// Role is RoleAdmin for a user who must get administrator rights.
-	Role Role
-	// Enable is false for a disabled user, and when not sent.
+	UserName     string       // userName, String(64), mandatory: the joint-operation account, as the SSO userinfo returns it
+	Name         string       // name, String(64)
+	OrgCode      string       // orgCode, String(64): the user's department
+	Position     string       // position, optional
+	EmployeeCode string       // employeeCode, optional
+	EmployeeType EmployeeType // employeeType, optional: an integer, 0 when absent
+	Role         Role         // role: RoleAdmin for a user who must get administrator rights
+	// Enable is enable: "true" or "false" (1 and 0 accepted); false when
+	// absent.
 	Enable    bool
-	Mobile    string
-	Email     string
-	WorkPlace string
-	// EntryDate is as sent (documented as yyyy-MM-d).
-	EntryDate string
-	// Extension carries extra attributes (ERP ledgers, custom fields) as
-	// received; nil when not sent.
+	Mobile    string // mobile, String(32), optional
+	Email     string // email, String(128), optional
+	WorkPlace string // workPlace, optional
+	EntryDate string // entryDate, optional, as sent (documented as yyyy-MM-d)
+	// Extension is extension, extra attributes (ERP ledgers, custom
+	// fields) as received; nil when absent.
 	Extension json.RawMessage
 }
 
-// Role is a user's role in the seller's application. Unknown values are
-// passed through.
+// Role is a user's role member. Unknown values are passed through.
 type Role string
 
 // Kit roles.
@@ -180,8 +188,8 @@ const (
 	RoleAdmin Role = "admin"
 )
 
-// EmployeeType is the kind of employment of a user. Unknown values are
-// passed through.
+// EmployeeType is a user's employeeType member. Unknown values are passed
+// through.
 type EmployeeType int
 
 // Employee types.
@@ -192,39 +200,41 @@ const (
 	EmployeeOutsourced EmployeeType = 4
 )
 
-// SingleOrgSyncRequest is a singleOrgSync call: one department.
+// SingleOrgSyncRequest is singleOrgSync, 「部门增量同步」 (V2) or
+// 「组织部门信息同步(增量)」 (V1): one department.
 type SingleOrgSyncRequest struct {
 	Version    Version
-	InstanceID string
-	TenantID   string
-	// OrgCode is unique in the tenant; ParentCode is empty for a top-level
-	// department.
-	OrgCode    string
-	OrgName    string
-	ParentCode string
-	Flag       Flag
-	TestFlag   bool
-	TimeStamp  time.Time
-	Raw        json.RawMessage
+	InstanceID string          // instanceId, String(64): "" for debugging calls
+	TenantID   string          // tenantId, String(64), mandatory
+	OrgCode    string          // orgCode, String(64), mandatory: unique in the tenant
+	OrgName    string          // orgName (or name), String(128)
+	ParentCode string          // parentCode, String(64), optional: "" for a top-level department
+	Flag       Flag            // flag, mandatory
+	TestFlag   bool            // testFlag
+	TimeStamp  time.Time       // timeStamp, GMT+8 on the wire, in UTC
+	Raw        json.RawMessage // the body as received
 }
 
-// AllOrgSyncRequest is an allOrgSync call: the tenant's whole organisation,
-// a flat list whose ParentCode links form a tree (see Tree).
+// AllOrgSyncRequest is allOrgSync, 「部门全量同步」 (V2) or 「组织部门信息同步(全量)」
+// (V1): the tenant's whole organisation, a flat list whose ParentCode links
+// form a tree (see Tree).
 type AllOrgSyncRequest struct {
 	Version    Version
-	InstanceID string
-	TenantID   string
-	Orgs       []Org
-	TestFlag   bool
-	TimeStamp  time.Time
-	Raw        json.RawMessage
+	InstanceID string // instanceId, String(64): "" for debugging calls
+	TenantID   string // tenantId, String(64), mandatory
+	// Orgs is orgInfoList (V2) or orgInfo (V1), a JSON array or JSON text
+	// in a string; each element needs an orgCode.
+	Orgs      []Org
+	TestFlag  bool            // testFlag
+	TimeStamp time.Time       // timeStamp, GMT+8 on the wire, in UTC
+	Raw       json.RawMessage // the body as received
 }
 
-// Org is one department.
+// Org is one department of orgInfoList.
 type Org struct {
-	OrgCode    string
-	OrgName    string
-	ParentCode string
+	OrgCode    string // orgCode, String(64), mandatory
+	OrgName    string // orgName (V2) or name (V1), String(128)
+	ParentCode string // parentCode, String(64), optional
 }
 
 // OrgNode is a department and its sub-departments.

@@ -24,7 +24,7 @@ func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
 // DecryptClientSecret decrypts the clientSecret of an applicationSync call
 // with the seller's private key, for sellers who keep the key away from the
 // handler (ApplicationSyncRequest.EncryptedClientSecret). The OAEP parameters
-// and the ciphertext's encoding are undocumented [GAP]: it tries label hash
+// and the ciphertext's encoding are undocumented: it tries label hash
 // SHA-256 with MGF1-SHA-1 (Java's OAEPWithSHA-256AndMGF1Padding), then
 // SHA-256/SHA-256, then SHA-1/SHA-1, on Base64 (standard or URL, padded or
 // not) or hex. Errors never contain the ciphertext, the secret or the key.
