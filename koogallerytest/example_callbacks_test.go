@@ -67,7 +67,7 @@ func ExampleSender() {
 }
 
 // SignKit signs a joint-operation kit call with the x-sign headers; with the
-// time and nonce pinned it reproduces the spec's test vector.
+// time and nonce pinned it reproduces a known-answer vector.
 func ExampleSender_SignKit() {
 	sender := koogallerytest.NewSender("5f2b1c9a-7d43-4e8b-9a61-0c3e2d4f8b17")
 	call, err := sender.SignKit("https://seller.example.com/isv/produce/produceAPI/v2/tenantSync",

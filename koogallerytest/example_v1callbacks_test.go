@@ -49,7 +49,7 @@ func ExampleV1Sender() {
 }
 
 // SignKit signs a joint-operation kit V1 call with the authToken header;
-// for the spec's body it reproduces the spec's test vector.
+// for this body it reproduces a known-answer vector.
 func ExampleV1Sender_SignKit() {
 	sender := koogallerytest.NewV1Sender("5f2b1c9a-7d43-4e8b-9a61-0c3e2d4f8b17")
 	call, err := sender.SignKit("https://seller.example.com/isv/produce/produceAPI/tenantSync",

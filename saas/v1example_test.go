@@ -22,6 +22,7 @@ type v1Shop struct {
 func (s *v1Shop) NewInstance(_ context.Context, req *saas.V1NewInstanceRequest) (*saas.V1NewInstanceResponse, error) {
 	// req carries the buyer and product; MobilePhone and Email arrive
 	// decrypted. The handler calls this once per order.
+	fmt.Println("  buyer", req.CustomerID, "phone", req.MobilePhone)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := "inst-" + req.OrderID
@@ -68,26 +69,37 @@ func (s *v1Shop) Upgrade(context.Context, *saas.V1UpgradeRequest) error {
 
 func (s *v1Shop) InstanceStatus(context.Context, *saas.V1InstanceStatusRequest) error { return nil }
 
+// Mount the V1 handler, then test it as KooGallery calls it: koogallerytest
+// signs V1 calls exactly as KooGallery does, on a clock shared with the
+// handler, checks each answer's Body-Sign and decrypts its credentials.
 func ExampleNewV1Handler() {
 	const key = "test-key" // the Key of 卖家中心 › 服务商管理 › 服务商信息
+	clk := koogallerytest.NewClock(time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC))
 	mux := http.NewServeMux()
 	mux.Handle("/isv/v1", saas.NewV1Handler(key, &v1Shop{instances: map[string]string{}},
-		saas.WithEncryptType(saas.AES256), saas.WithLogger(slog.New(slog.DiscardHandler))))
+		saas.WithEncryptType(saas.AES256), saas.WithClock(clk.Now), saas.WithLogger(slog.New(slog.DiscardHandler))))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
+	url := srv.URL + "/isv/v1"
 
-	// In tests, koogallerytest signs V1 calls exactly as KooGallery does,
-	// checks each answer's Body-Sign and decrypts its credentials.
-	kg := koogallerytest.NewV1Sender(key)
+	// KooGallery sends mobilePhone and email encrypted; the Provider gets them
+	// decrypted.
+	phone, err := saas.EncryptField(key, "13800138000", saas.AES256)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	kg := koogallerytest.NewV1Sender(key, koogallerytest.WithClock(clk.Now))
 	ctx := context.Background()
 	for _, params := range []map[string]string{
-		{"activity": "newInstance", "orderId": "CS1", "businessId": "b-1", "customerId": "c-1", "chargingMode": "1"},
-		{"activity": "newInstance", "orderId": "CS1", "businessId": "b-2", "customerId": "c-1", "chargingMode": "1"}, // re-sent
+		{"activity": "newInstance", "orderId": "CS1", "businessId": "b-1", "customerId": "c-1", "chargingMode": "1", "mobilePhone": phone},
+		{"activity": "newInstance", "orderId": "CS1", "businessId": "b-2", "customerId": "c-1", "chargingMode": "1", "mobilePhone": phone}, // re-sent
 		{"activity": "expireInstance", "orderId": "CS1", "instanceId": "inst-CS1"},
+		{"activity": "instanceStatus", "instanceId": "inst-CS1", "instanceStatus": "NORMAL"},
 		{"activity": "upgrade", "orderId": "UP1", "instanceId": "inst-CS1"},
 		{"activity": "releaseInstance", "orderId": "CS1", "instanceId": "inst-gone"},
 	} {
-		res, err := kg.Send(ctx, srv.URL+"/isv/v1", params)
+		res, err := kg.Send(ctx, url, params)
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -98,10 +110,23 @@ func ExampleNewV1Handler() {
 			fmt.Println("  encryptType", res.EncryptType, "user", res.AppInfo.UserName, "password", res.AppInfo.Password)
 		}
 	}
-	res, _ := kg.Send(ctx, srv.URL+"/isv/v1", map[string]string{"activity": "releaseInstance", "instanceId": "i"},
-		koogallerytest.V1At(time.Now().Add(-48*time.Hour)))
+
+	// Refused before reaching the Provider: a forged call, a stale one.
+	release := map[string]string{"activity": "releaseInstance", "instanceId": "inst-CS1"}
+	res, err := kg.Send(ctx, url, release, koogallerytest.V1ForgedKey("guessed-key"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("forged:", res.ResultCode, res.ResultMsg)
+	res, err = kg.Send(ctx, url, release, koogallerytest.V1At(clk.Now().Add(-48*time.Hour)))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println("two days old:", res.ResultCode, res.ResultMsg)
 	// Output:
+	//   buyer c-1 phone 13800138000
 	// newInstance 000000 success
 	//   instance inst-CS1
 	//   encryptType 1 user admin password change-me-inst-CS1
@@ -109,8 +134,10 @@ func ExampleNewV1Handler() {
 	//   instance inst-CS1
 	//   encryptType 1 user admin password change-me-inst-CS1
 	// expireInstance 000000 success
+	// instanceStatus 000000 success
 	// upgrade 000106 no larger plan left
 	// releaseInstance 000000 success
+	// forged: 000001 authentication failed
 	// two days old: 000001 authentication failed
 }
 
@@ -132,8 +159,7 @@ func ExampleEncryptField() {
 	// Admin@KooGallery
 }
 
-// The mobilePhone of a V1 newInstance (spec callbacks.md §9.2), decrypted by
-// hand.
+// The mobilePhone of a V1 newInstance, decrypted by hand.
 func ExampleDecryptField() {
 	const key = "5f2b1c9a-7d43-4e8b-9a61-0c3e2d4f8b17"
 	phone, err := saas.DecryptField(key, "A1b2C3d4E5f6G7h8qh4nuZNlRTzxpqAOqs2A0w==", saas.AES256)
