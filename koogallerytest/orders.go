@@ -20,8 +20,7 @@ var MockOrderIDs = []string{
 }
 
 // CapturedMockOrder is the orderInfo of a real 查询订单 response for
-// MOCKPERIODYEARNEW (captured 2024-11-21 in public seller sample code), byte
-// for byte.
+// MOCKPERIODYEARNEW (public seller sample code, 2024), byte for byte.
 const CapturedMockOrder = `{"orderId":"MOCKPERIODYEARNEW","orderType":"NEW","createTime":"20241121090846",` +
 	`"orderLine":[{"orderLineId":"MOCKPERIODYEARNEW-000001","chargingMode":"PERIOD","periodType":"year","periodNumber":1,` +
 	`"expireTime":"20251121235959",` +

@@ -51,17 +51,13 @@ const (
 // RefreshLicenseCodeRequest is refreshLicenseCode, 「更新授权码有效期」
 // (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649167.html).
 type RefreshLicenseCodeRequest struct {
-	License string // license, String(64), mandatory: the licence code
-	Scene   Scene  // scene, String(64), mandatory
-	// OrderID and OrderLineID are orderId and orderLineId, String(64),
-	// mandatory: the renewal or unsubscribe order's.
-	OrderID     string
-	OrderLineID string
-	ProductID   string // productId, String(64), optional: the new product if the period type changed
-	// ExpireTime is expireTime, mandatory: the new expiry, yyyyMMddHHmmss in
-	// UTC (17-digit yyyyMMddHHmmssSSS accepted).
-	ExpireTime time.Time
-	TestFlag   bool // testFlag, optional: 1 for a debugging call from the seller console
+	License     string    // license, String(64), mandatory: the licence code
+	Scene       Scene     // scene, String(64), mandatory
+	OrderID     string    // orderId, String(64), mandatory: the renewal or unsubscribe order
+	OrderLineID string    // orderLineId, String(64), mandatory
+	ProductID   string    // productId, String(64), optional: the new product if the period type changed
+	ExpireTime  time.Time // expireTime, mandatory: yyyyMMddHHmmss in UTC (yyyyMMddHHmmssSSS accepted)
+	TestFlag    bool      // testFlag, optional: 1 for a debugging call from the seller console
 }
 
 // UpdateLicenseCodeStatusRequest is updateLicenseCodeStatus, 「变更授权码状态」
@@ -75,12 +71,10 @@ type UpdateLicenseCodeStatusRequest struct {
 // ReleaseLicenseCodeRequest is releaseLicenseCode, 「释放授权码」
 // (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649169.html).
 type ReleaseLicenseCodeRequest struct {
-	License string // license, String(64), mandatory
-	// OrderID and OrderLineID are orderId and orderLineId, String(64),
-	// optional: the unsubscribe order's, if an unsubscription caused it.
-	OrderID     string
-	OrderLineID string
-	TestFlag    bool // testFlag, optional
+	License     string // license, String(64), mandatory
+	OrderID     string // orderId, String(64), optional: the unsubscribe order, if one caused the release
+	OrderLineID string // orderLineId, String(64), optional
+	TestFlag    bool   // testFlag, optional
 }
 
 // NewHandler returns the http.Handler for the License 2.0 production

@@ -14,14 +14,11 @@ import (
 // "activity":"orderNotify" (《订单通知》›「订单通知接口描述」,
 // https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0000002091799153.html).
 // It carries only the order's identity: fetch the order with
-// Client.QueryOrder. Members are read as in package saas; a missing orderId
-// or orderLineId answers 000002.
+// Client.QueryOrder. Members are read as in package saas.
 type Notification struct {
 	OrderID     string // orderId, String(64), mandatory
 	OrderLineID string // orderLineId, String(64), mandatory
-	// TestFlag is testFlag, String(2): 1 for a debugging call from the
-	// seller console (answer quickly, touch no real data), 0 or absent otherwise.
-	TestFlag bool
+	TestFlag    bool   // testFlag, String(2): 1 for a debugging call (touch no real data), 0 or absent otherwise
 }
 
 // NewNotificationHandler returns the http.Handler for order notifications:

@@ -17,15 +17,17 @@
 //
 //	mux.Handle("/isv/v1", saas.NewV1Handler(key, myV1Provider))
 //
-// Result codes. A call that cannot be proven to come from KooGallery (bad or
-// missing signature, timestamp outside the window, replayed nonce) answers
-// 000001; a verified call that is malformed (not a JSON object, unknown
-// activity, missing or invalid field) answers 000002. Neither reaches the
-// Provider. A Provider error answers the code of the ResultError in its
-// chain (ErrInvalidParameter 000002, ErrInstanceNotFound 000003, ErrProcessing
-// 000004, NewResultError for the business codes), and 000005 otherwise; a
-// panic in the Provider answers 000005 too. The text of other errors and
-// panics goes to the logger, never to KooGallery.
+// Result codes. Every answer is HTTP 200 with a JSON object whose resultCode
+// (String(6)) and resultMsg (String(255)) come first. A call that cannot be
+// proven to come from KooGallery (bad or missing signature, timestamp
+// outside the window, replayed nonce) answers 000001; a verified call that
+// is malformed (not a JSON object, unknown activity, missing or invalid
+// field) answers 000002. Neither reaches the Provider. A Provider error
+// answers the code of the ResultError in its chain (ErrInvalidParameter
+// 000002, ErrInstanceNotFound 000003, ErrProcessing 000004, NewResultError
+// for the business codes), and 000005 otherwise; a panic in the Provider
+// answers 000005 too. The text of other errors and panics goes to the
+// logger, never to KooGallery.
 //
 // Wire format. Each request field names the JSON member (V2) or query
 // parameter (V1) it is read from, with Huawei's documented type and maximum

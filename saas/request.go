@@ -65,9 +65,9 @@ type NewInstanceResponse struct {
 	Pending bool
 }
 
-// QueryInstanceRequest is queryInstance, 《SaaS类商品接入指南 V2.0》›「查询实例信息」
-// (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649428.html),
-// V2 and V1.
+// QueryInstanceRequest is queryInstance, V2 and V1 alike:
+// 《SaaS类商品接入指南 V2.0》›「查询实例信息」
+// (https://support.huaweicloud.com/accessg-marketplace/zh-cn_topic_0070649428.html).
 type QueryInstanceRequest struct {
 	// InstanceIDs is instanceId, mandatory: a comma-separated list of 1 to
 	// 100 IDs (more answers 000002), split and trimmed.

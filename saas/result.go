@@ -6,8 +6,9 @@ import (
 )
 
 // ResultError is an error that answers KooGallery with a chosen result code
-// and message (see koogallery.ResultError): return one, or wrap one, from a
-// Provider method; any other error answers 000005.
+// and message, sent as resultCode and resultMsg (see koogallery.ResultError):
+// return one, or wrap one, from a Provider method; any other error answers
+// 000005.
 type ResultError = koogallery.ResultError
 
 // NewResultError returns a ResultError for one of the documented business

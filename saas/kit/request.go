@@ -17,13 +17,11 @@ import (
 // The handler calls a method only for a verified call whose mandatory fields
 // are present. Errors choose the result code as in package saas.
 //
-// Wire format. Each request field names its body member and Huawei's
-// documented type (String(64): at most 64 characters, not checked). Members
-// are read as JSON scalars, numbers and strings alike ("flag":1 or "1");
-// null is absent, unknown members are ignored and the last of a repeated
-// one counts. A member marked mandatory that is absent answers 000002
-// "missing <name>"; other members are zero when absent (the debugging calls
-// leave some empty). A malformed flag, number or time answers 000002.
+// Wire format. Request fields name their body member and Huawei's type
+// (String(64): at most 64 characters, not checked). Members are JSON scalars,
+// numbers and strings alike ("flag":1 or "1"); null is absent, unknown ones
+// are ignored. A missing member marked mandatory answers 000002; others are
+// zero when absent. A malformed flag, number or time answers 000002.
 //
 // KooGallery requires every method to be idempotent: a repeated add succeeds
 // without creating duplicates (upsert on the natural key: tenantId;
@@ -95,23 +93,16 @@ func (f Flag) String() string {
 // field names its body member; see Provider for how members are read.
 type TenantSyncRequest struct {
 	Version    Version
-	InstanceID string // instanceId, String(64): "" for debugging calls
-	OrderID    string // orderId, String(64): "" for debugging calls
-	TenantID   string // tenantId, String(64), mandatory
-	// TenantCode is tenantCode, String(64): identifies the tenant in the
-	// user's login, routing it to the buyer's domain.
-	TenantCode string
-	// Name is name, String(255): the enterprise's name; DomainName is
-	// domainName, String(255): the unified domain the authentication centre
-	// returned. Modify changes only these two.
-	Name       string
-	DomainName string
-	Flag       Flag // flag, mandatory: FlagDelete, FlagAdd or FlagModify (V2)
-	TestFlag   bool // testFlag: 1 for a debugging call, 0 or absent otherwise
-	// TimeStamp is timeStamp, yyyyMMddHHmmssSSS in GMT+8, converted to UTC;
-	// zero if absent (V1 calls need it for their authToken).
-	TimeStamp time.Time
-	Raw       json.RawMessage // the body as received, for members this package does not model
+	InstanceID string          // instanceId, String(64): "" for debugging calls
+	OrderID    string          // orderId, String(64): "" for debugging calls
+	TenantID   string          // tenantId, String(64), mandatory
+	TenantCode string          // tenantCode, String(64): routes the user's login to the buyer's domain
+	Name       string          // name, String(255): the enterprise's name
+	DomainName string          // domainName, String(255): the unified domain of the authentication centre
+	Flag       Flag            // flag, mandatory: FlagDelete, FlagAdd or FlagModify (V2: name and domain only)
+	TestFlag   bool            // testFlag: 1 for a debugging call, 0 or absent otherwise
+	TimeStamp  time.Time       // timeStamp, yyyyMMddHHmmssSSS in GMT+8, in UTC; zero if absent
+	Raw        json.RawMessage // the body as received, for members this package does not model
 }
 
 // ApplicationSyncRequest is applicationSync, 「应用同步」 (V2) or
@@ -143,13 +134,11 @@ type AuthSyncRequest struct {
 	InstanceID string // instanceId, String(64): "" for debugging calls
 	TenantID   string // tenantId, String(64), mandatory
 	AppID      string // appId, String(64), mandatory
-	// Users is userList: a JSON array (V2) or JSON text in a string (V1)
-	// of at most MaxUsers users; more, or a user without userName, answers
-	// 000002.
+	// Users is userList, an array (V2) or JSON text (V1) of at most MaxUsers
+	// users; more, or a user without userName, answers 000002.
 	Users []User
-	// CurrentSyncTime is currentSyncTime, when KooGallery took the snapshot
-	// (yyyyMMddHHmmssSSS in GMT+8), in UTC; zero if absent. Use it to
-	// discard a sync older than one already applied.
+	// CurrentSyncTime is currentSyncTime (GMT+8 on the wire), in UTC: when
+	// KooGallery took the snapshot. Discard a sync older than one applied.
 	CurrentSyncTime time.Time
 	Flag            Flag            // flag, mandatory: FlagDelete, FlagAdd, FlagModify or FlagRevoke (V2)
 	TestFlag        bool            // testFlag
@@ -160,23 +149,19 @@ type AuthSyncRequest struct {
 // User is one element of userList. Members are read as scalars, like the
 // body's.
 type User struct {
-	UserName     string       // userName, String(64), mandatory: the joint-operation account, as the SSO userinfo returns it
-	Name         string       // name, String(64)
-	OrgCode      string       // orgCode, String(64): the user's department
-	Position     string       // position, optional
-	EmployeeCode string       // employeeCode, optional
-	EmployeeType EmployeeType // employeeType, optional: an integer, 0 when absent
-	Role         Role         // role: RoleAdmin for a user who must get administrator rights
-	// Enable is enable: "true" or "false" (1 and 0 accepted); false when
-	// absent.
-	Enable    bool
-	Mobile    string // mobile, String(32), optional
-	Email     string // email, String(128), optional
-	WorkPlace string // workPlace, optional
-	EntryDate string // entryDate, optional, as sent (documented as yyyy-MM-d)
-	// Extension is extension, extra attributes (ERP ledgers, custom
-	// fields) as received; nil when absent.
-	Extension json.RawMessage
+	UserName     string          // userName, String(64), mandatory: the joint-operation account, as the SSO userinfo returns it
+	Name         string          // name, String(64)
+	OrgCode      string          // orgCode, String(64): the user's department
+	Position     string          // position, optional
+	EmployeeCode string          // employeeCode, optional
+	EmployeeType EmployeeType    // employeeType, optional: an integer, 0 when absent
+	Role         Role            // role: RoleAdmin for a user who must get administrator rights
+	Enable       bool            // enable: "true" or "false" (1 and 0 accepted); false when absent
+	Mobile       string          // mobile, String(32), optional
+	Email        string          // email, String(128), optional
+	WorkPlace    string          // workPlace, optional
+	EntryDate    string          // entryDate, optional, as sent (documented as yyyy-MM-d)
+	Extension    json.RawMessage // extension: extra attributes (ERP ledgers, custom fields) as received
 }
 
 // Role is a user's role member. Unknown values are passed through.
@@ -220,14 +205,12 @@ type SingleOrgSyncRequest struct {
 // form a tree (see Tree).
 type AllOrgSyncRequest struct {
 	Version    Version
-	InstanceID string // instanceId, String(64): "" for debugging calls
-	TenantID   string // tenantId, String(64), mandatory
-	// Orgs is orgInfoList (V2) or orgInfo (V1), a JSON array or JSON text
-	// in a string; each element needs an orgCode.
-	Orgs      []Org
-	TestFlag  bool            // testFlag
-	TimeStamp time.Time       // timeStamp, GMT+8 on the wire, in UTC
-	Raw       json.RawMessage // the body as received
+	InstanceID string          // instanceId, String(64): "" for debugging calls
+	TenantID   string          // tenantId, String(64), mandatory
+	Orgs       []Org           // orgInfoList (V2) or orgInfo (V1): an array or JSON text, each with an orgCode
+	TestFlag   bool            // testFlag
+	TimeStamp  time.Time       // timeStamp, GMT+8 on the wire, in UTC
+	Raw        json.RawMessage // the body as received
 }
 
 // Org is one department of orgInfoList.
