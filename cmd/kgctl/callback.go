@@ -122,6 +122,10 @@ license, order), KOOGALLERY_V1_KEY (saas-v1), KOOGALLERY_KIT_KEY (kit, kit-v1).`
 				}
 			}
 			id := newIDs()
+			if activity == "orderNotify" {
+				// The documented mock order: a handler that queries it gets one.
+				id.OrderID, id.OrderLineID = "MOCKPERIODYEARNEW", "MOCKPERIODYEARNEW-000001"
+			}
 			m := fields(fam, activity, id, time.Now())
 			if activity == "applicationSync" {
 				m["clientSecret"] = t.encryptSecret("kgctl-client-secret")
