@@ -7,7 +7,6 @@ package main
 // forms below should come from there.
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"net/url"
@@ -62,10 +61,7 @@ func v2Forms(key string, kit bool, sig, nonce, ts string, body []byte) []form {
 			}
 		}
 	}
-	// Mistakes: a trailing newline in the capture, the other scheme's formula.
-	if t := bytes.TrimRight(body, "\r\n"); len(t) != len(body) {
-		add("the body without its trailing newline", false, kit, t, "the capture (or a proxy) added a newline after the body: the handler hashes every byte it receives")
-	}
+	// A known mistake: the other scheme's formula.
 	other := "the V2 two-stage formula (SaaS V2, License, orderNotify)"
 	hint := "this call was signed with the basic interface's scheme but arrived as a kit call: check which key and URL the console binds to the kit"
 	if !kit {
@@ -146,11 +142,6 @@ func v1KitForms(key string, body []byte, token string) []form {
 	forms := []form{{name: "the sorted top-level fields, blank ones skipped", accepted: true, payload: s, matches: mac(key+ts, s)}}
 	forms = append(forms, form{name: "the sorted fields, keyed with the Key alone (no timeStamp)", payload: s, matches: mac(key, s),
 		hint: "the HMAC key is the Key followed by the body's timeStamp"})
-	if t := bytes.TrimRight(body, "\r\n"); len(t) != len(body) {
-		if s2, err := v1sign.KitStringToSign(t); err == nil && s2 != s {
-			forms = append(forms, form{name: "the body without its trailing newline", payload: s2, matches: mac(key+ts, s2)})
-		}
-	}
 	return forms
 }
 
