@@ -83,10 +83,21 @@ func captureJSON(b []byte) (*captured, error) {
 		Method  string          `json:"method"`
 		URL     string          `json:"url"`
 		Headers json.RawMessage `json:"headers"`
+		Header  json.RawMessage `json:"header"`
 		Body    json.RawMessage `json:"body"`
+		// kgctl callback --json: the first request it sent.
+		Exchanges []struct {
+			Request json.RawMessage `json:"request"`
+		} `json:"exchanges"`
 	}
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, usageErr("the JSON capture: %v", err)
+	}
+	if len(c.Exchanges) > 0 && c.URL == "" {
+		return captureJSON(c.Exchanges[0].Request)
+	}
+	if len(c.Headers) == 0 {
+		c.Headers = c.Header
 	}
 	h := http.Header{}
 	if len(c.Headers) > 0 {
@@ -194,7 +205,8 @@ The capture is HTTP/1.1 wire form:
   {"activity":"newInstance",…}
 
 (the HTTP version may be missing; a URL may be absolute), or JSON
-{"method":"POST","url":"https://…","headers":{"x-sign":"…"},"body":"…"}.
+{"method":"POST","url":"https://…","headers":{"x-sign":"…"},"body":"…"}, which is also what
+kgctl callback --json prints.
 
 The window is judged at --at, the time the request was received (default now): pass it for an old
 capture. The family is detected from the signature's place unless --family is given; the key is

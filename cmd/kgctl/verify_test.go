@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"sort"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/isvkit/koogallery/koogallerytest"
+	"github.com/isvkit/koogallery/saas"
 )
 
 // signedAt is when the captured calls were made: a fixed instant, given to
@@ -295,4 +297,30 @@ func TestEncryptDecrypt(t *testing.T) {
 
 func regexpReplace(s, pattern, repl string) string {
 	return regexp.MustCompile(pattern).ReplaceAllString(s, repl)
+}
+
+// TestVerifyTheSpecVectorAndACallbackCapture: the README's examples.
+func TestVerifyTheSpecVectorAndACallbackCapture(t *testing.T) {
+	const key = "5f2b1c9a-7d43-4e8b-9a61-0c3e2d4f8b17"
+	capture := "POST /isv/produce?signature=8D8C154D240D3D72DBC0EEEFC70C12D78E81995D3245BFEC64EEAA771258D318&timestamp=1795768200123&nonce=Q7ZP0L3XW9M2K8RT HTTP/1.1\n" +
+		"Host: seller.example.com\nContent-Type: application/json;charset=utf8\n\n" +
+		`{"orderLineId":"CS2611270001ABCDE-000001","activity":"newInstance","testFlag":"0","orderId":"CS2611270001ABCDE","businessId":"2b7c1f0e-3a54-4d6e-9f12-7a8b9c0d1e2f","extra":null}` + "\n"
+	env := []string{envAccessKey + "=" + key}
+	r := kgctl(t, env, capture, []string{key}, "verify", "--at", "2026-11-27T08:30:00Z")
+	require.Equal(t, 0, r.code, r)
+	assert.Contains(t, r.stdout, "verifies over the canonical form")
+	r = kgctl(t, env, capture, []string{key}, "verify")
+	require.Equal(t, 1, r.code, r)
+	assert.Contains(t, r.stdout, "FAIL  freshness window")
+
+	srv := httptest.NewServer(saas.NewHandler(testAccessKey, &memProvider{}, quiet))
+	defer srv.Close()
+	r = kgctl(t, keyEnv, "", allKeys, "callback", "saas", "newInstance", "--url", srv.URL, "--json")
+	require.Equal(t, 0, r.code, r)
+	v := kgctl(t, keyEnv, r.stdout, allKeys, "verify")
+	require.Equal(t, 0, v.code, v)
+	assert.Contains(t, v.stdout, "The request verifies.")
+	v = kgctl(t, []string{envAccessKey + "=another-key"}, r.stdout, nil, "verify")
+	require.Equal(t, 1, v.code, v)
+	assert.Contains(t, v.stdout, "matches no form")
 }
