@@ -544,8 +544,13 @@ func (v *verifier) handler() {
 	}
 	u := *v.c.URL
 	u.Scheme, u.Host = "http", "capture.invalid"
-	req := httptest.NewRequest(v.c.Method, u.String(), bytes.NewReader(v.c.Body))
+	req, err := http.NewRequest(v.c.Method, u.String(), bytes.NewReader(v.c.Body))
+	if err != nil {
+		v.checks = append(v.checks, check{Name: "SDK handler", Reason: "the captured method or URL is not a valid request: " + err.Error()})
+		return
+	}
 	req.URL.Path = path
+	req.RemoteAddr = "192.0.2.1:1234"
 	for k, vs := range v.c.Header {
 		if k != "Content-Length" && k != "Host" {
 			req.Header[k] = vs
