@@ -78,7 +78,11 @@ security token from HUAWEICLOUD_SDK_SECURITY_TOKEN.`,
 				opts = append(opts, auth.WithSecurityToken(creds.token))
 			}
 			for name := range req.Header {
-				if c := strings.ToLower(name); c != "content-type" && c != "host" {
+				switch strings.ToLower(name) {
+				case "content-type", "host", "user-agent", "content-length", "accept-encoding", "connection":
+					// Signed by default, or rewritten by proxies and the
+					// transport: never signed as extras.
+				default:
 					opts = append(opts, auth.WithSignedHeaders(name))
 				}
 			}
@@ -125,7 +129,7 @@ security token from HUAWEICLOUD_SDK_SECURITY_TOKEN.`,
 	api.register(cmd)
 	cmd.Flags().StringVarP(&method, "request", "X", "", "HTTP method (default GET, or POST with -d)")
 	cmd.Flags().StringVarP(&data, "data", "d", "", "request body, or @file to read it from a file")
-	cmd.Flags().StringArrayVarP(&headers, "header", "H", nil, "extra header 'Name: value', signed (repeatable)")
+	cmd.Flags().StringArrayVarP(&headers, "header", "H", nil, "extra header 'Name: value', signed unless a proxy may rewrite it (repeatable)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the canonical request, string to sign, Authorization and a curl command; send nothing")
 	cmd.Flags().BoolVar(&force, "force", false, "send even after four signature failures in a row (the fifth locks the AK for five minutes)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "how long to wait for the answer")

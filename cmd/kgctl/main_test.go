@@ -22,7 +22,10 @@ import (
 )
 
 // The binaries under test, built once.
-var kgctlBin, sellerBin string
+var (
+	kgctlBin, sellerBin string
+	buildFlags          []string
+)
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "kgctl-test")
@@ -33,7 +36,7 @@ func TestMain(m *testing.M) {
 	kgctlBin = filepath.Join(dir, "kgctl")
 	sellerBin = filepath.Join(dir, "seller-server")
 	for _, b := range []struct{ dir, out string }{{".", kgctlBin}, {"../../examples/seller-server", sellerBin}} {
-		cmd := exec.Command("go", "build", "-o", b.out, ".")
+		cmd := exec.Command("go", append(append([]string{"build"}, buildFlags...), "-o", b.out, ".")...)
 		cmd.Dir = b.dir
 		cmd.Stderr = os.Stderr
 		if err := cmd.Run(); err != nil {
@@ -198,6 +201,7 @@ func decodeJSON(t *testing.T, s string, v any) {
 }
 
 func TestEveryCommandHasHelpWithExampleAndExitCodes(t *testing.T) {
+	t.Parallel()
 	for _, c := range []string{"call", "order", "callback", "probe", "verify", "fake", "encrypt", "decrypt"} {
 		r := kgctl(t, nil, "", nil, c, "--help")
 		require.Equal(t, 0, r.code, r)
@@ -211,6 +215,7 @@ func TestEveryCommandHasHelpWithExampleAndExitCodes(t *testing.T) {
 }
 
 func TestUsageErrorsExit2(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{
 		{"nosuchcommand"},
 		{"callback", "saas"},

@@ -35,6 +35,7 @@ const queryPath = "/api/mkp-openapi-public/global/v1/order/query"
 // order at the endpoint it prints, plays the login page, and stops it with
 // SIGINT.
 func TestFakeServesTheSDKAndKgctl(t *testing.T) {
+	t.Parallel()
 	ca := t.TempDir() + "/idp.pem"
 	fake := start(t, kgctlBin, nil, "fake", "--addr", "127.0.0.1:0", "--ca-file", ca)
 	endpoint := fake.waitLine(t, regexp.MustCompile(`^export KOOGALLERY_ENDPOINT=(\S+)$`))[1]
@@ -93,6 +94,7 @@ func TestFakeServesTheSDKAndKgctl(t *testing.T) {
 }
 
 func TestCallSignsAndSends(t *testing.T) {
+	t.Parallel()
 	fake := koogallerytest.NewServer()
 	defer fake.Close()
 	env := append([]string{"KOOGALLERY_ENDPOINT=" + fake.URL}, fakeEnv...)
@@ -127,6 +129,7 @@ func TestCallSignsAndSends(t *testing.T) {
 // TestDryRunPrintsAWorkingCurlCommand parses the printed curl command and
 // sends exactly what it says: the fake verifies it.
 func TestDryRunPrintsAWorkingCurlCommand(t *testing.T) {
+	t.Parallel()
 	fake := koogallerytest.NewServer()
 	defer fake.Close()
 	token := "temporary-security-token-value"
@@ -227,6 +230,7 @@ func curlRequest(t *testing.T, args []string, vars map[string]string) *http.Requ
 // TestCallStopsBeforeTheAKLocks: four signature failures in a row, then
 // kgctl refuses the fifth, which would lock the AK; --force sends it.
 func TestCallStopsBeforeTheAKLocks(t *testing.T) {
+	t.Parallel()
 	fake := koogallerytest.NewServer()
 	defer fake.Close()
 	state := "KGCTL_STATE_DIR=" + t.TempDir()
@@ -291,6 +295,7 @@ func echoGateway(t *testing.T, now func() time.Time, change func(string) string)
 }
 
 func TestCallDiagnosesTheGatewaysEcho(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		sk     string

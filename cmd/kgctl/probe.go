@@ -155,7 +155,11 @@ func (p *prober) expect(name, activity string, m map[string]any, want []string, 
 		return nil
 	}
 	x := p.send(activity, m, genuine)
-	p.add(result(p.t, name, x, want, hint))
+	c := result(p.t, name, x, want, hint)
+	if !c.Pass && activity == "applicationSync" && x.ResultCode == "000002" && p.t.kitPublicKey == nil {
+		c.Hint = "a handler holding the kit private key refuses a clientSecret it cannot decrypt: pass --kit-public-key with the public key uploaded at 应用凭证申请"
+	}
+	p.add(c)
 	return x
 }
 

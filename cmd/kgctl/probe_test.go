@@ -3,9 +3,13 @@ package main
 import (
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -48,6 +52,7 @@ type probeJSON struct {
 // TestProbePassesAgainstTheSellerServer runs the example seller server as a
 // process, probes every family, and stops it with SIGTERM.
 func TestProbePassesAgainstTheSellerServer(t *testing.T) {
+	t.Parallel()
 	srv := start(t, sellerBin, keyEnv, "--addr", "127.0.0.1:0")
 	addr := srv.waitLine(t, regexp.MustCompile(`"msg":"seller-server: listening","addr":"([^"]+)"`))[1]
 	base := "http://" + addr
@@ -156,6 +161,7 @@ func answer(w http.ResponseWriter, body string) {
 }
 
 func TestProbeFlagsBrokenSellers(t *testing.T) {
+	t.Parallel()
 	t.Run("wrong result code", func(t *testing.T) {
 		failed, _ := probeBroken(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			answer(w, `{"resultCode":"0","resultMsg":"ok"}`)
@@ -316,6 +322,7 @@ func (d dropHeader) WriteHeader(code int) {
 }
 
 func TestCallbackSendsAndChecks(t *testing.T) {
+	t.Parallel()
 	p := &memProvider{}
 	mux := http.NewServeMux()
 	mux.Handle("/isv/produce", saas.NewHandler(testAccessKey, p, quiet))
@@ -402,3 +409,45 @@ func TestCallbackSendsAndChecks(t *testing.T) {
 	assert.Contains(t, r.stdout, "no answer")
 	assert.True(t, strings.Contains(r.stdout, "FAIL"))
 }
+
+// TestProbeKitWithThePrivateKey: a kit handler holding the seller's private
+// key decrypts the clientSecret probe encrypts with --kit-public-key, and
+// without it probe says what to pass.
+func TestProbeKitWithThePrivateKey(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 3072)
+	require.NoError(t, err)
+	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	require.NoError(t, err)
+	pubFile := t.TempDir() + "/kit-public.pem"
+	require.NoError(t, writeFile(pubFile, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))))
+	apps := &secretKit{}
+	srv := httptest.NewServer(saas.NewKitHandler(testKitKey, apps, saas.WithKitPrivateKey(key), quiet))
+	defer srv.Close()
+
+	r := kgctl(t, keyEnv, "", allKeys, "probe", "--family", "kit", "--url", srv.URL+"/isv/produce", "--kit-public-key", pubFile)
+	require.Equal(t, 0, r.code, r)
+	assert.Equal(t, "kgctl-client-secret", apps.secret())
+
+	r = kgctl(t, keyEnv, "", allKeys, "probe", "--family", "kit", "--url", srv.URL+"/isv/produce")
+	require.Equal(t, 1, r.code, r)
+	assert.Contains(t, r.stdout, "FAIL  applicationSync add")
+	assert.Contains(t, r.stdout, "pass --kit-public-key")
+}
+
+type secretKit struct {
+	onceKit
+	mu sync.Mutex
+	s  string
+}
+
+func (k *secretKit) TenantSync(context.Context, *saas.TenantSyncRequest) error { return nil }
+func (k *secretKit) ApplicationSync(_ context.Context, r *saas.ApplicationSyncRequest) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if r.ClientSecret != "" {
+		k.s = r.ClientSecret
+	}
+	return nil
+}
+func (k *secretKit) secret() string { k.mu.Lock(); defer k.mu.Unlock(); return k.s }

@@ -76,6 +76,7 @@ func verifyRun(t *testing.T, capture string, args ...string) runResult {
 const newInstanceBody = `{"activity":"newInstance","businessId":"b-1","orderId":"CS1","orderLineId":"CS1-000001","testFlag":"1"}`
 
 func TestVerifyV2(t *testing.T) {
+	t.Parallel()
 	capture := v2Capture(t, false, newInstanceBody)
 
 	r := verifyRun(t, capture, "--at", atFlag(2*time.Second))
@@ -155,6 +156,7 @@ func TestVerifyV2(t *testing.T) {
 }
 
 func TestVerifyKitV2AndWrongScheme(t *testing.T) {
+	t.Parallel()
 	body := `{"tenantId": "t1", "instanceId": "", "orderId": "", "tenantCode": "acme", "name": "ACME", "domainName": "https://acme.example.com", "flag": 1, "testFlag": 1}`
 	capture := v2Capture(t, true, body)
 	r := kgctl(t, keyEnv, capture, allKeys, "verify", "--at", atFlag(0))
@@ -188,6 +190,7 @@ func TestVerifyKitV2AndWrongScheme(t *testing.T) {
 }
 
 func TestVerifyV1(t *testing.T) {
+	t.Parallel()
 	v1 := koogallerytest.NewV1Sender(testV1Key, koogallerytest.WithClock(func() time.Time { return signedAt }))
 	c, err := v1.Sign("https://seller.example.com/isv/v1", map[string]string{"activity": "expireInstance", "instanceId": "i-1", "orderId": "O+1 x", "testFlag": "1"})
 	require.NoError(t, err)
@@ -223,6 +226,7 @@ func TestVerifyV1(t *testing.T) {
 }
 
 func TestVerifyKitV1AndJSONCapture(t *testing.T) {
+	t.Parallel()
 	v1 := koogallerytest.NewV1Sender(testKitKey, koogallerytest.WithClock(func() time.Time { return signedAt }))
 	c, err := v1.SignKit("https://seller.example.com/isv/produce/produceAPI/singleOrgSync",
 		map[string]any{"tenantId": "t1", "orgCode": "o1", "orgName": "R&D", "flag": 1, "testFlag": 1})
@@ -256,6 +260,7 @@ func TestVerifyKitV1AndJSONCapture(t *testing.T) {
 }
 
 func TestEncryptDecrypt(t *testing.T) {
+	t.Parallel()
 	// The spec's vectors for the key below.
 	const key = "5f2b1c9a-7d43-4e8b-9a61-0c3e2d4f8b17"
 	env := []string{envV1Key + "=" + key}
@@ -301,6 +306,7 @@ func regexpReplace(s, pattern, repl string) string {
 
 // TestVerifyTheSpecVectorAndACallbackCapture: the README's examples.
 func TestVerifyTheSpecVectorAndACallbackCapture(t *testing.T) {
+	t.Parallel()
 	const key = "5f2b1c9a-7d43-4e8b-9a61-0c3e2d4f8b17"
 	capture := "POST /isv/produce?signature=8D8C154D240D3D72DBC0EEEFC70C12D78E81995D3245BFEC64EEAA771258D318&timestamp=1795768200123&nonce=Q7ZP0L3XW9M2K8RT HTTP/1.1\n" +
 		"Host: seller.example.com\nContent-Type: application/json;charset=utf8\n\n" +
