@@ -11,8 +11,8 @@ import (
 // its answers, under which it encrypts AppInfo.UserName and Password, and the
 // size it first tries for an incoming mobilePhone or email, falling back to
 // the other size (KooGallery uses the size chosen when the product was
-// released, which is easy to misremember). A value other than AES256 or
-// AES128 makes NewV1Handler panic.
+// released, which is easy to misremember). "" means the default; any other
+// value but AES256 or AES128 makes NewV1Handler panic.
 func WithEncryptType(t EncryptType) Option { return callback.WithEncryptType(string(t)) }
 
 // WithV1Window sets how far the timeStamp of a V1 call (NewV1Handler, and

@@ -132,11 +132,11 @@ func WithStore(st store.Store, keep time.Duration) Option {
 }
 
 // WithEncryptType sets the V1 field encryption's key size: "1" (AES-256)
-// or "2" (AES-128).
+// or "2" (AES-128); "" means the default, AES-256.
 func WithEncryptType(t string) Option {
 	return func(s *Settings) {
 		s.mark(OptEncryptType)
-		if t != "1" && t != "2" {
+		if t != "" && t != "1" && t != "2" {
 			s.invalid("WithEncryptType(%q): the type must be AES256 (\"1\") or AES128 (\"2\")", t)
 		}
 		s.EncryptType = t
