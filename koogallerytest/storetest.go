@@ -127,10 +127,10 @@ func claim(t *testing.T, s store.Store, key string, lease time.Duration) (*store
 	t.Helper()
 	rec, ok, err := s.Claim(context.Background(), key, lease)
 	if err != nil {
-		t.Fatalf("Claim(%.40q): %v", key, err)
+		t.Fatalf("Claim(%s): %v", keyName(key), err)
 	}
 	if ok && rec != nil {
-		t.Fatalf("Claim(%.40q) claimed the key and also returned a record %+v", key, *rec)
+		t.Fatalf("Claim(%s) claimed the key and also returned a record %s", keyName(key), describe(rec))
 	}
 	return rec, ok
 }
@@ -138,14 +138,14 @@ func claim(t *testing.T, s store.Store, key string, lease time.Duration) (*store
 func complete(t *testing.T, s store.Store, key string, r store.Record, keep time.Duration) {
 	t.Helper()
 	if err := s.Complete(context.Background(), key, &r, keep); err != nil {
-		t.Fatalf("Complete(%.40q, %+.40v): %v", key, r, err)
+		t.Fatalf("Complete(%s, %s): %v", keyName(key), describe(&r), err)
 	}
 }
 
 func release(t *testing.T, s store.Store, key string) {
 	t.Helper()
 	if err := s.Release(context.Background(), key); err != nil {
-		t.Fatalf("Release(%.40q): %v", key, err)
+		t.Fatalf("Release(%s): %v", keyName(key), err)
 	}
 }
 
@@ -154,7 +154,7 @@ func wantClaimed(t *testing.T, s store.Store, key, why string) {
 	t.Helper()
 	rec, ok := claim(t, s, key, storeLong)
 	if !ok {
-		t.Fatalf("%s: Claim(%.40q) = (%v, false), want a new claim", why, key, describe(rec))
+		t.Fatalf("%s: Claim(%s) = (%v, false), want a new claim", why, keyName(key), describe(rec))
 	}
 }
 
@@ -163,7 +163,7 @@ func wantHeld(t *testing.T, s store.Store, key, why string) {
 	t.Helper()
 	rec, ok := claim(t, s, key, storeLong)
 	if ok || rec != nil {
-		t.Fatalf("%s: Claim(%.40q) = (%v, %v), want (nil, false): the key is claimed", why, key, describe(rec), ok)
+		t.Fatalf("%s: Claim(%s) = (%v, %v), want (nil, false): the key is claimed", why, keyName(key), describe(rec), ok)
 	}
 }
 
@@ -172,11 +172,25 @@ func wantRecord(t *testing.T, s store.Store, key string, want store.Record, why 
 	t.Helper()
 	rec, ok := claim(t, s, key, storeLong)
 	if ok || rec == nil {
-		t.Fatalf("%s: Claim(%.40q) = (%v, %v), want the record %s", why, key, describe(rec), ok, describe(&want))
+		t.Fatalf("%s: Claim(%s) = (%v, %v), want the record %s", why, keyName(key), describe(rec), ok, describe(&want))
 	}
 	if *rec != want {
-		t.Fatalf("%s: Claim(%.40q) returned the record %s, want %s", why, key, describe(rec), describe(&want))
+		t.Fatalf("%s: Claim(%s) returned the record %s, want %s", why, keyName(key), describe(rec), describe(&want))
 	}
+}
+
+// keyName shows a key in a message: its end, where the suites' keys
+// differ, after the run's prefix.
+func keyName(key string) string {
+	if i := strings.Index(key, "/"); i >= 0 && strings.HasPrefix(key, "kgtest/") {
+		if j := strings.Index(key[i+1:], "/"); j >= 0 {
+			key = key[i+1+j+1:]
+		}
+	}
+	if len(key) > 60 {
+		return fmt.Sprintf("…%q (%d bytes)", key[len(key)-40:], len(key))
+	}
+	return fmt.Sprintf("%q", key)
 }
 
 func describe(r *store.Record) string {
@@ -547,7 +561,7 @@ func add(t *testing.T, c store.ReplayCache, key string, ttl time.Duration) bool 
 	t.Helper()
 	ok, err := c.Add(context.Background(), key, ttl)
 	if err != nil {
-		t.Fatalf("Add(%.40q): %v", key, err)
+		t.Fatalf("Add(%s): %v", keyName(key), err)
 	}
 	return ok
 }
