@@ -47,7 +47,7 @@ type Store struct {
 	replayWrites atomic.Uint64
 
 	claimSQL, selectSQL, completeSQL, releaseSQL, addSQL string
-	cleanRecordsSQL, cleanReplaySQL                       string
+	cleanRecordsSQL, cleanReplaySQL                      string
 }
 
 // New returns a Store on pool, using the tables Migrate creates. It sends
