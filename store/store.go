@@ -53,7 +53,8 @@ type Record struct {
 //     callers racing on an absent key, or on one whose claim or record has
 //     expired, exactly one gets (nil, true, nil), and the key is then
 //     claimed until lease runs out. If the key is claimed, Claim returns
-//     (nil, false, nil); if it holds a record, (record, false, nil).
+//     (nil, false, nil); if it holds a record, (record, false, nil), the
+//     record a copy the caller may keep.
 //   - Complete stores a copy of *r under key for keep, replacing a claim
 //     (expired or not) or an earlier record, pending or not; it stores r
 //     for an absent key too. r.InstanceID may hold any bytes (NUL, invalid
@@ -76,7 +77,10 @@ type Record struct {
 //
 // Every method honours ctx: once ctx is done it returns promptly with an
 // error wrapping ctx.Err(). A bounded Store that holds its maximum of live
-// entries refuses a new key with an error wrapping ErrFull.
+// entries refuses a new key with an error wrapping ErrFull. A method that
+// returns an error may still have taken effect (a shared store's answer
+// can be lost on the way back): after a failed Claim the key may be
+// claimed until the lease runs out.
 type Store interface {
 	Claim(ctx context.Context, key string, lease time.Duration) (existing *Record, claimed bool, err error)
 	Complete(ctx context.Context, key string, r *Record, keep time.Duration) error
@@ -93,7 +97,8 @@ type Store interface {
 // Keys are printable ASCII, at most 512 bytes; ttl is positive (and may be
 // rounded up). Add honours ctx as Store's methods do, and a bounded cache
 // that holds its maximum of live keys refuses a new one with an error
-// wrapping ErrFull: it never forgets a live key to make room.
+// wrapping ErrFull: it never forgets a live key to make room. After an
+// error key may or may not be recorded.
 type ReplayCache interface {
 	Add(ctx context.Context, key string, ttl time.Duration) (added bool, err error)
 }

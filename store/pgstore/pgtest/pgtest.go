@@ -217,9 +217,12 @@ func (s *Server) fail(err error) error {
 	return err
 }
 
+// debianBinGlob matches the server binaries of Debian's packages.
+var debianBinGlob = "/usr/lib/postgresql/*/bin"
+
 // binDir finds the directory holding initdb and postgres.
 func binDir() (string, error) {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(debianBinGlob)
 	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
 	for _, d := range dirs {
 		if isFile(filepath.Join(d, "initdb")) && isFile(filepath.Join(d, "postgres")) {
