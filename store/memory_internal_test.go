@@ -149,3 +149,44 @@ func checkTable[V any](t *testing.T, tb *table[V]) {
 		}
 	}
 }
+
+// Claims released long before their lease leave stale heap items; the heap
+// is rebuilt before they outnumber the live entries, and every live entry
+// still expires on time.
+func TestMemoryCompactsStaleItems(t *testing.T) {
+	var now time.Duration
+	clock := func() time.Time { return time.Unix(0, 0).Add(now) }
+	m := NewMemory(1000, WithClock(clock))
+	ctx := context.Background()
+	for i := range 10 {
+		if err := m.Complete(ctx, fmt.Sprint("live", i), &Record{InstanceID: "x"}, time.Duration(i+1)*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	maxHeap := 0
+	for i := range 100_000 {
+		k := fmt.Sprint("failing", i%50)
+		if _, ok, err := m.Claim(ctx, k, time.Hour); err != nil || !ok {
+			t.Fatalf("Claim(%s) = %v, %v", k, ok, err)
+		}
+		if err := m.Release(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		maxHeap = max(maxHeap, len(m.t.heap))
+		if i%1000 == 0 {
+			checkTable(t, &m.t)
+		}
+	}
+	if maxHeap > 2*10+64+1 {
+		t.Fatalf("heap reached %d items for 10 live entries", maxHeap)
+	}
+	for i := range 10 {
+		now = time.Duration(i+1) * time.Minute
+		m.mu.Lock()
+		m.t.dropExpired(m.t.now(), 100)
+		m.mu.Unlock()
+		if got, want := m.Len(), 10-(i+1); got != want {
+			t.Fatalf("at %v: %d entries, want %d", now, got, want)
+		}
+	}
+}
