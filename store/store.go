@@ -9,9 +9,10 @@
 //     License 2.0, orderNotify, kit x-sign) for as long as their timestamp
 //     is inside the freshness window.
 //
-// Every handler uses an in-memory implementation unless told otherwise
-// (saas.WithStore, saas.WithReplayCache and the same options of the other
-// handler packages). The in-memory ones are bounded and never forget an
+// Every handler uses an in-memory implementation (NewMemory,
+// NewMemoryReplayCache) unless told otherwise (saas.WithStore,
+// saas.WithReplayCache and the same options of the other handler
+// packages). The in-memory ones are bounded and never forget an
 // entry that is still inside its window or keep: when full they refuse
 // with ErrFull, and the handler answers KooGallery with a retryable 000005.
 // For several replicas, or to survive restarts, use a shared implementation:
@@ -52,17 +53,34 @@ type Record struct {
 //     callers racing on an absent key, or on one whose claim or record has
 //     expired, exactly one gets (nil, true, nil), and the key is then
 //     claimed until lease runs out. If the key is claimed, Claim returns
-//     (nil, false, nil); if it holds a record, (record, false, nil).
-//   - Complete stores r under key for keep, replacing a claim (expired or
-//     not) or an earlier record, pending or not. r.InstanceID may hold any
-//     bytes and must come back unchanged.
+//     (nil, false, nil); if it holds a record, (record, false, nil), the
+//     record a copy the caller may keep.
+//   - Complete stores a copy of *r under key for keep, replacing a claim
+//     (expired or not) or an earlier record, pending or not; it stores r
+//     for an absent key too. r.InstanceID may hold any bytes (NUL, invalid
+//     UTF-8, 64 KiB) and must come back unchanged; a record with an empty
+//     InstanceID is still a record, never mistaken for a claim.
 //   - Release deletes key if it is still a claim and leaves a record alone;
 //     releasing an absent key is not an error. The handlers release when the
 //     seller's code fails, so that KooGallery's retry runs it again:
 //     failures are never recorded.
 //
+// Lease and keep are positive; an implementation may refuse others with an
+// error, and may round them up (never down) to its clock's resolution. A
+// shared implementation measures them on its server's clock, so that the
+// replicas' clocks need not agree.
+//
+// A Store does not know which caller holds a claim: Complete and Release
+// act on whatever the key holds. The handlers keep that safe by finishing
+// (or giving up) well inside the lease: the seller's code runs with a
+// context that ends at 4/5 of it.
+//
 // Every method honours ctx: once ctx is done it returns promptly with an
-// error wrapping ctx.Err().
+// error wrapping ctx.Err(). A bounded Store that holds its maximum of live
+// entries refuses a new key with an error wrapping ErrFull. A method that
+// returns an error may still have taken effect (a shared store's answer
+// can be lost on the way back): after a failed Claim the key may be
+// claimed until the lease runs out.
 type Store interface {
 	Claim(ctx context.Context, key string, lease time.Duration) (existing *Record, claimed bool, err error)
 	Complete(ctx context.Context, key string, r *Record, keep time.Duration) error
@@ -75,8 +93,12 @@ type Store interface {
 // Add records key for ttl and reports whether it was new. It must be atomic
 // across every process sharing the cache: of all callers racing on a key
 // that is absent or expired, exactly one gets (true, nil); every other call
-// before ttl has run out gets (false, nil). Keys are printable ASCII, at
-// most 512 bytes. Add honours ctx as Store's methods do.
+// before ttl has run out gets (false, nil). An expired key is new again.
+// Keys are printable ASCII, at most 512 bytes; ttl is positive (and may be
+// rounded up). Add honours ctx as Store's methods do, and a bounded cache
+// that holds its maximum of live keys refuses a new one with an error
+// wrapping ErrFull: it never forgets a live key to make room. After an
+// error key may or may not be recorded.
 type ReplayCache interface {
 	Add(ctx context.Context, key string, ttl time.Duration) (added bool, err error)
 }

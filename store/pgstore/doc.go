@@ -1,0 +1,46 @@
+// Package pgstore keeps the KooGallery handlers' shared state in
+// PostgreSQL: at-most-once records (store.Store) and replay keys
+// (store.ReplayCache), so that several replicas, and a process after a
+// restart, provision once and refuse replays as one process would. Every
+// acknowledged write is durable: it survives a restart of the database and,
+// with synchronous replication, a failover.
+//
+//	pool, err := pgxpool.New(ctx, os.Getenv("KOOGALLERY_DATABASE_URL"))
+//	if err != nil { … }
+//	if err := pgstore.Migrate(ctx, pool); err != nil { … }
+//	s := pgstore.New(pool)
+//	h := saas.NewHandler(key, provider, saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s))
+//
+// Migrate creates two tables (Schema returns the same SQL for a migration
+// tool of your own): the records, and a separate one for replay keys, which
+// are many, short-lived and small, so that their churn and vacuuming stay
+// apart from the records kept for weeks.
+//
+//	CREATE TABLE IF NOT EXISTS "koogallery_records" (
+//		key         text COLLATE "C" PRIMARY KEY,
+//		claimed     boolean NOT NULL,
+//		instance_id bytea NOT NULL,
+//		pending     boolean NOT NULL,
+//		expires_at  timestamptz NOT NULL
+//	);
+//	CREATE INDEX IF NOT EXISTS "koogallery_records_expires_at" ON "koogallery_records" (expires_at);
+//	CREATE TABLE IF NOT EXISTS "koogallery_replay" (
+//		key        text COLLATE "C" PRIMARY KEY,
+//		expires_at timestamptz NOT NULL
+//	);
+//	CREATE INDEX IF NOT EXISTS "koogallery_replay_expires_at" ON "koogallery_replay" (expires_at);
+//
+// A row is live while expires_at is in the future; an expired row is
+// absent to every method. A claim is one INSERT … ON CONFLICT (key) DO
+// UPDATE … WHERE t.expires_at <= now() RETURNING, which inserts an absent
+// key or takes over an expired one atomically, and, batched with it in the
+// same round trip, a SELECT of what holds a live key. Times are the
+// database server's now(), so the replicas' clocks need not agree.
+// InstanceIDs are bytea: every byte, NUL included, comes back unchanged.
+//
+// Expired rows are deleted in small batches (DELETE … WHERE ctid = ANY
+// (ARRAY(SELECT ctid … LIMIT n FOR UPDATE SKIP LOCKED))), which takes no
+// table lock and never waits for a row in use: by the store itself after
+// every 256th write to a table (WithCleanup), or by Cleanup on your
+// schedule.
+package pgstore

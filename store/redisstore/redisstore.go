@@ -1,0 +1,340 @@
+// Package redisstore keeps the KooGallery handlers' shared state in Redis:
+// at-most-once records (store.Store) and replay keys (store.ReplayCache),
+// so that several replicas, and a process after a restart, provision once
+// and refuse replays as one process would.
+//
+//	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
+//	s := redisstore.New(rdb)
+//	h := saas.NewHandler(key, provider, saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s))
+//
+// New takes any redis.UniversalClient: a single node (redis.NewClient),
+// Sentinel (redis.NewFailoverClient) or Cluster (redis.NewClusterClient).
+// Each operation touches one key, in one command or one Lua script, so it
+// is atomic on every topology and needs no hash tags:
+//
+//	<prefix>rec:<key>     claim "c", or record "r" + "0"|"1" (pending) + InstanceID bytes
+//	                      PX lease (claim) or keep (record)
+//	<prefix>replay:<key>  "1", PX ttl
+//
+// The prefix is "koogallery:" unless WithPrefix says otherwise. Every key
+// has a TTL, so Redis itself forgets expired entries; durations are rounded
+// up to whole milliseconds and measured on the Redis server's clock.
+//
+// Durability is Redis's. With persistence off a restart of Redis forgets
+// every record: enable AOF (appendonly yes) for records that outlive one.
+// Replication is asynchronous: at a Sentinel failover (or a Cluster replica
+// taking over) the writes the old master had not yet passed on are lost,
+// and until the old master learns it was demoted, clients still connected
+// to it write there, so two callers can both win one claim. WithWait closes
+// that gap: every write waits for replicas to acknowledge it (Redis WAIT),
+// and a write they did not acknowledge fails, and is undone where it was a
+// new claim or replay key, instead of succeeding on a master about to lose
+// it. Writes then fail while too few replicas are up. Keep the seller-side
+// look-up of an instance already made for an order line in any case.
+// PostgreSQL (the pgstore module) makes every acknowledged write durable.
+//
+// Create the client with ContextTimeoutEnabled so that a cancelled or
+// expired context interrupts a command in flight; without it go-redis
+// waits for its ReadTimeout. Keep DialTimeout and ReadTimeout short (about
+// a second): when Redis is unreachable the handler must answer KooGallery's
+// call with a retryable 000005 inside KooGallery's 5-second timeout.
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/isvkit/koogallery/store"
+)
+
+// DefaultPrefix starts every key the store writes.
+const DefaultPrefix = "koogallery:"
+
+// Store is a store.Store and a store.ReplayCache on Redis. It is safe for
+// concurrent use, and any number of processes may share one Redis.
+type Store struct {
+	c           redis.UniversalClient
+	rec         string // prefix of record keys
+	replay      string // prefix of replay keys
+	waitN       int
+	waitTimeout time.Duration
+	waitMs      int64 // waitTimeout for WAIT, at least 1 (0 would wait forever)
+}
+
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	prefix      string
+	waitN       int
+	waitTimeout time.Duration
+}
+
+// WithPrefix starts every key with prefix instead of DefaultPrefix: give
+// each environment (or each product sharing a Redis) its own.
+func WithPrefix(prefix string) Option {
+	return func(o *options) { o.prefix = prefix }
+}
+
+// WithWait makes every write wait until replicas replicas acknowledge it,
+// for at most timeout (Redis WAIT), and fail with an error wrapping
+// ErrNotReplicated otherwise, so that a failover cannot lose an
+// acknowledged claim, record or replay key. Set replicas to the number of
+// replicas of each master, and timeout well under the client's ReadTimeout
+// (a few hundred milliseconds). It needs a *redis.Client (single node or
+// Sentinel) or a *redis.ClusterClient.
+func WithWait(replicas int, timeout time.Duration) Option {
+	return func(o *options) { o.waitN, o.waitTimeout = replicas, timeout }
+}
+
+// ErrNotReplicated reports that fewer replicas than WithWait asks
+// acknowledged a write in time.
+var ErrNotReplicated = errors.New("redisstore: write not acknowledged by enough replicas")
+
+// New returns a Store on c. It sends nothing until the first call.
+func New(c redis.UniversalClient, opts ...Option) *Store {
+	if c == nil {
+		panic("redisstore: New: nil client")
+	}
+	o := options{prefix: DefaultPrefix}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if o.waitN < 0 || (o.waitN > 0 && o.waitTimeout <= 0) {
+		panic(fmt.Sprintf("redisstore: New: WithWait(%d, %v): want replicas ≥ 0 and a positive timeout", o.waitN, o.waitTimeout))
+	}
+	return &Store{
+		c: c, rec: o.prefix + "rec:", replay: o.prefix + "replay:",
+		waitN: o.waitN, waitTimeout: o.waitTimeout, waitMs: max(1, o.waitTimeout.Milliseconds()),
+	}
+}
+
+// Value tags of a record key.
+const (
+	claimValue = "c"
+	recordTag  = 'r'
+)
+
+// claimScript claims KEYS[1] for ARGV[1] milliseconds if it is absent (an
+// expired key is absent to Redis) and returns false; otherwise it returns
+// the key's value.
+const claimSource = `
+local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], 'c', 'PX', ARGV[1])
+return false
+`
+
+var claimScript = redis.NewScript(claimSource)
+
+// releaseScript deletes KEYS[1] only while it holds a claim.
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == 'c' then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// Claim implements store.Store.
+func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (*store.Record, bool, error) {
+	ms, err := millis(ctx, "claim", "lease", lease)
+	if err != nil {
+		return nil, false, err
+	}
+	var v string
+	if s.waitN == 0 {
+		v, err = claimScript.Run(ctx, s.c, []string{s.rec + key}, ms).Text()
+	} else {
+		v, err = s.claimWaited(ctx, s.rec+key, ms)
+	}
+	switch {
+	case errors.Is(err, redis.Nil):
+		return nil, true, nil
+	case err != nil:
+		return nil, false, wrap(ctx, "claim", err)
+	case v == claimValue:
+		return nil, false, nil
+	}
+	r, ok := decode(v)
+	if !ok {
+		return nil, false, fmt.Errorf("redisstore: claim: the key holds a value this store did not write (%d bytes)", len(v))
+	}
+	return r, false, nil
+}
+
+// Complete implements store.Store.
+func (s *Store) Complete(ctx context.Context, key string, r *store.Record, keep time.Duration) error {
+	if r == nil {
+		return errors.New("redisstore: complete: nil record")
+	}
+	ms, err := millis(ctx, "complete", "keep", keep)
+	if err != nil {
+		return err
+	}
+	k, v, d := s.rec+key, encode(r), time.Duration(ms)*time.Millisecond
+	if s.waitN == 0 {
+		err = s.c.Set(ctx, k, v, d).Err()
+	} else {
+		_, err = s.waited(ctx, k, func(p redis.Pipeliner) redis.Cmder { return p.Set(ctx, k, v, d) })
+	}
+	if err != nil {
+		return wrap(ctx, "complete", err)
+	}
+	return nil
+}
+
+// Release implements store.Store.
+func (s *Store) Release(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("redisstore: release: %w", err)
+	}
+	if err := releaseScript.Run(ctx, s.c, []string{s.rec + key}).Err(); err != nil {
+		return wrap(ctx, "release", err)
+	}
+	return nil
+}
+
+// Add implements store.ReplayCache.
+func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	ms, err := millis(ctx, "replay add", "ttl", ttl)
+	if err != nil {
+		return false, err
+	}
+	k, d := s.replay+key, time.Duration(ms)*time.Millisecond
+	if s.waitN == 0 {
+		added, err := s.c.SetNX(ctx, k, "1", d).Result()
+		if err != nil {
+			return false, wrap(ctx, "replay add", err)
+		}
+		return added, nil
+	}
+	cmd, err := s.waited(ctx, k, func(p redis.Pipeliner) redis.Cmder { return p.SetNX(ctx, k, "1", d) })
+	added := cmd != nil && cmd.(*redis.BoolCmd).Val()
+	if err != nil {
+		if added && errors.Is(err, ErrNotReplicated) {
+			// Answered as a failure, the call may be delivered again as it
+			// was: do not leave its key to refuse it as a replay.
+			s.c.Del(context.WithoutCancel(ctx), k)
+		}
+		return false, wrap(ctx, "replay add", err)
+	}
+	return added, nil
+}
+
+// claimWaited runs the claim script and WAIT on the master holding k. A
+// claim the replicas did not acknowledge is released and reported as an
+// error, so that the key is not held for a lease nobody runs under.
+func (s *Store) claimWaited(ctx context.Context, k string, ms int64) (string, error) {
+	cmd, err := s.waited(ctx, k, func(p redis.Pipeliner) redis.Cmder {
+		return p.Eval(ctx, claimSource, []string{k}, ms)
+	})
+	if cmd == nil {
+		return "", err
+	}
+	v, cerr := cmd.(*redis.Cmd).Text()
+	if errors.Is(err, ErrNotReplicated) {
+		if errors.Is(cerr, redis.Nil) {
+			releaseScript.Run(context.WithoutCancel(ctx), s.c, []string{k})
+			return "", err
+		}
+		// Nothing was written: the answer read stands.
+		return v, cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	return v, cerr
+}
+
+// waited runs the command cmd adds, then WAIT, in one pipeline on the master
+// holding k (WAIT counts the writes of its own connection). It returns cmd
+// and an error wrapping ErrNotReplicated if fewer than waitN replicas
+// acknowledged in time; cmd's own error, redis.Nil included, stays on cmd.
+func (s *Store) waited(ctx context.Context, k string, cmd func(redis.Pipeliner) redis.Cmder) (redis.Cmder, error) {
+	var node redis.Cmdable = s.c
+	if cc, ok := s.c.(*redis.ClusterClient); ok {
+		n, err := cc.MasterForKey(ctx, k)
+		if err != nil {
+			return nil, err
+		}
+		node = n
+	}
+	var c redis.Cmder
+	var w *redis.Cmd
+	_, _ = node.Pipelined(ctx, func(p redis.Pipeliner) error {
+		c = cmd(p)
+		w = p.Do(ctx, "WAIT", s.waitN, s.waitMs)
+		return nil
+	})
+	if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, err
+	}
+	got, err := w.Int64()
+	if err != nil {
+		return c, err
+	}
+	if got < int64(s.waitN) {
+		return c, fmt.Errorf("%w: %d of %d within %v", ErrNotReplicated, got, s.waitN, s.waitTimeout)
+	}
+	return c, nil
+}
+
+// encode writes r as the record tag, a pending flag and the InstanceID
+// bytes as they are.
+func encode(r *store.Record) string {
+	p := byte('0')
+	if r.Pending {
+		p = '1'
+	}
+	b := make([]byte, 0, 2+len(r.InstanceID))
+	b = append(b, recordTag, p)
+	b = append(b, r.InstanceID...)
+	return string(b)
+}
+
+func decode(v string) (*store.Record, bool) {
+	if len(v) < 2 || v[0] != recordTag || (v[1] != '0' && v[1] != '1') {
+		return nil, false
+	}
+	return &store.Record{InstanceID: v[2:], Pending: v[1] == '1'}, true
+}
+
+// millis checks ctx and d and returns d in whole milliseconds, rounded up.
+func millis(ctx context.Context, op, name string, d time.Duration) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("redisstore: %s: %w", op, err)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("redisstore: %s: %s %v is not positive", op, name, d)
+	}
+	ms := int64(d / time.Millisecond)
+	if d%time.Millisecond != 0 {
+		ms++
+	}
+	return min(ms, maxMillis), nil
+}
+
+// maxMillis keeps a duration in milliseconds convertible back to a
+// time.Duration; Redis refuses expiries that far out anyway.
+const maxMillis = math.MaxInt64 / int64(time.Millisecond)
+
+// wrap names op, and the context's error when the context ended the call,
+// so that errors.Is(err, ctx.Err()) holds whatever go-redis returned.
+func wrap(ctx context.Context, op string, err error) error {
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("redisstore: %s: %w (%w)", op, cerr, err)
+	}
+	return fmt.Errorf("redisstore: %s: %w", op, err)
+}
+
+var (
+	_ store.Store       = (*Store)(nil)
+	_ store.ReplayCache = (*Store)(nil)
+)

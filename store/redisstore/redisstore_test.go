@@ -1,0 +1,413 @@
+package redisstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/isvkit/koogallery/koogallerytest"
+	"github.com/isvkit/koogallery/store"
+	"github.com/isvkit/koogallery/store/redisstore"
+	"github.com/isvkit/koogallery/store/redisstore/redistest"
+)
+
+// The servers are shared by every test of the package and stopped by
+// TestMain; each test writes under a prefix of its own.
+var (
+	mu      sync.Mutex
+	clients = map[string]redis.UniversalClient{}
+	closers []func()
+)
+
+// quietLogger drops go-redis's own log lines (reconnects, failovers) so
+// that test output stays readable; errors reach the tests as errors.
+type quietLogger struct{}
+
+func (quietLogger) Printf(context.Context, string, ...any) {}
+
+func TestMain(m *testing.M) {
+	redis.SetLogger(quietLogger{})
+	code := m.Run()
+	for i := len(closers) - 1; i >= 0; i-- {
+		closers[i]()
+	}
+	os.Exit(code)
+}
+
+// topology returns the shared client of a topology, starting its servers on
+// first use.
+func topology(t testing.TB, name string) redis.UniversalClient {
+	t.Helper()
+	mu.Lock()
+	defer mu.Unlock()
+	if c := clients[name]; c != nil {
+		return c
+	}
+	var c redis.UniversalClient
+	switch name {
+	case "single":
+		if u := os.Getenv(redistest.EnvURL); u != "" {
+			o, err := redis.ParseURL(u)
+			require.NoError(t, err, redistest.EnvURL)
+			o.ContextTimeoutEnabled = true
+			c = redis.NewClient(o)
+			break
+		}
+		s, err := redistest.NewServer(tempDir(t))
+		require.NoError(t, err)
+		closers = append(closers, s.Close)
+		c = redis.NewClient(s.Options())
+	case "sentinel":
+		s, err := redistest.NewSentinel(tempDir(t))
+		require.NoError(t, err)
+		closers = append(closers, s.Close)
+		c = redis.NewFailoverClient(s.FailoverOptions())
+	case "cluster":
+		s, err := redistest.NewCluster(tempDir(t))
+		require.NoError(t, err)
+		closers = append(closers, s.Close)
+		c = redis.NewClusterClient(s.ClusterOptions())
+	default:
+		t.Fatalf("unknown topology %q", name)
+	}
+	closers = append(closers, func() { c.Close() })
+	clients[name] = c
+	return c
+}
+
+func tempDir(t testing.TB) string {
+	d, err := os.MkdirTemp("", "redisstore-test-")
+	require.NoError(t, err)
+	closers = append(closers, func() { os.RemoveAll(d) })
+	return d
+}
+
+// newStore returns a Store on the topology's client under a prefix no other
+// test uses.
+func newStore(t testing.TB, c redis.UniversalClient) *redisstore.Store {
+	return redisstore.New(c, redisstore.WithPrefix(uniquePrefix(t)))
+}
+
+func uniquePrefix(t testing.TB) string {
+	var b [6]byte
+	_, err := rand.Read(b[:])
+	require.NoError(t, err)
+	return "kgtest-" + hex.EncodeToString(b[:]) + ":"
+}
+
+// TestConformance runs the store suites on every topology, and through
+// Sentinel with every write waiting for the replica.
+func TestConformance(t *testing.T) {
+	variants := []struct {
+		name, topology string
+		opts           []redisstore.Option
+	}{
+		{"single", "single", nil},
+		{"sentinel", "sentinel", nil},
+		{"cluster", "cluster", nil},
+		{"sentinel+WithWait", "sentinel", []redisstore.Option{redisstore.WithWait(1, time.Second)}},
+	}
+	for _, v := range variants {
+		mk := func(t *testing.T) *redisstore.Store {
+			return redisstore.New(topology(t, v.topology), append([]redisstore.Option{redisstore.WithPrefix(uniquePrefix(t))}, v.opts...)...)
+		}
+		t.Run(v.name+"/Store", func(t *testing.T) {
+			t.Parallel()
+			koogallerytest.TestStore(t, func(t *testing.T) store.Store { return mk(t) })
+		})
+		t.Run(v.name+"/ReplayCache", func(t *testing.T) {
+			t.Parallel()
+			koogallerytest.TestReplayCache(t, func(t *testing.T) store.ReplayCache { return mk(t) })
+		})
+	}
+}
+
+// The keys, values and TTLs are the documented layout.
+func TestKeyLayout(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := topology(t, "single")
+	s := redisstore.New(c, redisstore.WithPrefix("layout-test:"))
+	t.Cleanup(func() { c.Del(ctx, "layout-test:rec:k", "layout-test:replay:n") })
+
+	_, ok, err := s.Claim(ctx, "k", time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "c", c.Get(ctx, "layout-test:rec:k").Val())
+	pttl := c.PTTL(ctx, "layout-test:rec:k").Val()
+	assert.True(t, pttl > 50*time.Second && pttl <= time.Minute, "claim PTTL %v, want the lease", pttl)
+
+	require.NoError(t, s.Complete(ctx, "k", &store.Record{InstanceID: "i\x00d", Pending: true}, time.Hour))
+	assert.Equal(t, "r1i\x00d", c.Get(ctx, "layout-test:rec:k").Val())
+	pttl = c.PTTL(ctx, "layout-test:rec:k").Val()
+	assert.True(t, pttl > 59*time.Minute && pttl <= time.Hour, "record PTTL %v, want the keep", pttl)
+
+	added, err := s.Add(ctx, "n", 65*time.Second)
+	require.NoError(t, err)
+	require.True(t, added)
+	assert.Equal(t, "1", c.Get(ctx, "layout-test:replay:n").Val())
+	pttl = c.PTTL(ctx, "layout-test:replay:n").Val()
+	assert.True(t, pttl > 60*time.Second && pttl <= 65*time.Second, "replay PTTL %v, want the ttl", pttl)
+
+	// Records and replay keys of the same name do not collide.
+	added, err = s.Add(ctx, "k", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, added)
+	t.Cleanup(func() { c.Del(ctx, "layout-test:replay:k") })
+
+	// The default prefix.
+	d := redisstore.New(c)
+	_, ok, err = d.Claim(ctx, "layout-test-default", time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	t.Cleanup(func() { c.Del(ctx, redisstore.DefaultPrefix+"rec:layout-test-default") })
+	assert.Equal(t, "c", c.Get(ctx, redisstore.DefaultPrefix+"rec:layout-test-default").Val())
+}
+
+// Durations round up to whole milliseconds: a sub-millisecond lease is a
+// 1 ms lease, not a refused or everlasting one.
+func TestDurationsRoundUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := topology(t, "single")
+	s := newStore(t, c)
+	_, ok, err := s.Claim(ctx, "sub-ms", time.Microsecond)
+	require.NoError(t, err)
+	require.True(t, ok)
+	added, err := s.Add(ctx, "sub-ms", 1500*time.Microsecond)
+	require.NoError(t, err)
+	require.True(t, added)
+	time.Sleep(50 * time.Millisecond)
+	_, ok, err = s.Claim(ctx, "sub-ms", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, ok, "a 1 µs lease still held after 50 ms")
+	added, err = s.Add(ctx, "sub-ms", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, added, "a 1.5 ms ttl still held after 50 ms")
+
+	for _, d := range []time.Duration{0, -time.Second} {
+		_, _, err := s.Claim(ctx, "bad", d)
+		assert.Error(t, err)
+		assert.Error(t, s.Complete(ctx, "bad", &store.Record{}, d))
+		_, err = s.Add(ctx, "bad", d)
+		assert.Error(t, err)
+	}
+	assert.Error(t, s.Complete(ctx, "bad", nil, time.Minute))
+	_, ok, err = s.Claim(ctx, "bad", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, ok, "a refused call wrote the key")
+}
+
+// A value the store did not write is an error, never misread as a claim or
+// a record.
+func TestForeignValue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := topology(t, "single")
+	prefix := uniquePrefix(t)
+	s := redisstore.New(c, redisstore.WithPrefix(prefix))
+	for _, v := range []string{"", "x", "r", "r2", "C", "{\"InstanceID\":\"i\"}"} {
+		require.NoError(t, c.Set(ctx, prefix+"rec:foreign", v, time.Minute).Err())
+		rec, ok, err := s.Claim(ctx, "foreign", time.Minute)
+		assert.Error(t, err, "value %q", v)
+		assert.False(t, ok, "value %q", v)
+		assert.Nil(t, rec, "value %q", v)
+		require.NoError(t, s.Release(ctx, "foreign"))
+		assert.Equal(t, v, c.Get(ctx, prefix+"rec:foreign").Val(), "Release deleted a foreign value")
+	}
+}
+
+// A Redis that cannot be reached is an error, within the client's dial
+// timeout, and never a claim or a new replay key.
+func TestUnreachable(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	opts := srv.Options()
+	opts.MaxRetries = -1
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+	s := newStore(t, c)
+	_, ok, err := s.Claim(ctx, "before", time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	srv.Kill()
+	start := time.Now()
+	rec, ok, err := s.Claim(ctx, "after", time.Minute)
+	assert.Error(t, err)
+	assert.False(t, ok)
+	assert.Nil(t, rec)
+	added, err := s.Add(ctx, "after", time.Minute)
+	assert.Error(t, err)
+	assert.False(t, added)
+	assert.Error(t, s.Complete(ctx, "after", &store.Record{}, time.Minute))
+	assert.Error(t, s.Release(ctx, "after"))
+	t.Logf("four calls to a dead Redis failed in %v", time.Since(start))
+}
+
+// A context that ends while Redis does not answer interrupts the call.
+func TestContextEndsInFlight(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	c := redis.NewClient(srv.Options())
+	t.Cleanup(func() { c.Close() })
+	s := newStore(t, c)
+	_, _, err := s.Claim(ctx, "warm", time.Minute) // load the script, open a connection
+	require.NoError(t, err)
+
+	admin := redis.NewClient(srv.Options())
+	t.Cleanup(func() { admin.Close() })
+	require.NoError(t, admin.Do(ctx, "CLIENT", "PAUSE", "3000", "ALL").Err())
+
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, ok, err := s.Claim(short, "paused", time.Minute)
+	elapsed := time.Since(start)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.False(t, ok)
+	assert.Less(t, elapsed, 2500*time.Millisecond, "the call waited for the pause to end")
+}
+
+// A Sentinel failover moves the master. With WithWait, records written
+// before it are found after it, and a claim has exactly one winner however
+// the failover interleaves with the claimers: a write on the old master,
+// which has lost its replica, is never acknowledged.
+func TestSentinelFailover(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	sen := redistest.StartSentinel(t)
+	c := redis.NewFailoverClient(sen.FailoverOptions())
+	t.Cleanup(func() { c.Close() })
+	s := redisstore.New(c, redisstore.WithPrefix(uniquePrefix(t)), redisstore.WithWait(1, 500*time.Millisecond))
+	for _, k := range []string{"a", "b", "c"} {
+		_, ok, err := s.Claim(ctx, k, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.NoError(t, s.Complete(ctx, k, &store.Record{InstanceID: "i-" + k}, time.Hour))
+	}
+
+	sc := redis.NewSentinelClient(&redis.Options{Addr: sen.SentinelAddrs[0]})
+	t.Cleanup(func() { sc.Close() })
+	require.NoError(t, sc.Failover(ctx, sen.MasterName).Err())
+	failoverStart := time.Now()
+
+	// Round after round, 20 claimers race on a key of their own, each
+	// retrying until the store gives it an answer, from before the
+	// failover until a second after the sentinel reports the new master.
+	var failures atomic.Int64
+	promoted := time.Time{}
+	rounds := 0
+	for deadline := time.Now().Add(40 * time.Second); time.Now().Before(deadline); rounds++ {
+		if promoted.IsZero() {
+			if addr, err := sc.GetMasterAddrByName(ctx, sen.MasterName).Result(); err == nil && addr[0]+":"+addr[1] == sen.Replica.Addr {
+				promoted = time.Now()
+			}
+		} else if time.Since(promoted) > time.Second {
+			break
+		}
+		key := fmt.Sprint("round-", rounds)
+		var wins atomic.Int64
+		var wg sync.WaitGroup
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for end := time.Now().Add(30 * time.Second); time.Now().Before(end); {
+					_, ok, err := s.Claim(ctx, key, time.Hour)
+					if err == nil {
+						if ok {
+							wins.Add(1)
+						}
+						return
+					}
+					failures.Add(1)
+					time.Sleep(20 * time.Millisecond)
+				}
+				t.Errorf("%s: no answer within 30 s", key)
+			}()
+		}
+		wg.Wait()
+		if wins.Load() != 1 {
+			t.Errorf("%s: %d winners of one claim during the failover, want 1", key, wins.Load())
+		}
+	}
+	require.False(t, promoted.IsZero(), "the sentinel did not promote the replica within 40 s")
+	t.Logf("%d rounds of 20 claimers; the sentinel switched masters after %v; %d attempts failed during the failover and were retried",
+		rounds, promoted.Sub(failoverStart).Round(time.Millisecond), failures.Load())
+
+	addr, err := sc.GetMasterAddrByName(ctx, sen.MasterName).Result()
+	require.NoError(t, err)
+	assert.Equal(t, sen.Replica.Addr, addr[0]+":"+addr[1], "the sentinel did not promote the replica")
+	require.Eventually(t, func() bool {
+		rec, _, err := s.Claim(ctx, "a", time.Hour)
+		return err == nil && rec != nil && rec.InstanceID == "i-a"
+	}, 20*time.Second, 100*time.Millisecond, "records not found on the new master")
+	for _, k := range []string{"b", "c"} {
+		rec, ok, err := s.Claim(ctx, k, time.Hour)
+		require.NoError(t, err)
+		assert.False(t, ok)
+		assert.Equal(t, &store.Record{InstanceID: "i-" + k}, rec)
+	}
+}
+
+// With WithWait and no replica to acknowledge, every write fails with
+// ErrNotReplicated and leaves nothing behind that would block a retry.
+func TestWaitWithoutReplicas(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, name := range []string{"single", "cluster"} {
+		t.Run(name, func(t *testing.T) {
+			c := topology(t, name)
+			prefix := uniquePrefix(t)
+			s := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithWait(1, 50*time.Millisecond))
+			plain := redisstore.New(c, redisstore.WithPrefix(prefix))
+			for _, k := range []string{"k1", "k2", "k3", "{k}4"} { // keys on every cluster node
+				_, ok, err := s.Claim(ctx, k, time.Hour)
+				require.ErrorIs(t, err, redisstore.ErrNotReplicated)
+				assert.False(t, ok)
+				_, ok, err = plain.Claim(ctx, k, time.Hour)
+				require.NoError(t, err)
+				assert.True(t, ok, "an unacknowledged claim of %s was left behind", k)
+
+				err = s.Complete(ctx, k, &store.Record{InstanceID: "i"}, time.Hour)
+				require.ErrorIs(t, err, redisstore.ErrNotReplicated)
+				// The record stands on the master: it is the truth, if not
+				// yet a durable one, and a claim reads it.
+				rec, ok, err := s.Claim(ctx, k, time.Hour)
+				require.NoError(t, err, "a claim that only reads needs no acknowledgement")
+				assert.False(t, ok)
+				assert.Equal(t, &store.Record{InstanceID: "i"}, rec)
+
+				added, err := s.Add(ctx, k, time.Hour)
+				require.ErrorIs(t, err, redisstore.ErrNotReplicated)
+				assert.False(t, added)
+				added, err = plain.Add(ctx, k, time.Hour)
+				require.NoError(t, err)
+				assert.True(t, added, "an unacknowledged replay key of %s was left behind", k)
+			}
+		})
+	}
+}
+
+func TestNewRefusesBadOptions(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	t.Cleanup(func() { c.Close() })
+	assert.Panics(t, func() { redisstore.New(nil) })
+	assert.Panics(t, func() { redisstore.New(c, redisstore.WithWait(-1, time.Second)) })
+	assert.Panics(t, func() { redisstore.New(c, redisstore.WithWait(1, 0)) })
+	assert.NotPanics(t, func() { redisstore.New(c, redisstore.WithWait(0, 0)) })
+}

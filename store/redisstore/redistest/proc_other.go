@@ -1,0 +1,12 @@
+//go:build !linux
+
+package redistest
+
+import (
+	"os"
+	"os/exec"
+)
+
+var terminate = os.Interrupt
+
+func setPdeathsig(*exec.Cmd) {}
