@@ -281,7 +281,7 @@ func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 	// nonce KooGallery is about to use. The key includes the timestamp, which
 	// the signature covers, so a retry that reuses a nonce with a new
 	// timestamp is not mistaken for a replay.
-	if !h.nonces.Add(ts+":"+nonce, nonceExpiry(stamp, h.skew), now) {
+	if !h.nonces.Add(replayKey(nonce, ts), nonceExpiry(stamp, h.skew), now) {
 		return &refusal{reason: "replayed nonce"}
 	}
 	return serve(r.Context(), body, &st.resp)

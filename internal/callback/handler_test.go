@@ -237,6 +237,45 @@ func TestHandlerReplay(t *testing.T) {
 	assert.Contains(t, f.logs.String(), "freshness window")
 }
 
+// The signature covers nonce and timestamp concatenated: moving the trailing
+// zeros of a genuine nonce to the front of the timestamp keeps it valid and
+// names the same instant. Each such variant is a replay.
+func TestHandlerReplayMovingZeros(t *testing.T) {
+	t.Parallel()
+	const body = `{"activity":"updateInstanceStatus","instanceId":"i1","status":"FREEZE"}`
+	const nonce = "N3A7Q00000"
+	t.Run("V2", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, Config{}, nil)
+		sig := f.key.SignV2(nonce, vecTimestamp, canonical(t, body))
+		assert.Equal(t, CodeSuccess, f.post(body, nonce, vecTimestamp, nil).ResultCode)
+		for i := 0; i <= 5; i++ {
+			n, ts := nonce[:len(nonce)-i], strings.Repeat("0", i)+vecTimestamp
+			require.Equal(t, sig, f.key.SignV2(n, ts, canonical(t, body)), "same signed string")
+			assert.Equal(t, CodeAuth, f.post(body, n, ts, map[string]string{"signature": sig}).ResultCode, "nonce %q timestamp %q", n, ts)
+		}
+		assert.Equal(t, int64(1), f.calls.Load())
+	})
+	t.Run("kit", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, Config{Scheme: SchemeKit}, nil)
+		sig := f.key.SignKit(nonce, vecTimestamp, canonical(t, body))
+		send := func(n, ts string) string {
+			req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/isv/produce", strings.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("x-sign", sig)
+			req.Header.Set("x-timestamp", ts)
+			req.Header.Set("x-nonce", n)
+			return f.do(req).ResultCode
+		}
+		assert.Equal(t, CodeSuccess, send(nonce, vecTimestamp))
+		for i := 0; i <= 5; i++ {
+			assert.Equal(t, CodeAuth, send(nonce[:len(nonce)-i], strings.Repeat("0", i)+vecTimestamp), "moved %d zeros", i)
+		}
+		assert.Equal(t, int64(1), f.calls.Load())
+	})
+}
+
 // A forged call must not burn the nonce of the genuine call that follows.
 func TestHandlerForgedCallDoesNotPoisonNonce(t *testing.T) {
 	t.Parallel()

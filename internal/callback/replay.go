@@ -25,11 +25,15 @@ const (
 	maxNonceLen = 256
 )
 
-// parseMillis parses a decimal Unix time in milliseconds. KooGallery sends
-// 13 digits; anything that is not 1 to 18 ASCII digits is refused, which
-// also keeps the value far from int64 overflow.
+// parseMillis parses a Unix time in milliseconds written canonically:
+// decimal digits without a leading zero, 1 to 18 of them (KooGallery sends
+// 13; 18 keeps the value far from int64 overflow). The canonical form is
+// the only one accepted because the signature covers the timestamp's text,
+// not its value: "0" + timestamp names the same instant, and moving the
+// trailing zeros of a nonce to the front of the timestamp would keep the
+// signed string, and so the signature, unchanged.
 func parseMillis(s string) (int64, bool) {
-	if len(s) == 0 || len(s) > 18 {
+	if len(s) == 0 || len(s) > 18 || (s[0] == '0' && len(s) > 1) {
 		return 0, false
 	}
 	var v int64
@@ -42,6 +46,11 @@ func parseMillis(s string) (int64, bool) {
 	}
 	return v, true
 }
+
+// replayKey is the nonce cache's key for a verified call: exactly the
+// nonce and timestamp text the signature covers, concatenated as signed,
+// so that no other split of the same signed string is a new key.
+func replayKey(nonce, timestamp string) string { return nonce + timestamp }
 
 // fresh reports whether a callback stamped ts (Unix ms) is acceptable at
 // now (Unix ms) with the given allowance: |now − ts| ≤ Window + skew.

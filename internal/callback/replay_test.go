@@ -28,6 +28,9 @@ func TestParseMillis(t *testing.T) {
 		{"1.5", 0, false},
 		{" 1", 0, false},
 		{"1795768200123 ", 0, false},
+		{"01795768200123", 0, false}, // the same instant, not the signed text
+		{"00", 0, false},
+		{"0000000000000", 0, false},
 	} {
 		got, ok := parseMillis(tt.in)
 		assert.Equal(t, tt.ok, ok, "%q", tt.in)
