@@ -20,7 +20,6 @@ package callback
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -167,7 +166,7 @@ func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
 	if h.now == nil {
 		h.now = time.Now
 	}
-	h.states.New = func() any { return &state{body: make([]byte, 0, 1024), out: make([]byte, 0, 256)} }
+	h.states.New = func() any { return &state{out: make([]byte, 0, 256)} }
 	return h
 }
 
@@ -205,7 +204,11 @@ func (h *Handler) Handle(w http.ResponseWriter, r *http.Request, serve Serve) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out) // the peer is gone if this fails; nothing to do
 
-	if cap(st.body) <= 64<<10 && cap(st.out) <= 64<<10 && cap(st.resp.Extra) <= 64<<10 {
+	if st.body != nil {
+		putBody(st.body) // the bytes Serve saw are no longer used
+		st.body = nil
+	}
+	if cap(st.out) <= 64<<10 && cap(st.resp.Extra) <= 64<<10 {
 		h.states.Put(st)
 	}
 }
@@ -225,8 +228,6 @@ type panicked struct {
 }
 
 func (p *panicked) Error() string { return "panic" }
-
-var errTooLarge = errors.New("body too large")
 
 func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 	defer func() {
@@ -406,7 +407,7 @@ func queryParams(raw string) (sig, ts, nonce string) {
 // readBody reads r's body into st.body within the handler's limit; a
 // failure is the 000002 answer to give.
 func (h *Handler) readBody(r *http.Request, st *state) error {
-	body, err := readBodyInto(r, st.body[:0], h.maxBody)
+	body, err := readBodyInto(r, st.body, h.maxBody)
 	st.body = body
 	switch {
 	case errors.Is(err, errTooLarge):
@@ -415,43 +416,4 @@ func (h *Handler) readBody(r *http.Request, st *state) error {
 		return Invalid("unreadable request body")
 	}
 	return nil
-}
-
-// readBodyInto reads r's body into buf, refusing more than maxBytes: a declared
-// length over the limit is refused without reading, an undeclared one stops
-// at maxBytes+1 bytes.
-func readBodyInto(r *http.Request, buf []byte, maxBytes int64) ([]byte, error) {
-	if r.ContentLength > maxBytes {
-		return buf, errTooLarge
-	}
-	if r.Body == nil || r.Body == http.NoBody {
-		return buf, nil
-	}
-	if n := r.ContentLength; n > 0 && int64(cap(buf)) < n+1 {
-		buf = make([]byte, 0, n+1) // +1 to see EOF without growing
-	}
-	limit := maxBytes + 1
-	for {
-		if int64(len(buf)) >= limit {
-			return buf, errTooLarge
-		}
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		end := cap(buf)
-		if int64(end) > limit {
-			end = int(limit)
-		}
-		n, err := r.Body.Read(buf[len(buf):end])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			if int64(len(buf)) > maxBytes {
-				return buf, errTooLarge
-			}
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }

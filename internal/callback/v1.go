@@ -75,7 +75,7 @@ func (h *Handler) handleV1Query(r *http.Request, st *state, serve Serve) error {
 	if err := h.v1Fresh(q.Get(v1sign.ParamTimeStamp), time.UTC); err != nil {
 		return err
 	}
-	st.body = append(st.body[:0], raw...)
+	st.body = append(getBodyCap(len(raw)), raw...)
 	return serve(r.Context(), st.body, &st.resp)
 }
 
