@@ -13,7 +13,9 @@ const (
 	// SchemeV1Query is the SaaS V1 basic interface: GET with the authToken
 	// and timeStamp query parameters, Base64 HMAC keyed with Key + timeStamp
 	// over the other decoded parameters (§3.1). Serve receives the verified
-	// raw query string (URL.RawQuery) as its body. Answers carry Body-Sign.
+	// raw query string (URL.RawQuery) as its body, with each '+' written as
+	// %2B when the authToken verified only with '+' kept literal, so that
+	// form-decoding it gives the values signed. Answers carry Body-Sign.
 	SchemeV1Query Scheme = 2
 	// SchemeV1Kit is the joint-operation kit V1 interface: POST with the
 	// authToken header, Base64 HMAC keyed with Key + the body's timeStamp
@@ -75,7 +77,10 @@ func (h *Handler) handleV1Query(r *http.Request, st *state, serve Serve) error {
 	if err := h.v1Fresh(q.Get(v1sign.ParamTimeStamp), time.UTC); err != nil {
 		return err
 	}
-	st.body = append(getBodyCap(len(raw)), raw...)
+	// Serve gets the query written so that a form decoder reads the values
+	// the authToken covered (v1sign.Query.FormQuery).
+	form := q.FormQuery()
+	st.body = append(getBodyCap(len(form)), form...)
 	return serve(r.Context(), st.body, &st.resp)
 }
 

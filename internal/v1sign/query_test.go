@@ -178,7 +178,8 @@ func TestBase64ValuesInQuery(t *testing.T) {
 			name:  "raw '+', signed over the original '+'",
 			query: base + "&mobilePhone=" + phone + "&email=" + email,
 			token: signWithStdlib(specKey, specV1TS, "activity=newInstance&customerName=ACME+Ltd&email="+email+"&mobilePhone="+phone+"&timeStamp="+specV1TS),
-			phone: strings.ReplaceAll(phone, "+", " "),
+			phone: phone, // the reading that verified keeps '+'
+
 		},
 		{
 			name:  "raw '+', signed over what a servlet decodes (spaces)",
@@ -203,6 +204,62 @@ func TestBase64ValuesInQuery(t *testing.T) {
 			})
 		}
 	}
+}
+
+// What a handler reads is what the authToken covered: when the token
+// verifies only with '+' kept literal, the values are read that way too.
+func TestVerifyDeliversTheReadingThatVerified(t *testing.T) {
+	t.Parallel()
+	signed := "email=a+b@x.com&orderId=O+1&tenant=C++Team&timeStamp=" + specV1TS
+	token := url.QueryEscape(signWithStdlib(specKey, specV1TS, signed))
+	literal := "orderId=O+1&tenant=C++Team&email=a+b@x.com&timeStamp=" + specV1TS + "&authToken=" + token
+	q, err := ParseQuery(literal)
+	require.NoError(t, err)
+	assert.Equal(t, ReadingForm, q.Reading())
+	assert.Equal(t, "O 1", q.Get("orderId"), "before Verify: the form reading")
+	require.NoError(t, q.Verify(specKey))
+	assert.Equal(t, ReadingLiteralPlus, q.Reading())
+	assert.Equal(t, "O+1", q.Get("orderId"))
+	assert.Equal(t, "C++Team", q.Get("tenant"))
+	assert.Equal(t, "a+b@x.com", q.Values().Get("email"))
+	v, ok := q.Lookup(ParamAuthToken)
+	assert.True(t, ok)
+	mac, ok := TokenMAC(v)
+	assert.True(t, ok, "the authToken still reads as a MAC")
+	want, _ := TokenMAC(signWithStdlib(specKey, specV1TS, signed))
+	assert.Equal(t, want, mac)
+
+	// Encoded as KooGallery documents: the form reading verifies.
+	encoded := "orderId=O%2B1&tenant=C%2B%2BTeam&email=a%2Bb%40x.com&timeStamp=" + specV1TS + "&authToken=" + token
+	q, err = ParseQuery(encoded)
+	require.NoError(t, err)
+	require.NoError(t, q.Verify(specKey))
+	assert.Equal(t, ReadingForm, q.Reading())
+	assert.Equal(t, "O+1", q.Get("orderId"))
+
+	// A failed Verify leaves the form reading in place.
+	q, err = ParseQuery(literal)
+	require.NoError(t, err)
+	assert.Error(t, q.Verify("other-key"))
+	assert.Equal(t, ReadingForm, q.Reading())
+	assert.Equal(t, "O 1", q.Get("orderId"))
+}
+
+// FormQuery re-encodes the values of the verified reading so that any
+// form decoder reads them as they were signed.
+func TestFormQuery(t *testing.T) {
+	t.Parallel()
+	signed := "orderId=O+1&tenant=C++Team&timeStamp=" + specV1TS
+	token := signWithStdlib(specKey, specV1TS, signed)
+	q, err := ParseQuery("orderId=O+1&tenant=C++Team&timeStamp=" + specV1TS + "&authToken=" + url.QueryEscape(token))
+	require.NoError(t, err)
+	require.NoError(t, q.Verify(specKey))
+	again, err := ParseQuery(q.FormQuery())
+	require.NoError(t, err)
+	assert.Equal(t, "O+1", again.Get("orderId"))
+	assert.Equal(t, "C++Team", again.Get("tenant"))
+	require.NoError(t, again.Verify(specKey), "the re-encoded query verifies under the form reading")
+	assert.Equal(t, ReadingForm, again.Reading())
 }
 
 func TestLiteralPlusFallbackIsNotAWildcard(t *testing.T) {
