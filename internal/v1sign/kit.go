@@ -97,6 +97,17 @@ func kitParams(body []byte) ([]param, error) {
 	return sortParams(params), nil
 }
 
+// KitCovers reports whether a V1 kit authToken covers a top-level member
+// whose JSON value (as received) is value: every member but null and blank
+// strings, which the token skips (see KitStringToSign). A member the token
+// does not cover was never signed: a decoder must treat it as absent, so
+// that adding "name":" " or "list":null to a signed body changes nothing.
+// For a repeated member only the last one counts, covered or not.
+func KitCovers(value []byte) bool {
+	_, ok, err := describeValue(value)
+	return ok && err == nil
+}
+
 // describeValue stringifies one JSON value like BeanUtils.describe on the
 // demo's DTO; ok is false for values the demo skips as blank.
 func describeValue(raw json.RawMessage) (value string, ok bool, err error) {
