@@ -18,8 +18,9 @@ type NotificationOption = callback.Option
 // (slog.Default() if nil). The access key is never logged.
 func WithLogger(l *slog.Logger) NotificationOption { return callback.WithLogger(l) }
 
-// WithMaxBodyBytes bounds the request body (1 MiB by default; n must be
-// positive). A larger body answers 000002 without being read in full.
+// WithMaxBodyBytes bounds the request body (64 KiB by default, many times
+// the largest documented body; n must be positive). A larger body answers
+// 000002 without being read in full.
 func WithMaxBodyBytes(n int64) NotificationOption { return callback.WithMaxBodyBytes(n) }
 
 // WithClockSkew sets the allowance for clock skew on top of KooGallery's

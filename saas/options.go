@@ -58,8 +58,10 @@ func once(s *callback.Settings, log *slog.Logger) idempotency.Group[Record] {
 // (slog.Default() if nil). The key is never logged.
 func WithLogger(l *slog.Logger) Option { return callback.WithLogger(l) }
 
-// WithMaxBodyBytes bounds the request body (1 MiB by default; n must be
-// positive). A larger body answers 000002 without being read in full.
+// WithMaxBodyBytes bounds the request body of NewHandler (64 KiB by
+// default) and the query of NewV1Handler (32 KiB by default), many times
+// the largest documented call; n must be positive. A larger body or query
+// answers 000002 without being read in full.
 func WithMaxBodyBytes(n int64) Option { return callback.WithMaxBodyBytes(n) }
 
 // WithClockSkew sets the allowance for clock skew on top of KooGallery's

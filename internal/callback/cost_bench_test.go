@@ -45,14 +45,49 @@ func forgedObject(size int, extra string) []byte {
 	return out
 }
 
-// forgedQuery returns a V1 query of about size bytes with as many
-// parameters as fit.
-func forgedQuery(size int) string {
+// forgedForms returns a JSON object of about size bytes with members
+// members, unsorted, spaced, full of escapes and (for nested) numbers that
+// Jackson rewrites: every form a verifier may try differs from the others,
+// so each is built and hashed.
+func forgedForms(size, members int, nested bool, extra string) []byte {
+	var b bytes.Buffer
+	b.Grow(size)
+	b.WriteString("{ " + extra)
+	per := (size - len(extra) - 16) / members
+	unit := `\u4e2d\/\"x `
+	for i := members - 1; i >= 0; i-- {
+		name := `"k` + strconv.Itoa(i) + `" : `
+		if i == 0 {
+			b.WriteString(`"zz" : 1e2 , `) // a bare scalar: the quoted form differs too
+			continue
+		}
+		if nested {
+			fill := (per - len(name) - 24) / (len(unit) + 5)
+			b.WriteString(name + "[ 1.5e0 , ")
+			for range max(fill, 1) {
+				b.WriteString(`"` + unit + `" , `)
+			}
+			b.WriteString(`-0 ] , `)
+			continue
+		}
+		fill := (per - len(name) - 6) / len(unit)
+		b.WriteString(name + `"` + strings.Repeat(unit, max(fill, 1)) + `" , `)
+	}
+	out := bytes.TrimSuffix(b.Bytes(), []byte(", "))
+	return append(out, '}')
+}
+
+// forgedQuery returns a V1 query of about size bytes with at most params
+// parameters, values long and escaped, with a literal '+' so that both
+// readings are tried.
+func forgedQuery(size, params int) string {
 	var b strings.Builder
 	b.WriteString("timeStamp=20261127083000123&activity=refreshInstance&authToken=ISQPmsWS3la%2F5IRnLdpTh0W9iyazgtByiifep%2FO%2F0vI%3D")
-	perm := rand.New(rand.NewPCG(1, 2)).Perm(size / 8)
+	perm := rand.New(rand.NewPCG(1, 2)).Perm(params)
+	per := (size - b.Len()) / params
 	for _, i := range perm {
-		s := "&p" + strconv.Itoa(i) + "=%2B"
+		s := "&p" + strconv.Itoa(i) + "=+"
+		s += strings.Repeat("%E4%B8%AD", max(per-len(s), 9)/9)
 		if b.Len()+len(s) > size {
 			break
 		}
@@ -83,16 +118,13 @@ func benchForged(b *testing.B, scheme Scheme, now time.Time, req func(i int) *ht
 
 func BenchmarkForgedMaxSize(b *testing.B) {
 	const wrongSig = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-	b.Run("saasV2", func(b *testing.B) {
-		body := forgedObject(int(maxBodyFor(SchemeV2)), `"activity":"newInstance",`)
+	v2 := func(b *testing.B, body []byte) {
 		b.SetBytes(int64(len(body)))
 		benchForged(b, SchemeV2, vecTime, func(i int) *http.Request {
-			r := httptest.NewRequest(http.MethodPost, "/?signature="+wrongSig+"&timestamp="+vecTimestamp+"&nonce=n"+strconv.Itoa(i), bytes.NewReader(body))
-			return r
+			return httptest.NewRequest(http.MethodPost, "/?signature="+wrongSig+"&timestamp="+vecTimestamp+"&nonce=n"+strconv.Itoa(i), bytes.NewReader(body))
 		})
-	})
-	b.Run("kitV2", func(b *testing.B) {
-		body := forgedObject(int(maxBodyFor(SchemeKit)), `"tenantId":"t",`)
+	}
+	kit := func(b *testing.B, body []byte) {
 		b.SetBytes(int64(len(body)))
 		benchForged(b, SchemeKit, vecTime, func(i int) *http.Request {
 			r := httptest.NewRequest(http.MethodPost, "/produceAPI/v2/tenantSync", bytes.NewReader(body))
@@ -101,23 +133,33 @@ func BenchmarkForgedMaxSize(b *testing.B) {
 			r.Header.Set("X-Nonce", "n"+strconv.Itoa(i))
 			return r
 		})
-	})
-	b.Run("kitV1", func(b *testing.B) {
-		body := forgedObject(int(maxBodyFor(SchemeV1Kit)), `"timeStamp":"20261127163000123",`)
+	}
+	kitV1 := func(b *testing.B, body []byte) {
 		b.SetBytes(int64(len(body)))
 		benchForged(b, SchemeV1Kit, v1Time, func(int) *http.Request {
 			r := httptest.NewRequest(http.MethodPost, "/produceAPI/tenantSync", bytes.NewReader(body))
 			r.Header.Set("authToken", v1KitToken)
 			return r
 		})
-	})
-	b.Run("v1Query", func(b *testing.B) {
-		q := forgedQuery(int(maxBodyFor(SchemeV1Query)))
+	}
+	v1 := func(b *testing.B, q string) {
 		b.SetBytes(int64(len(q)))
 		benchForged(b, SchemeV1Query, v1Time, func(int) *http.Request {
 			return httptest.NewRequest(http.MethodGet, "/?"+q, nil)
 		})
+	}
+	const members = 1000 // just under canonjson.MaxMembers: every form is built
+	v2Max, kitMax := int(maxBodyFor(SchemeV2)), int(maxBodyFor(SchemeKit))
+	b.Run("saasV2/keys", func(b *testing.B) { v2(b, forgedObject(v2Max, `"activity":"newInstance",`)) })
+	b.Run("saasV2/forms", func(b *testing.B) { v2(b, forgedForms(v2Max, members, false, `"activity":"newInstance",`)) })
+	b.Run("kitV2/keys", func(b *testing.B) { kit(b, forgedObject(kitMax, `"tenantId":"t",`)) })
+	b.Run("kitV2/forms", func(b *testing.B) { kit(b, forgedForms(kitMax, members, true, `"tenantId":"t",`)) })
+	b.Run("kitV1/keys", func(b *testing.B) { kitV1(b, forgedObject(int(maxBodyFor(SchemeV1Kit)), `"timeStamp":"20261127163000123",`)) })
+	b.Run("kitV1/forms", func(b *testing.B) {
+		kitV1(b, forgedForms(int(maxBodyFor(SchemeV1Kit)), members, false, `"timeStamp":"20261127163000123",`))
 	})
+	b.Run("v1Query/params", func(b *testing.B) { v1(b, forgedQuery(int(maxBodyFor(SchemeV1Query)), 5000)) })
+	b.Run("v1Query/forms", func(b *testing.B) { v1(b, forgedQuery(int(maxBodyFor(SchemeV1Query)), 1000)) })
 }
 
 // BenchmarkIdleConnections opens conns connections that each send a
@@ -192,4 +234,4 @@ func idleHeap(b *testing.B, conns int, scheme Scheme, declared int64, head strin
 
 // maxBodyFor is the largest body (or V1 query) a handler of scheme accepts
 // by default.
-func maxBodyFor(Scheme) int64 { return DefaultMaxBodyBytes }
+func maxBodyFor(s Scheme) int64 { return DefaultMaxBody(s) }

@@ -43,9 +43,39 @@ const (
 	SchemeKit
 )
 
-// DefaultMaxBodyBytes bounds a callback body. KooGallery's bodies are a few
-// hundred bytes; kit sync calls carry at most 500 users.
-const DefaultMaxBodyBytes = 1 << 20
+// Default bounds of a callback's body (the V1 basic interface: its query),
+// per scheme. They are sized from the documented fields, with room to
+// spare, because what an unauthenticated caller can make a handler read and
+// parse grows with them.
+const (
+	// DefaultMaxBodyV2 bounds SaaS V2, License 2.0 and orderNotify bodies:
+	// flat objects of documented strings, a few hundred bytes, the largest
+	// under 4 KiB (a 2,048-character saasExtendParams).
+	DefaultMaxBodyV2 = 64 << 10
+	// DefaultMaxBodyKit bounds kit bodies, V2 and V1. authSync is the
+	// largest: at most 500 users of at most about 1.4 KB each at the
+	// documented maxima (userName, name, orgCode, position, employeeCode 64
+	// characters, role 32, enable 8, mobile 32, email 128, workPlace,
+	// entryDate, an extension object; names and position as 3-byte UTF-8;
+	// member names and V1's escaped quotes), about 700 KB.
+	DefaultMaxBodyKit = 1 << 20
+	// DefaultMaxQueryV1 bounds a SaaS V1 query: about twenty parameters and
+	// a saasExtendParams of at most 2,048 characters, percent-encoded, stay
+	// under 10 KB.
+	DefaultMaxQueryV1 = 32 << 10
+)
+
+// DefaultMaxBody returns the default bound of a body (or V1 query) of
+// scheme s.
+func DefaultMaxBody(s Scheme) int64 {
+	switch s {
+	case SchemeKit, SchemeV1Kit:
+		return DefaultMaxBodyKit
+	case SchemeV1Query:
+		return DefaultMaxQueryV1
+	}
+	return DefaultMaxBodyV2
+}
 
 // Config configures a Handler. A zero field selects its default.
 type Config struct {
@@ -54,7 +84,8 @@ type Config struct {
 	Scheme Scheme
 	// Logger receives refusals, failures and panics; slog.Default() if nil.
 	Logger *slog.Logger
-	// MaxBodyBytes bounds the body (DefaultMaxBodyBytes if ≤ 0).
+	// MaxBodyBytes bounds the body, and the query of SchemeV1Query
+	// (DefaultMaxBody(Scheme) if ≤ 0).
 	MaxBodyBytes int64
 	// Skew is the clock-skew allowance on top of Window (DefaultSkew if
 	// zero; negative means none). Options set it with SetSkew.
@@ -155,7 +186,7 @@ func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
 		h.log = slog.Default()
 	}
 	if h.maxBody <= 0 {
-		h.maxBody = DefaultMaxBodyBytes
+		h.maxBody = DefaultMaxBody(cfg.Scheme)
 	}
 	switch {
 	case h.skew == 0:

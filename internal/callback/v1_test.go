@@ -210,7 +210,7 @@ func TestV1KitRefusals(t *testing.T) {
 		{"changed body", http.MethodPost, strings.Replace(v1KitBody, `"flag": 1`, `"flag": 0`, 1), v1KitToken, CodeAuth},
 		{"not JSON", http.MethodPost, "flag=1", v1KitToken, CodeAuth},
 		{"GET", http.MethodGet, v1KitBody, v1KitToken, CodeInvalid},
-		{"too large", http.MethodPost, v1KitBody + strings.Repeat(" ", DefaultMaxBodyBytes), v1KitToken, CodeInvalid},
+		{"too large", http.MethodPost, v1KitBody + strings.Repeat(" ", DefaultMaxBodyKit), v1KitToken, CodeInvalid},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

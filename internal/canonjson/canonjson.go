@@ -89,6 +89,16 @@ func plainKey(key []byte) bool {
 	return bytes.IndexByte(key, '\\') < 0 && utf8.Valid(key)
 }
 
+// Release drops the object's references to the source it was parsed from,
+// and storage too large to keep, so that it can be pooled.
+func (o *Object) Release() {
+	clear(o.Members)
+	o.Members = o.Members[:0]
+	if cap(o.scratch) > 64<<10 {
+		o.scratch = nil
+	}
+}
+
 // scanObject validates src as one JSON object and calls fn for each
 // top-level member, in order, as it goes: fn may see members of a document
 // found invalid later, and the error is returned then.
@@ -309,6 +319,17 @@ func (o *Object) write(w *sink, f form) {
 	w.byte('}')
 }
 
+// SortedJava returns the indices of the members sorted by name in Java's
+// String order, only the last of a repeated name kept (the member a Java
+// Map keeps). The slice is o's, valid until o is used again.
+func (o *Object) SortedJava() []int {
+	return o.sorted(func(a, b *Member) int { return CompareJava(a.Key, b.Key) })
+}
+
+// IsNull, IsString report what a member's value is.
+func (m *Member) IsNull() bool   { return m.flags&isNull != 0 }
+func (m *Member) IsString() bool { return m.Value[0] == '"' }
+
 // sorted returns the indices of the members in the order cmp gives, with
 // only the last of each run of equal names (the value a Map keeps).
 func (o *Object) sorted(cmp func(a, b *Member) int) []int {
@@ -398,7 +419,9 @@ func Unquote(dst, lit []byte) []byte {
 
 // stringEnd returns the index just past the valid string literal at src[i].
 func stringEnd(src []byte, i int) int {
+	var high uint64
 	for i++; ; i++ {
+		i = plainRun(src, i, &high)
 		switch src[i] {
 		case '\\':
 			i++

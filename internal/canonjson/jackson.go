@@ -3,6 +3,7 @@ package canonjson
 import (
 	"bytes"
 	"io"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -151,7 +152,7 @@ func (s *sink) jacksonValue(v []byte) error {
 }
 
 // jacksonString writes the valid string literal lit decoded and re-escaped
-// Jackson's way.
+// Jackson's way, in one pass.
 func (s *sink) jacksonString(lit []byte) error {
 	inner := lit[1 : len(lit)-1]
 	if bytes.IndexByte(inner, '\\') < 0 {
@@ -161,31 +162,52 @@ func (s *sink) jacksonString(lit []byte) error {
 		s.write(lit)
 		return nil
 	}
-	start := len(s.buf)
-	s.buf = append(s.buf, '"')
-	// Decode in place after the quote, then escape what needs it: the
-	// decoded text is never longer than the literal.
-	dec, ok := appendUnquote(s.buf, lit, true)
-	if !ok {
-		s.buf = s.buf[:start]
-		return errNoJackson
-	}
-	text := dec[start+1:]
-	if needsJacksonEscape(text) {
-		tmp := append([]byte(nil), text...)
-		s.buf = appendJacksonText(dec[:start+1], tmp)
-	} else {
-		s.buf = dec
-	}
-	s.byte('"')
-	return nil
-}
-
-func needsJacksonEscape(s []byte) bool {
-	for _, c := range s {
-		if c < 0x20 || c == '"' || c == '\\' {
-			return true
+	dst := append(s.buf, '"')
+	for i := 0; i < len(inner); {
+		c := inner[i]
+		if c != '\\' {
+			j := i + 1
+			for j < len(inner) && inner[j] != '\\' {
+				j++
+			}
+			if !utf8.Valid(inner[i:j]) {
+				return errNoJackson
+			}
+			dst = append(dst, inner[i:j]...)
+			i = j
+			continue
 		}
+		switch e := inner[i+1]; e {
+		case 'u':
+			r := rune(hex4(inner[i+2 : i+6]))
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if r >= 0xDC00 || i+6 > len(inner) || inner[i] != '\\' || inner[i+1] != 'u' {
+					return errNoJackson
+				}
+				lo := rune(hex4(inner[i+2 : i+6]))
+				if lo < 0xDC00 || lo >= 0xE000 {
+					return errNoJackson
+				}
+				dst = utf8.AppendRune(dst, utf16.DecodeRune(r, lo))
+				i += 6
+				continue
+			}
+			if r < 0x80 {
+				dst = appendJacksonText(dst, []byte{byte(r)})
+			} else {
+				dst = utf8.AppendRune(dst, r)
+			}
+			continue
+		case '"', '\\':
+			dst = append(dst, '\\', e)
+		case '/':
+			dst = append(dst, '/')
+		default: // b f n r t: Jackson writes them the same way
+			dst = append(dst, '\\', e)
+		}
+		i += 2
 	}
-	return false
+	s.buf = append(dst, '"')
+	return nil
 }

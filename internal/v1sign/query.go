@@ -57,8 +57,19 @@ func ParseQuery(rawQuery string) (*Query, error) {
 	return &Query{raw: rawQuery, params: params}, nil
 }
 
+// MaxParams bounds the parameters of a query ParseQuery reads: KooGallery
+// sends about twenty, and sorting them is the step whose cost grows
+// fastest with the query.
+const MaxParams = 1024
+
 func parseParams(raw string, unescape func(string) (string, error)) ([]param, error) {
-	params := make([]param, 0, strings.Count(raw, "&")+1)
+	n := strings.Count(raw, "&") + 1
+	if n > MaxParams {
+		if n = countPairs(raw); n > MaxParams {
+			return nil, fmt.Errorf("v1sign: parse query: %w: more than %d parameters", ErrMalformed, MaxParams)
+		}
+	}
+	params := make([]param, 0, n)
 	for rest := raw; rest != ""; {
 		var pair string
 		pair, rest, _ = strings.Cut(rest, "&")
@@ -79,6 +90,19 @@ func parseParams(raw string, unescape func(string) (string, error)) ([]param, er
 		params = append(params, param{name, value})
 	}
 	return sortParams(params), nil
+}
+
+// countPairs counts the non-empty '&'-separated pairs of raw.
+func countPairs(raw string) int {
+	n := 0
+	for rest := raw; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // sortParams sorts params in Java order and keeps the first of each name.

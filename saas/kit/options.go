@@ -23,7 +23,7 @@ const handlerOptions = callback.CommonOptions | callback.OptV1Window | callback.
 // never logged.
 func WithLogger(l *slog.Logger) Option { return callback.WithLogger(l) }
 
-// WithMaxBodyBytes bounds the request body (1 MiB by default; n must be
+// WithMaxBodyBytes bounds the request body (1 MiB by default, enough for 500 users at the documented maxima; n must be
 // positive). A larger body answers 000002 without being read in full.
 func WithMaxBodyBytes(n int64) Option { return callback.WithMaxBodyBytes(n) }
 
