@@ -154,7 +154,9 @@ func BenchmarkForgedMaxSize(b *testing.B) {
 	b.Run("saasV2/forms", func(b *testing.B) { v2(b, forgedForms(v2Max, members, false, `"activity":"newInstance",`)) })
 	b.Run("kitV2/keys", func(b *testing.B) { kit(b, forgedObject(kitMax, `"tenantId":"t",`)) })
 	b.Run("kitV2/forms", func(b *testing.B) { kit(b, forgedForms(kitMax, members, true, `"tenantId":"t",`)) })
-	b.Run("kitV1/keys", func(b *testing.B) { kitV1(b, forgedObject(int(maxBodyFor(SchemeV1Kit)), `"timeStamp":"20261127163000123",`)) })
+	b.Run("kitV1/keys", func(b *testing.B) {
+		kitV1(b, forgedObject(int(maxBodyFor(SchemeV1Kit)), `"timeStamp":"20261127163000123",`))
+	})
 	b.Run("kitV1/forms", func(b *testing.B) {
 		kitV1(b, forgedForms(int(maxBodyFor(SchemeV1Kit)), members, false, `"timeStamp":"20261127163000123",`))
 	})
