@@ -5,12 +5,14 @@ import (
 	"time"
 
 	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/store"
 )
 
 // Option configures NewHandler. It is the option type of every handler
 // package (saas.Option, kit.Option, order.NotificationOption are the same
 // type); NewHandler accepts WithLogger, WithMaxBodyBytes, WithClockSkew,
-// WithReplayCacheSize and WithClock, and panics at start-up on any other.
+// WithReplayCacheSize, WithReplayCache and WithClock, and panics at start-up
+// on any other.
 type Option = callback.Option
 
 // WithLogger sets the logger for refused calls, failures and panics
@@ -30,6 +32,15 @@ func WithClockSkew(d time.Duration) Option { return callback.WithClockSkew(d) }
 // WithReplayCacheSize bounds how many nonces are remembered to refuse
 // replays (65,536 by default; n must be positive).
 func WithReplayCacheSize(n int) Option { return callback.WithReplayCacheSize(n) }
+
+// WithReplayCache sets where the nonces of verified calls are remembered
+// against replay, for as long as their timestamp is fresh. The default is
+// in memory (WithReplayCacheSize entries): enough for one process, but a
+// replica does not see another's nonces and a restart forgets them; several
+// replicas share one store.ReplayCache (modules store/redisstore,
+// store/pgstore). If it fails or is full, calls are answered 000005
+// (retryable) and logged at ERROR, never accepted unchecked.
+func WithReplayCache(c store.ReplayCache) Option { return callback.WithReplayCache(c) }
 
 // WithClock sets the clock the freshness window is checked against
 // (time.Now if nil). Tests give the handler and koogallerytest's sender

@@ -28,7 +28,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/isvkit/koogallery/internal/idempotency"
 	"github.com/isvkit/koogallery/internal/v1sign"
+	"github.com/isvkit/koogallery/store"
 )
 
 // Scheme says where a callback carries its signature.
@@ -90,8 +92,12 @@ type Config struct {
 	// Skew is the clock-skew allowance on top of Window (DefaultSkew if
 	// zero; negative means none). Options set it with SetSkew.
 	Skew time.Duration
-	// ReplayCacheSize bounds the nonce cache (DefaultReplayCacheSize if ≤ 0).
+	// ReplayCacheSize bounds the in-memory nonce cache used when Replay is
+	// nil (DefaultReplayCacheSize if ≤ 0).
 	ReplayCacheSize int
+	// Replay remembers the nonces of verified V2 and kit calls (an
+	// in-memory cache of ReplayCacheSize entries if nil).
+	Replay store.ReplayCache
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 	// V1Window is how far a V1 call's timeStamp may lie from Now, in either
@@ -141,7 +147,7 @@ type Handler struct {
 	maxBody  int64
 	skew     time.Duration
 	now      func() time.Time
-	nonces   *nonceCache
+	replay   store.ReplayCache
 	serve    Serve
 	states   sync.Pool // *state
 }
@@ -170,7 +176,7 @@ func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
 		maxBody: cfg.MaxBodyBytes,
 		skew:    cfg.Skew,
 		now:     cfg.Now,
-		nonces:  newNonceCache(cfg.ReplayCacheSize),
+		replay:  cfg.Replay,
 		serve:   serve,
 	}
 	if cfg.Scheme == SchemeV1Query || cfg.Scheme == SchemeV1Kit {
@@ -196,6 +202,9 @@ func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.replay == nil {
+		h.replay = &memoryReplay{c: newNonceCache(cfg.ReplayCacheSize), now: h.now}
 	}
 	h.states.New = func() any { return &state{out: make([]byte, 0, 256)} }
 	return h
@@ -252,6 +261,21 @@ type refusal struct {
 }
 
 func (r *refusal) Error() string { return r.reason }
+
+// unavailable is a state store that could not be consulted: full, or a
+// shared backend failing. The call is neither accepted nor served unchecked;
+// it answers a retryable 000005 and is logged at ERROR with what to do.
+type unavailable struct {
+	what string // "replay cache", "store"
+	err  error
+}
+
+func (u *unavailable) Error() string { return u.what + ": " + u.err.Error() }
+func (u *unavailable) Unwrap() error { return u.err }
+
+// Unavailable wraps err, from the named state store, as a retryable
+// refusal (see unavailable).
+func Unavailable(what string, err error) error { return &unavailable{what: what, err: err} }
 
 type panicked struct {
 	value any
@@ -313,7 +337,13 @@ func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 	// nonce KooGallery is about to use. The key includes the timestamp, which
 	// the signature covers, so a retry that reuses a nonce with a new
 	// timestamp is not mistaken for a replay.
-	if !h.nonces.Add(replayKey(nonce, ts), nonceExpiry(stamp, h.skew), now) {
+	// The key lives until the last instant fresh accepts the timestamp.
+	ttl := time.Duration(nonceExpiry(stamp, h.skew)-now+1) * time.Millisecond
+	added, err := h.replay.Add(r.Context(), replayKey(h.scheme, nonce, ts), ttl)
+	if err != nil {
+		return &unavailable{what: "replay cache", err: err}
+	}
+	if !added {
 		return &refusal{reason: "replayed nonce"}
 	}
 	return serve(r.Context(), body, &st.resp)
@@ -341,7 +371,20 @@ func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg 
 
 	var ref *refusal
 	var pan *panicked
+	var una *unavailable
+	if !errors.As(err, &una) && errors.Is(err, idempotency.ErrStore) {
+		una = &unavailable{what: "store", err: err}
+	}
 	switch {
+	case una != nil:
+		advice := "the shared backend failed; calls are refused until it answers"
+		if errors.Is(una.err, store.ErrFull) {
+			advice = "the in-memory bound is reached with every entry inside its window: raise it (" +
+				boundOption(una.what) + ") or use a shared store (store/redisstore, store/pgstore)"
+		}
+		h.log.LogAttrs(ctx, slog.LevelError, "koogallery: callback refused: "+una.what+" unavailable",
+			h.attrs(r, resp, slog.String("resultCode", CodeInternal), slog.String("advice", advice), slog.Any("error", una.err))...)
+		return CodeInternal, msgRetry, nil
 	case errors.As(err, &ref):
 		attrs := h.attrs(r, resp, slog.String("reason", ref.reason))
 		if ref.offset != 0 {
@@ -362,6 +405,16 @@ func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg 
 	h.log.LogAttrs(ctx, level, "koogallery: callback failed",
 		h.attrs(r, resp, slog.String("resultCode", code), slog.Any("error", err))...)
 	return code, msg, nil
+}
+
+// msgRetry answers a call refused because state could not be consulted.
+const msgRetry = "temporarily unavailable, retry later"
+
+func boundOption(what string) string {
+	if what == "replay cache" {
+		return "WithReplayCacheSize"
+	}
+	return "WithReplayCacheSize for the V1 and kit replay guard, or the memory store's size"
 }
 
 func (h *Handler) attrs(r *http.Request, resp *Response, more ...slog.Attr) []slog.Attr {

@@ -485,3 +485,28 @@ func TestQueryParams(t *testing.T) {
 		assert.Equal(t, []string{tt.sig, tt.ts, tt.nonce}, []string{sig, ts, nonce}, tt.raw)
 	}
 }
+
+// No bound silently forgets: a full nonce cache refuses new calls with a
+// retryable 000005 rather than forget a nonce still inside its window, so a
+// replay of the first call stays refused.
+func TestHandlerReplayCacheFullRefusesRatherThanForgets(t *testing.T) {
+	t.Parallel()
+	var now atomic.Int64
+	now.Store(vecTime.UnixMilli())
+	f := newFixture(t, Config{ReplayCacheSize: 3, Now: func() time.Time { return time.UnixMilli(now.Load()) }}, nil)
+	const body = `{"activity":"updateInstanceStatus","instanceId":"i1","status":"FREEZE"}`
+	for i := range 3 {
+		require.Equal(t, CodeSuccess, f.post(body, "N"+strconv.Itoa(i), vecTimestamp, nil).ResultCode)
+	}
+	assert.Equal(t, CodeInternal, f.post(body, "N3", vecTimestamp, nil).ResultCode, "full: refused, retryable")
+	assert.Equal(t, CodeAuth, f.post(body, "N0", vecTimestamp, nil).ResultCode, "the first call is still remembered")
+	assert.Equal(t, int64(3), f.calls.Load())
+	logs := f.logs.String()
+	assert.Contains(t, logs, `"level":"ERROR"`)
+	assert.Contains(t, logs, "WithReplayCacheSize")
+
+	// Once the first nonces' window has closed, there is room again.
+	now.Add((Window + DefaultSkew).Milliseconds() + 1)
+	ts := strconv.FormatInt(now.Load(), 10)
+	assert.Equal(t, CodeSuccess, f.post(body, "N3", ts, nil).ResultCode)
+}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/isvkit/koogallery/store"
 )
 
 type rec struct {
@@ -291,15 +293,36 @@ func TestMemoryStore(t *testing.T) {
 	r, _, _ = m.Claim(ctx, "a", time.Minute)
 	assert.Equal(t, "A", r.ID, "callers get copies")
 
-	require.NoError(t, m.Complete(ctx, "b", &rec{ID: "B"}, time.Hour))
-	require.NoError(t, m.Complete(ctx, "c", &rec{ID: "C"}, time.Hour))
-	_, claimed, _ = m.Claim(ctx, "a", time.Minute)
-	assert.True(t, claimed, "the oldest record was evicted past the bound")
-	r, _, _ = m.Claim(ctx, "c", time.Minute)
-	assert.Equal(t, "C", r.ID)
+	require.NoError(t, m.Complete(ctx, "b", &rec{ID: "B"}, 2*time.Hour))
+	_, _, err := m.Claim(ctx, "c", time.Minute)
+	require.ErrorIs(t, err, store.ErrFull, "full, nothing expired: no key is forgotten")
+	assert.ErrorIs(t, m.Complete(ctx, "c", &rec{ID: "C"}, time.Hour), store.ErrFull)
+	r, claimed, _ = m.Claim(ctx, "a", time.Minute)
+	assert.False(t, claimed, "a is still recorded")
+	assert.Equal(t, "A", r.ID)
 
 	now = now.Add(time.Hour)
-	_, claimed, _ = m.Claim(ctx, "c", time.Minute)
-	assert.True(t, claimed, "records expire")
-	assert.Equal(t, 2, m.Len(), "expired b dropped; a and c are claims")
+	_, claimed, err = m.Claim(ctx, "c", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, claimed, "a expired and made room")
+	assert.Equal(t, 2, m.Len(), "b and the claim on c")
+	require.NoError(t, m.Complete(ctx, "c", &rec{ID: "C"}, time.Hour), "completing a claim never fails")
+}
+
+// A Group over a full store refuses to run the operation, and says why.
+func TestGroupFullStoreRunsNothing(t *testing.T) {
+	t.Parallel()
+	g := &Group[rec]{Store: NewMemory[rec](1), Lease: time.Minute, Keep: time.Hour, Wait: time.Second,
+		Final: func(*rec) bool { return true }}
+	ran := 0
+	op := func(context.Context, *rec) (*rec, error) { ran++; return &rec{ID: "x"}, nil }
+	_, err := g.Do(context.Background(), "k1", op)
+	require.NoError(t, err)
+	_, err = g.Do(context.Background(), "k2", op)
+	assert.ErrorIs(t, err, ErrStore)
+	assert.ErrorIs(t, err, store.ErrFull)
+	r, err := g.Do(context.Background(), "k1", op)
+	require.NoError(t, err)
+	assert.Equal(t, "x", r.ID)
+	assert.Equal(t, 1, ran)
 }
