@@ -237,3 +237,30 @@ func idleHeap(b *testing.B, conns int, scheme Scheme, declared int64, head strin
 // maxBodyFor is the largest body (or V1 query) a handler of scheme accepts
 // by default.
 func maxBodyFor(s Scheme) int64 { return DefaultMaxBody(s) }
+
+// BenchmarkReplayCacheAtBound reports the heap a full default nonce cache
+// holds (heap-MiB, B/entry), with nonces and timestamps as KooGallery sends
+// them (32 characters, 13 digits). Run it with -benchtime 1x.
+func BenchmarkReplayCacheAtBound(b *testing.B) {
+	for b.Loop() {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c := newNonceCache(DefaultReplayCacheSize)
+		for i := range DefaultReplayCacheSize {
+			key := replayKey(SchemeV2, fmt.Sprintf("%032d", i), vecTimestamp)
+			if _, err := c.Add(key, 1, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := c.Add("one more", 1, 0); err == nil {
+			b.Fatal("a full cache accepted one more")
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		grew := float64(after.HeapInuse - before.HeapInuse)
+		b.ReportMetric(grew/(1<<20), "heap-MiB")
+		b.ReportMetric(grew/float64(DefaultReplayCacheSize), "B/entry")
+		runtime.KeepAlive(c)
+	}
+}

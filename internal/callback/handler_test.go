@@ -510,3 +510,23 @@ func TestHandlerReplayCacheFullRefusesRatherThanForgets(t *testing.T) {
 	ts := strconv.FormatInt(now.Load(), 10)
 	assert.Equal(t, CodeSuccess, f.post(body, "N3", ts, nil).ResultCode)
 }
+
+// failingReplay is a shared replay backend that cannot be reached.
+type failingReplay struct{}
+
+func (failingReplay) Add(context.Context, string, time.Duration) (bool, error) {
+	return false, errors.New("dial tcp 10.0.0.9:6379: connect: connection refused")
+}
+
+// A replay backend that fails never lets a call through unchecked.
+func TestHandlerReplayBackendDown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{Replay: failingReplay{}}, nil)
+	a := f.post(`{"activity":"orderNotify"}`, "N1", vecTimestamp, nil)
+	assert.Equal(t, `{"resultCode":"000005","resultMsg":"temporarily unavailable, retry later"}`, a.raw)
+	assert.Zero(t, f.calls.Load())
+	logs := f.logs.String()
+	assert.Contains(t, logs, `"level":"ERROR"`)
+	assert.Contains(t, logs, "connection refused")
+	assert.Contains(t, logs, "shared backend failed")
+}

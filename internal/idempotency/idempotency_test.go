@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -325,4 +327,44 @@ func TestGroupFullStoreRunsNothing(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "x", r.ID)
 	assert.Equal(t, 1, ran)
+}
+
+// BenchmarkMemoryAtBound reports the heap a full memory store holds
+// (heap-MiB, B/key) at the handlers' default bounds: 65,536 served-call keys
+// (the V1 and kit replay guard) and 100,000 at-most-once records. Run it
+// with -benchtime 1x.
+func BenchmarkMemoryAtBound(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		key  func(i int) string
+		rec  store.Record
+	}{
+		{"guard65536", 1 << 16, func(i int) string { return fmt.Sprintf("kit2/tenantSync/%064x", i) }, store.Record{}},
+		{"records100000", 100_000, func(i int) string { return fmt.Sprintf("newInstance/CS%016d/CS%016d-000001", i, i) },
+			store.Record{InstanceID: "inst-0123456789abcdef"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				m := NewMemory[store.Record](tc.n)
+				for i := range tc.n {
+					if err := m.Complete(context.Background(), tc.key(i), &tc.rec, time.Hour); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, _, err := m.Claim(context.Background(), "one more", time.Minute); !errors.Is(err, store.ErrFull) {
+					b.Fatal("a full store accepted one more")
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				grew := float64(after.HeapInuse - before.HeapInuse)
+				b.ReportMetric(grew/(1<<20), "heap-MiB")
+				b.ReportMetric(grew/float64(tc.n), "B/key")
+				runtime.KeepAlive(m)
+			}
+		})
+	}
 }
