@@ -294,16 +294,77 @@ func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 		}
 	}()
 
+	if err := h.verify(r.Context(), r.Method, r.URL.RawQuery, r.Header, r, st); err != nil {
+		return err
+	}
+	return serve(r.Context(), st.body, &st.resp)
+}
+
+// Request is a callback stripped of its transport, for Verify.
+type Request struct {
+	// Method is the HTTP method: POST, or GET for the V1 basic interface.
+	Method string
+	// RawQuery is the URL's query without the '?' (URL.RawQuery): the V2
+	// scheme's signature, timestamp and nonce, or the V1 query.
+	RawQuery string
+	// Header holds the kit schemes' headers (x-sign, x-timestamp, x-nonce;
+	// authToken); only those are read. Keys in canonical form, as
+	// http.Header has them.
+	Header http.Header
+	// Body is the request body as received.
+	Body []byte
+}
+
+// Verify checks req as ServeHTTP does, with the same checks, replay
+// protection and bounds, and returns the verified payload: the body, or for
+// SchemeV1Query the query written so that it form-decodes to the values the
+// authToken covered (v1sign.Query.FormQuery). It aliases req.Body when it
+// is the body. A refusal is an error for which Result gives the answer:
+// 000001 (not proven to come from KooGallery), 000002 (malformed), 000005
+// (state unavailable, retry).
+func (h *Handler) Verify(ctx context.Context, req *Request) ([]byte, error) {
+	var st state
+	if h.scheme != SchemeV1Query {
+		st.body = req.Body
+	}
+	if err := h.verify(ctx, req.Method, req.RawQuery, req.Header, nil, &st); err != nil {
+		return nil, err
+	}
+	return st.body, nil
+}
+
+// Result returns the answer KooGallery should get for an error Verify (or
+// a Serve) returned, as ServeHTTP would write it; the reason of a refusal
+// is logged there, not returned.
+func Result(err error) (code, message string) {
+	var ref *refusal
+	var una *unavailable
+	switch {
+	case err == nil:
+		return CodeSuccess, defaultMessage(CodeSuccess)
+	case errors.As(err, &ref):
+		return CodeAuth, defaultMessage(CodeAuth)
+	case errors.As(err, &una), errors.Is(err, idempotency.ErrStore):
+		return CodeInternal, msgRetry
+	}
+	code, message, _ = classify(err)
+	return code, message
+}
+
+// verify checks a call's parts. With r set it reads the body from r into
+// st.body (bounded, only once the cheap checks passed); otherwise st.body
+// holds it. On success st.body is what Serve gets.
+func (h *Handler) verify(ctx context.Context, method, rawQuery string, header http.Header, r *http.Request, st *state) error {
 	switch h.scheme {
 	case SchemeV1Query:
-		return h.handleV1Query(r, st, serve)
+		return h.verifyV1Query(method, rawQuery, st)
 	case SchemeV1Kit:
-		return h.handleV1Kit(r, st, serve)
+		return h.verifyV1Kit(method, header, r, st)
 	}
-	if r.Method != http.MethodPost {
+	if method != http.MethodPost {
 		return Invalid("method must be POST")
 	}
-	sig, ts, nonce := h.credentials(r)
+	sig, ts, nonce := h.credentials(rawQuery, header)
 	if sig == "" || ts == "" || nonce == "" {
 		return &refusal{reason: "missing signature, timestamp or nonce"}
 	}
@@ -319,7 +380,7 @@ func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 		return &refusal{reason: "timestamp outside the freshness window", offset: time.Duration(stamp-now) * time.Millisecond}
 	}
 
-	if err := h.readBody(r, st); err != nil {
+	if err := h.body(r, st); err != nil {
 		return err
 	}
 	body := st.body
@@ -336,17 +397,29 @@ func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 	// Remember the nonce only now: a forged call must not be able to burn a
 	// nonce KooGallery is about to use. The key includes the timestamp, which
 	// the signature covers, so a retry that reuses a nonce with a new
-	// timestamp is not mistaken for a replay.
-	// The key lives until the last instant fresh accepts the timestamp.
+	// timestamp is not mistaken for a replay. It lives until the last
+	// instant fresh accepts the timestamp.
 	ttl := time.Duration(nonceExpiry(stamp, h.skew)-now+1) * time.Millisecond
-	added, err := h.replay.Add(r.Context(), replayKey(h.scheme, nonce, ts), ttl)
+	added, err := h.replay.Add(ctx, replayKey(h.scheme, nonce, ts), ttl)
 	if err != nil {
 		return &unavailable{what: "replay cache", err: err}
 	}
 	if !added {
 		return &refusal{reason: "replayed nonce"}
 	}
-	return serve(r.Context(), body, &st.resp)
+	return nil
+}
+
+// body reads r's body into st.body, or, without r, checks the given body
+// against the limit.
+func (h *Handler) body(r *http.Request, st *state) error {
+	if r != nil {
+		return h.readBody(r, st)
+	}
+	if int64(len(st.body)) > h.maxBody {
+		return Invalid("request body too large")
+	}
+	return nil
 }
 
 func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg string, extra []byte) {
@@ -435,11 +508,11 @@ const (
 	headerNonce     = "X-Nonce"
 )
 
-func (h *Handler) credentials(r *http.Request) (sig, ts, nonce string) {
+func (h *Handler) credentials(rawQuery string, header http.Header) (sig, ts, nonce string) {
 	if h.scheme == SchemeKit {
-		return first(r.Header[headerSign]), first(r.Header[headerTimestamp]), first(r.Header[headerNonce])
+		return first(header[headerSign]), first(header[headerTimestamp]), first(header[headerNonce])
 	}
-	return queryParams(r.URL.RawQuery)
+	return queryParams(rawQuery)
 }
 
 func first(v []string) string {

@@ -530,3 +530,33 @@ func TestHandlerReplayBackendDown(t *testing.T) {
 	assert.Contains(t, logs, "connection refused")
 	assert.Contains(t, logs, "shared backend failed")
 }
+
+// Verify is the engine ServeHTTP uses: the same checks and the same replay
+// protection, whichever path a delivery takes.
+func TestVerifySharesTheEngine(t *testing.T) {
+	t.Parallel()
+	h := NewHandler(vecKey, Config{Now: func() time.Time { return vecTime }, Logger: slog.New(slog.DiscardHandler)},
+		func(context.Context, []byte, *Response) error { return nil })
+	k := NewKey(vecKey)
+	body := []byte(`{"activity":"orderNotify","orderId":"O1"}`)
+	q := url.Values{"signature": {k.SignV2("N1", vecTimestamp, body)}, "timestamp": {vecTimestamp}, "nonce": {"N1"}}.Encode()
+	req := &Request{Method: http.MethodPost, RawQuery: q, Body: body}
+	got, err := h.Verify(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, string(body), string(got))
+	_, err = h.Verify(context.Background(), req)
+	code, _ := Result(err)
+	assert.Equal(t, CodeAuth, code, "replayed through Verify")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/?"+q, bytes.NewReader(body)))
+	assert.Contains(t, rec.Body.String(), CodeAuth, "replayed through ServeHTTP")
+
+	for _, bad := range []*Request{
+		{Method: http.MethodGet, RawQuery: q, Body: body},
+		{Method: http.MethodPost, RawQuery: q, Body: bytes.Repeat([]byte(" "), DefaultMaxBodyV2+1)},
+	} {
+		_, err := h.Verify(context.Background(), bad)
+		code, _ := Result(err)
+		assert.Equal(t, CodeInvalid, code)
+	}
+}

@@ -59,11 +59,10 @@ const (
 	headerBodySign  = "Body-Sign"
 )
 
-func (h *Handler) handleV1Query(r *http.Request, st *state, serve Serve) error {
-	if r.Method != http.MethodGet {
+func (h *Handler) verifyV1Query(method, raw string, st *state) error {
+	if method != http.MethodGet {
 		return Invalid("method must be GET")
 	}
-	raw := r.URL.RawQuery
 	if int64(len(raw)) > h.maxBody {
 		return Invalid("request query too large")
 	}
@@ -81,28 +80,25 @@ func (h *Handler) handleV1Query(r *http.Request, st *state, serve Serve) error {
 	// the authToken covered (v1sign.Query.FormQuery).
 	form := q.FormQuery()
 	st.body = append(getBodyCap(len(form)), form...)
-	return serve(r.Context(), st.body, &st.resp)
+	return nil
 }
 
-func (h *Handler) handleV1Kit(r *http.Request, st *state, serve Serve) error {
-	if r.Method != http.MethodPost {
+func (h *Handler) verifyV1Kit(method string, header http.Header, r *http.Request, st *state) error {
+	if method != http.MethodPost {
 		return Invalid("method must be POST")
 	}
-	if err := h.readBody(r, st); err != nil {
+	if err := h.body(r, st); err != nil {
 		return err
 	}
 	body := st.body
-	token := first(r.Header[headerAuthToken])
+	token := first(header[headerAuthToken])
 	if token == "" {
 		return &refusal{reason: "missing authToken"}
 	}
 	if err := v1sign.VerifyKit(h.v1key, body, token); err != nil {
 		return &refusal{reason: v1Reason(err)}
 	}
-	if err := h.v1Fresh(kitTimeStamp(body), gmt8); err != nil {
-		return err
-	}
-	return serve(r.Context(), body, &st.resp)
+	return h.v1Fresh(kitTimeStamp(body), gmt8)
 }
 
 // v1Fresh checks a V1 timeStamp (yyyyMMddHHmmss[SSS] in loc) against the
