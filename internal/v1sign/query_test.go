@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -376,6 +377,52 @@ func FuzzQueryVerify(f *testing.F) {
 		}
 		if err := q2.Verify(key); err != nil {
 			t.Fatalf("re-signed query does not verify: %v", err)
+		}
+	})
+}
+
+// What a verified query delivers is what its authToken covers: whatever
+// reading verified, re-signing the values it gives reproduces the token's
+// MAC. The seed signs the literal '+' reading, so the fallback is explored.
+func FuzzVerifiedValuesAreSigned(f *testing.F) {
+	f.Add("orderId=O+1&tenant=C++Team&email=a+b@x.com", "k")
+	f.Add("a=x%2By&b=%20+", "key")
+	f.Add("a=1&a=2&b=", "k")
+	f.Fuzz(func(t *testing.T, rawParams, key string) {
+		if key == "" || len(rawParams) > 2048 {
+			return
+		}
+		// Sign the literal-'+' reading of the fuzzed pairs, as a sender that
+		// forgot to encode '+' would.
+		literal, err := parseParams(rawParams+"&timeStamp="+specV1TS, url.PathUnescape)
+		if err != nil {
+			return
+		}
+		mac := sum(key, specV1TS, appendStringToSign(nil, literal))
+		raw := rawParams + "&timeStamp=" + specV1TS + "&authToken=" + url.QueryEscape(encodeToken(&mac))
+		q, err := ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		if err := q.Verify(key); err != nil {
+			return // another reading of the same bytes may fail; it must not misdeliver
+		}
+		v := q.Values()
+		v.Del(ParamAuthToken)
+		token, err := SignQuery(key, v)
+		if err != nil {
+			t.Fatalf("sign: %v", err)
+		}
+		got, _ := TokenMAC(token)
+		if got != mac {
+			t.Fatalf("the values delivered (reading %d) are not what was signed: %q", q.Reading(), raw)
+		}
+		again, err := ParseQuery(q.FormQuery())
+		if err != nil {
+			t.Fatalf("FormQuery: %v", err)
+		}
+		if !reflect.DeepEqual(again.Values(), q.Values()) {
+			t.Fatalf("FormQuery does not form-decode to the verified reading: %q", raw)
 		}
 	})
 }
