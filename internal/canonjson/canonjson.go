@@ -51,6 +51,7 @@ type Object struct {
 	topSpace bool
 	scratch  []byte // decoded keys with escapes; earlier keys keep the old array
 	order    []int
+	order2   []int
 }
 
 // Parse validates src as a single JSON object (exactly what json.Valid

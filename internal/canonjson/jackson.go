@@ -124,8 +124,8 @@ func (s *sink) jacksonValue(v []byte) error {
 	for i := 0; i < len(v); {
 		switch c := v[i]; {
 		case c == '"':
-			end := stringEnd(v, i)
-			if err := s.jacksonString(v[i:end]); err != nil {
+			end, err := s.jacksonStringAt(v, i)
+			if err != nil {
 				return err
 			}
 			i = end
@@ -151,63 +151,183 @@ func (s *sink) jacksonValue(v []byte) error {
 	return nil
 }
 
-// jacksonString writes the valid string literal lit decoded and re-escaped
-// Jackson's way, in one pass.
-func (s *sink) jacksonString(lit []byte) error {
-	inner := lit[1 : len(lit)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
-		if !utf8.Valid(inner) {
-			return errNoJackson
+// jacksonStringAt writes the valid string literal starting at v[i]
+// decoded and re-escaped Jackson's way, in one pass, and returns the index
+// just past it.
+func (s *sink) jacksonStringAt(v []byte, i int) (int, error) {
+	start := i
+	i++
+	// Fast path: no escape. The literal is its own Jackson form if valid.
+	var high uint64
+	j := plainRun(v, i, &high)
+	if v[j] == '"' {
+		if high&highs != 0 && !utf8.Valid(v[i:j]) {
+			return 0, errNoJackson
 		}
-		s.write(lit)
-		return nil
+		s.write(v[start : j+1])
+		return j + 1, nil
 	}
 	dst := append(s.buf, '"')
-	for i := 0; i < len(inner); {
-		c := inner[i]
-		if c != '\\' {
-			j := i + 1
-			for j < len(inner) && inner[j] != '\\' {
-				j++
-			}
-			if !utf8.Valid(inner[i:j]) {
-				return errNoJackson
-			}
-			dst = append(dst, inner[i:j]...)
-			i = j
-			continue
+	for {
+		high = 0
+		j = plainRun(v, i, &high)
+		if high&highs != 0 && !utf8.Valid(v[i:j]) {
+			return 0, errNoJackson
 		}
-		switch e := inner[i+1]; e {
+		dst = append(dst, v[i:j]...)
+		i = j
+		if v[i] == '"' {
+			break
+		}
+		// An escape.
+		switch e := v[i+1]; e {
 		case 'u':
-			r := rune(hex4(inner[i+2 : i+6]))
+			r := rune(hex4(v[i+2 : i+6]))
 			i += 6
 			if utf16.IsSurrogate(r) {
-				if r >= 0xDC00 || i+6 > len(inner) || inner[i] != '\\' || inner[i+1] != 'u' {
-					return errNoJackson
+				if r >= 0xDC00 || i+6 > len(v) || v[i] != '\\' || v[i+1] != 'u' {
+					return 0, errNoJackson
 				}
-				lo := rune(hex4(inner[i+2 : i+6]))
+				lo := rune(hex4(v[i+2 : i+6]))
 				if lo < 0xDC00 || lo >= 0xE000 {
-					return errNoJackson
+					return 0, errNoJackson
 				}
 				dst = utf8.AppendRune(dst, utf16.DecodeRune(r, lo))
 				i += 6
 				continue
 			}
 			if r < 0x80 {
-				dst = appendJacksonText(dst, []byte{byte(r)})
+				dst = appendJacksonByte(dst, byte(r))
 			} else {
 				dst = utf8.AppendRune(dst, r)
 			}
 			continue
-		case '"', '\\':
-			dst = append(dst, '\\', e)
 		case '/':
 			dst = append(dst, '/')
-		default: // b f n r t: Jackson writes them the same way
+		default: // " \ b f n r t: Jackson writes them the same way
 			dst = append(dst, '\\', e)
 		}
 		i += 2
 	}
 	s.buf = append(dst, '"')
+	s.maybeFlush()
+	return i + 1, nil
+}
+
+// appendJacksonByte appends the ASCII character c as Jackson writes it in
+// a string.
+func appendJacksonByte(dst []byte, c byte) []byte {
+	if c >= 0x20 && c != '"' && c != '\\' {
+		return append(dst, c)
+	}
+	return appendJacksonText(dst, []byte{c})
+}
+
+// SameOrder reports whether sorting the names byte-wise (the canonical
+// form) and in Java's order (the Jackson form) agree, as they do for ASCII
+// names.
+func (o *Object) SameOrder() bool {
+	if o.flags&(hasHigh|hasEscape) == 0 {
+		return true
+	}
+	a := append(o.order2[:0], o.sorted(func(a, b *Member) int { return bytes.Compare(a.Key, b.Key) })...)
+	o.order2 = a
+	b := o.SortedJava()
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// WriteCanonicalAndJackson writes the canonical form to cw and the kit
+// Jackson form to jw in one pass over the values, through the scratch
+// buffers cb and jb it returns. It requires SameOrder. If the object has no
+// Jackson form it returns the error, having written only part of either.
+func (o *Object) WriteCanonicalAndJackson(cw, jw io.Writer, cb, jb []byte) ([]byte, []byte, error) {
+	c, j := sink{w: cw, buf: cb[:0]}, sink{w: jw, buf: jb[:0]}
+	for i := range o.Members {
+		m := &o.Members[i]
+		if m.flags&hasHigh != 0 || bytes.IndexByte(m.RawKey, '\\') >= 0 {
+			if _, ok := appendUnquote(nil, m.RawKey, true); !ok {
+				return c.buf, j.buf, errNoJackson
+			}
+		}
+	}
+	order := o.sorted(func(a, b *Member) int { return bytes.Compare(a.Key, b.Key) })
+	c.byte('{')
+	j.byte('{')
+	first := true
+	for _, i := range order {
+		m := &o.Members[i]
+		if m.flags&isNull != 0 {
+			continue
+		}
+		if !first {
+			c.byte(',')
+			j.byte(',')
+		}
+		first = false
+		c.buf = appendKey(c.buf, m.Key)
+		c.byte(':')
+		j.buf = appendKey(j.buf, m.Key)
+		j.byte(':')
+		v := m.Value
+		switch {
+		case m.flags&(hasEscape|hasSpace|hasFloat|hasHigh) == 0:
+			c.write(v)
+			j.write(v)
+		case m.flags&(hasEscape|hasFloat|hasHigh) == 0: // spaces only
+			c.compact(v)
+			j.compact(v)
+		default:
+			if err := dualValue(&c, &j, v); err != nil {
+				return c.flush(), j.flush(), err
+			}
+		}
+	}
+	c.byte('}')
+	j.byte('}')
+	return c.flush(), j.flush(), nil
+}
+
+// dualValue writes the valid JSON value v compacted to c and in the kit
+// Jackson form to j, reading it once.
+func dualValue(c, j *sink, v []byte) error {
+	for i := 0; i < len(v); {
+		switch ch := v[i]; {
+		case ch == '"':
+			end, err := j.jacksonStringAt(v, i)
+			if err != nil {
+				return err
+			}
+			c.write(v[i:end])
+			i = end
+		case ch == '-' || isDigit(ch):
+			k := i + 1
+			for k < len(v) && (isDigit(v[k]) || v[k] == '.' || v[k] == 'e' || v[k] == 'E' || v[k] == '+' || v[k] == '-') {
+				k++
+			}
+			c.buf = append(c.buf, v[i:k]...)
+			j.buf = appendJavaNumber(j.buf, v[i:k])
+			i = k
+		case isSpace(ch):
+			i++
+		default:
+			k := i + 1
+			for k < len(v) && v[k] != '"' && v[k] != '-' && !isDigit(v[k]) && !isSpace(v[k]) {
+				k++
+			}
+			c.buf = append(c.buf, v[i:k]...)
+			j.buf = append(j.buf, v[i:k]...)
+			i = k
+		}
+		c.maybeFlush()
+		j.maybeFlush()
+	}
 	return nil
 }

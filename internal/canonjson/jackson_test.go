@@ -251,6 +251,19 @@ func FuzzParse(f *testing.F) {
 		if jerr2 == nil {
 			assert.True(t, json.Valid(got), "%q", got)
 		}
+		if o.SameOrder() {
+			var cb, jb bytes.Buffer
+			_, _, derr := o.WriteCanonicalAndJackson(&cb, &jb, nil, nil)
+			canon, cerr := Append(nil, src)
+			require.NoError(t, cerr)
+			if derr == nil {
+				require.NoError(t, jerr2, "dual writer found a Jackson form: %q", src)
+				assert.Equal(t, string(canon), cb.String(), "canonical %q", src)
+				assert.Equal(t, string(got), jb.String(), "jackson %q", src)
+			} else {
+				assert.Error(t, jerr2, "dual writer refused a Jackson form: %q", src)
+			}
+		}
 	})
 }
 

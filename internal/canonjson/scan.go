@@ -68,6 +68,9 @@ func special(w uint64) bool {
 // '"', a '\\' or a control character (or len(src)), and ORs the bytes
 // skipped into *high.
 func plainRun(src []byte, i int, high *uint64) int {
+	if i < len(src) && strClass[src[i]] != 0 {
+		return i // escape-dense text: no word to load
+	}
 	h := *high
 	for i+8 <= len(src) {
 		w := binary.LittleEndian.Uint64(src[i:])
