@@ -109,8 +109,11 @@ func newMux(cfg config, p *provider, log *slog.Logger) (*http.ServeMux, error) {
 		mounted = append(mounted, "/isv/produce", "/isv/license", "/isv/order")
 	}
 	if cfg.v1Key != "" {
-		mux.Handle("/isv/v1", saas.NewV1Handler(cfg.v1Key, p.v1(), saas.WithStore(store, 0),
-			saas.WithEncryptType(cfg.v1EncryptType), saas.WithLogger(log)))
+		v1opts := []saas.Option{saas.WithStore(store, 0), saas.WithLogger(log)}
+		if cfg.v1EncryptType != "" { // unset: the handler's default, AES-256
+			v1opts = append(v1opts, saas.WithEncryptType(cfg.v1EncryptType))
+		}
+		mux.Handle("/isv/v1", saas.NewV1Handler(cfg.v1Key, p.v1(), v1opts...))
 		mounted = append(mounted, "/isv/v1")
 	}
 	if cfg.kitKey != "" {
