@@ -376,17 +376,18 @@ func appendUnquote(dst, lit []byte, strict bool) ([]byte, bool) {
 }
 
 func hex4(h []byte) uint16 {
-	var v uint16
-	for _, c := range h[:4] {
-		switch {
-		case c <= '9':
-			c -= '0'
-		case c >= 'a':
-			c -= 'a' - 10
-		default:
-			c -= 'A' - 10
-		}
-		v = v<<4 | uint16(c)
-	}
-	return v
+	_ = h[3]
+	return uint16(unhex[h[0]])<<12 | uint16(unhex[h[1]])<<8 | uint16(unhex[h[2]])<<4 | uint16(unhex[h[3]])
 }
+
+// unhex maps a hex digit to its value (the input is valid).
+var unhex = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = uint8(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = uint8(c-'a') + 10
+		t[c-'a'+'A'] = uint8(c-'a') + 10
+	}
+	return t
+}()

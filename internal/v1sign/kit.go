@@ -9,6 +9,7 @@ import (
 	"io"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/isvkit/koogallery/internal/canonjson"
 )
@@ -198,7 +199,13 @@ func KitCovers(value []byte) bool {
 // Character.isWhitespace, which is a Unicode space separator other than the
 // no-break spaces, or one of \t \n \v \f \r and U+001C–U+001F.
 func javaBlank[S ~string | ~[]byte](s S) bool {
-	for _, r := range string(s) {
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			var b [utf8.UTFMax]byte
+			r, size = utf8.DecodeRune(b[:copy(b[:], s[i:])])
+		}
+		i += size
 		switch {
 		case r == '\u00A0' || r == '\u2007' || r == '\u202F':
 			return false
