@@ -89,7 +89,7 @@ func NewHandler(accessKey string, p Provider, opts ...Option) http.Handler {
 	if p == nil {
 		panic("license: nil Provider")
 	}
-	cfg := callback.Apply("license.NewHandler", callback.Config{Family: "license"}, callback.CommonOptions, opts)
+	cfg := callback.Apply("license.NewHandler", callback.Config{Family: "license"}, callback.CommonOptions|callback.OptReplayCache, opts)
 	return callback.NewHandler(accessKey, cfg.Config, (&handler{p: p}).serve)
 }
 

@@ -40,7 +40,7 @@ func NewNotificationHandler(accessKey string, onOrder func(context.Context, *Not
 	if onOrder == nil {
 		panic("order: nil notification func")
 	}
-	cfg := callback.Apply("order.NewNotificationHandler", callback.Config{Family: "order"}, callback.CommonOptions, opts)
+	cfg := callback.Apply("order.NewNotificationHandler", callback.Config{Family: "order"}, callback.CommonOptions|callback.OptReplayCache, opts)
 	return callback.NewHandler(accessKey, cfg.Config, func(ctx context.Context, body []byte, resp *callback.Response) error {
 		f, test, err := callback.DecodeRequest(body, resp)
 		if err != nil {

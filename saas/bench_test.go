@@ -47,7 +47,7 @@ var benchOrder atomic.Int64
 
 // signedNewInstance signs a newInstance for a fresh order line, as
 // KooGallery sends it: canonical (sorted, compact) JSON.
-func signedNewInstance(b *testing.B, sender *koogallerytest.Sender, url string) *koogallerytest.Call {
+func signedNewInstance(b testing.TB, sender *koogallerytest.Sender, url string) *koogallerytest.Call {
 	n := strconv.FormatInt(benchOrder.Add(1), 10)
 	body := `{"activity":"newInstance","businessId":"2b7c1f0e-3a54-4d6e-9f12-7a8b9c0d1e2f","orderId":"CS` + n +
 		`","orderLineId":"CS` + n + `-000001","testFlag":"0"}`

@@ -230,9 +230,27 @@ func TestStoreDownRefusesToProvision(t *testing.T) {
 	p := &provider{}
 	e := newEnv(t, p, saas.WithStore(brokenStore{}, 0))
 	res := e.send(t, newInstanceBody("O", "L", "b"))
-	assert.Equal(t, `{"resultCode":"000005","resultMsg":"internal error"}`, string(res.Body))
+	assert.Equal(t, `{"resultCode":"000005","resultMsg":"temporarily unavailable, retry later"}`, string(res.Body))
 	assert.Zero(t, p.Calls.Load())
 	assert.Contains(t, e.logs.String(), "redis: i/o timeout")
+	assert.Contains(t, e.logs.String(), `"level":"ERROR"`)
+}
+
+// The default memory Store never forgets a record inside its keep: at its
+// bound it refuses new orders with a retryable 000005, and KooGallery's
+// re-send of the first order is still answered from its record.
+func TestMemoryStoreFullRefusesRatherThanForgets(t *testing.T) {
+	t.Parallel()
+	p := &provider{}
+	e := newEnv(t, p, saas.WithStore(saas.NewMemoryStore(2), 0))
+	for _, o := range []string{"O1", "O2"} {
+		require.Equal(t, "000000", e.send(t, newInstanceBody(o, "L", "b")).ResultCode)
+	}
+	res := e.send(t, newInstanceBody("O3", "L", "b"))
+	assert.Equal(t, "000005", res.ResultCode)
+	assert.Contains(t, e.logs.String(), "store/redisstore", "the log says what to do")
+	assert.Equal(t, "000000", e.send(t, newInstanceBody("O1", "L", "b2")).ResultCode)
+	assert.Equal(t, int64(2), p.Calls.Load(), "O1 was provisioned once, O3 not at all")
 }
 
 type brokenStore struct{}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/isvkit/koogallery/internal/callback"
 	"github.com/isvkit/koogallery/internal/idempotency"
+	"github.com/isvkit/koogallery/store"
 )
 
 // Option configures NewHandler and NewV1Handler. It is the option type of
@@ -15,23 +16,20 @@ import (
 // value, panics at start-up naming it.
 //
 // Both handlers accept WithLogger, WithMaxBodyBytes, WithClockSkew,
-// WithReplayCacheSize, WithClock and WithStore; NewV1Handler also
-// WithEncryptType and WithV1Window.
+// WithReplayCacheSize, WithClock and WithStore; NewHandler also
+// WithReplayCache, NewV1Handler WithEncryptType and WithV1Window.
 type Option = callback.Option
 
 // Options each handler accepts.
 const (
-	v2Options = callback.CommonOptions | callback.OptStore
-	v1Options = v2Options | callback.OptEncryptType | callback.OptV1Window
+	v2Options = callback.CommonOptions | callback.OptStore | callback.OptReplayCache
+	v1Options = callback.CommonOptions | callback.OptStore | callback.OptEncryptType | callback.OptV1Window
 )
 
 // settings applies opts for ctor over base and fills in the defaults the
 // SaaS handlers share.
 func settings(ctor string, base callback.Config, accepted callback.Options, opts []Option) (*callback.Settings, *slog.Logger) {
 	s := callback.Apply(ctor, base, accepted, opts)
-	if s.Store == nil {
-		s.Store = NewMemoryStore(DefaultMemoryStoreSize)
-	}
 	if s.Keep <= 0 {
 		s.Keep = DefaultKeep
 	}
@@ -42,10 +40,15 @@ func settings(ctor string, base callback.Config, accepted callback.Options, opts
 	return s, log
 }
 
-// once returns the at-most-once group over the configured Store.
+// once returns the at-most-once group over the configured Store, or a new
+// NewMemoryStore(DefaultMemoryStoreSize).
 func once(s *callback.Settings, log *slog.Logger) idempotency.Group[Record] {
+	st := s.Store
+	if st == nil {
+		st = NewMemoryStore(DefaultMemoryStoreSize)
+	}
 	return idempotency.Group[Record]{
-		Store:  s.Store,
+		Store:  st,
 		Lease:  idempotency.Lease,
 		Keep:   s.Keep,
 		Wait:   idempotency.Wait,
@@ -58,8 +61,10 @@ func once(s *callback.Settings, log *slog.Logger) idempotency.Group[Record] {
 // (slog.Default() if nil). The key is never logged.
 func WithLogger(l *slog.Logger) Option { return callback.WithLogger(l) }
 
-// WithMaxBodyBytes bounds the request body (1 MiB by default; n must be
-// positive). A larger body answers 000002 without being read in full.
+// WithMaxBodyBytes bounds the request body of NewHandler (64 KiB by
+// default) and the query of NewV1Handler (32 KiB by default), many times
+// the largest documented call; n must be positive. A larger body or query
+// answers 000002 without being read in full.
 func WithMaxBodyBytes(n int64) Option { return callback.WithMaxBodyBytes(n) }
 
 // WithClockSkew sets the allowance for clock skew on top of KooGallery's
@@ -73,14 +78,26 @@ func WithClockSkew(d time.Duration) Option { return callback.WithClockSkew(d) }
 // for over 1,000 calls a second; n must be positive).
 func WithReplayCacheSize(n int) Option { return callback.WithReplayCacheSize(n) }
 
+// WithReplayCache sets where the nonces of verified calls are remembered
+// against replay, for as long as their timestamp is fresh. The default is
+// in memory (WithReplayCacheSize entries): enough for one process, but a
+// replica does not see another's nonces and a restart forgets them; several
+// replicas share one store.ReplayCache (modules store/redisstore,
+// store/pgstore). If it fails or is full, calls are answered 000005
+// (retryable) and logged at ERROR, never accepted unchecked.
+func WithReplayCache(c store.ReplayCache) Option { return callback.WithReplayCache(c) }
+
 // WithClock sets the clock the freshness window is checked against
 // (time.Now if nil). Tests give the handler and koogallerytest's sender one
 // koogallerytest.Clock.
 func WithClock(now func() time.Time) Option { return callback.WithClock(now) }
 
 // WithStore sets where newInstance and upgrade outcomes are recorded and for
-// how long (keep ≤ 0 selects DefaultKeep). The default is
-// NewMemoryStore(DefaultMemoryStoreSize), which is enough for one process; a
-// seller running several replicas passes a shared Store (modules
-// store/redisstore, store/pgstore).
+// how long (keep ≤ 0 selects DefaultKeep), and, for NewV1Handler, the calls
+// already served (its replay guard, kept for the V1 window). The default is
+// NewMemoryStore(DefaultMemoryStoreSize) for the outcomes and a memory store
+// of WithReplayCacheSize keys for the served calls, enough for one process;
+// a seller running several replicas passes a shared Store (modules
+// store/redisstore, store/pgstore). A full or failing store answers 000005
+// (retryable), logged at ERROR: nothing is provisioned without a claim.
 func WithStore(s Store, keep time.Duration) Option { return callback.WithStore(s, keep) }

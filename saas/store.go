@@ -38,11 +38,13 @@ const (
 	DefaultMemoryStoreSize = 100_000
 )
 
-// NewMemoryStore returns an in-process Store that keeps at most maxRecords
-// records (forgetting the oldest first, pending ones included) and drops each
-// after its keep duration. It gives at-most-once within one process only,
-// and forgets everything on restart: NewInstance should still look up an
-// instance it already made for the order line.
+// NewMemoryStore returns an in-process Store that holds at most maxRecords
+// keys (records and claims) and drops each after its keep (or lease). It
+// never forgets a record inside its keep: once full, with nothing expired,
+// it refuses new claims with store.ErrFull, which the handlers answer with a
+// retryable 000005 and log at ERROR. It gives at-most-once within one
+// process only, and forgets everything on restart: NewInstance should still
+// look up an instance it already made for the order line.
 func NewMemoryStore(maxRecords int) Store {
 	return idempotency.NewMemory[Record](maxRecords)
 }

@@ -277,3 +277,24 @@ func TestV1ConcurrentIdenticalDeliveries(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, int64(1), attempts.Load())
 }
+
+// The V1 replay guard never forgets a served call inside its window: at its
+// bound it answers new calls 000005 (retryable), and a replayed URL of the
+// first call is still answered without running it again.
+func TestV1ReplayGuardFullRefusesRatherThanForgets(t *testing.T) {
+	t.Parallel()
+	p := &v1Provider{}
+	e := newV1Env(t, p, nil, saas.WithReplayCacheSize(2))
+	first, err := e.sender.Sign(e.url, map[string]string{"activity": "expireInstance", "instanceId": "i-0"})
+	require.NoError(t, err)
+	res, err := first.Send(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, "000000", res.ResultCode)
+	require.Equal(t, "000000", e.send(t, map[string]string{"activity": "expireInstance", "instanceId": "i-1"}).ResultCode)
+	assert.Equal(t, "000005", e.send(t, map[string]string{"activity": "expireInstance", "instanceId": "i-2"}).ResultCode)
+	assert.Contains(t, e.logs.String(), "WithReplayCacheSize")
+	res, err = first.Send(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "000000", res.ResultCode)
+	assert.Equal(t, int64(2), p.Calls.Load(), "the replayed URL did not run again; i-2 did not run")
+}

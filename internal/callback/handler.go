@@ -20,7 +20,6 @@ package callback
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -29,7 +28,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/isvkit/koogallery/internal/idempotency"
 	"github.com/isvkit/koogallery/internal/v1sign"
+	"github.com/isvkit/koogallery/store"
 )
 
 // Scheme says where a callback carries its signature.
@@ -44,9 +45,39 @@ const (
 	SchemeKit
 )
 
-// DefaultMaxBodyBytes bounds a callback body. KooGallery's bodies are a few
-// hundred bytes; kit sync calls carry at most 500 users.
-const DefaultMaxBodyBytes = 1 << 20
+// Default bounds of a callback's body (the V1 basic interface: its query),
+// per scheme. They are sized from the documented fields, with room to
+// spare, because what an unauthenticated caller can make a handler read and
+// parse grows with them.
+const (
+	// DefaultMaxBodyV2 bounds SaaS V2, License 2.0 and orderNotify bodies:
+	// flat objects of documented strings, a few hundred bytes, the largest
+	// under 4 KiB (a 2,048-character saasExtendParams).
+	DefaultMaxBodyV2 = 64 << 10
+	// DefaultMaxBodyKit bounds kit bodies, V2 and V1. authSync is the
+	// largest: at most 500 users of at most about 1.4 KB each at the
+	// documented maxima (userName, name, orgCode, position, employeeCode 64
+	// characters, role 32, enable 8, mobile 32, email 128, workPlace,
+	// entryDate, an extension object; names and position as 3-byte UTF-8;
+	// member names and V1's escaped quotes), about 700 KB.
+	DefaultMaxBodyKit = 1 << 20
+	// DefaultMaxQueryV1 bounds a SaaS V1 query: about twenty parameters and
+	// a saasExtendParams of at most 2,048 characters, percent-encoded, stay
+	// under 10 KB.
+	DefaultMaxQueryV1 = 32 << 10
+)
+
+// DefaultMaxBody returns the default bound of a body (or V1 query) of
+// scheme s.
+func DefaultMaxBody(s Scheme) int64 {
+	switch s {
+	case SchemeKit, SchemeV1Kit:
+		return DefaultMaxBodyKit
+	case SchemeV1Query:
+		return DefaultMaxQueryV1
+	}
+	return DefaultMaxBodyV2
+}
 
 // Config configures a Handler. A zero field selects its default.
 type Config struct {
@@ -55,13 +86,18 @@ type Config struct {
 	Scheme Scheme
 	// Logger receives refusals, failures and panics; slog.Default() if nil.
 	Logger *slog.Logger
-	// MaxBodyBytes bounds the body (DefaultMaxBodyBytes if ≤ 0).
+	// MaxBodyBytes bounds the body, and the query of SchemeV1Query
+	// (DefaultMaxBody(Scheme) if ≤ 0).
 	MaxBodyBytes int64
 	// Skew is the clock-skew allowance on top of Window (DefaultSkew if
 	// zero; negative means none). Options set it with SetSkew.
 	Skew time.Duration
-	// ReplayCacheSize bounds the nonce cache (DefaultReplayCacheSize if ≤ 0).
+	// ReplayCacheSize bounds the in-memory nonce cache used when Replay is
+	// nil (DefaultReplayCacheSize if ≤ 0).
 	ReplayCacheSize int
+	// Replay remembers the nonces of verified V2 and kit calls (an
+	// in-memory cache of ReplayCacheSize entries if nil).
+	Replay store.ReplayCache
 	// Now is the clock (time.Now if nil).
 	Now func() time.Time
 	// V1Window is how far a V1 call's timeStamp may lie from Now, in either
@@ -111,7 +147,7 @@ type Handler struct {
 	maxBody  int64
 	skew     time.Duration
 	now      func() time.Time
-	nonces   *nonceCache
+	replay   store.ReplayCache
 	serve    Serve
 	states   sync.Pool // *state
 }
@@ -140,7 +176,7 @@ func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
 		maxBody: cfg.MaxBodyBytes,
 		skew:    cfg.Skew,
 		now:     cfg.Now,
-		nonces:  newNonceCache(cfg.ReplayCacheSize),
+		replay:  cfg.Replay,
 		serve:   serve,
 	}
 	if cfg.Scheme == SchemeV1Query || cfg.Scheme == SchemeV1Kit {
@@ -156,7 +192,7 @@ func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
 		h.log = slog.Default()
 	}
 	if h.maxBody <= 0 {
-		h.maxBody = DefaultMaxBodyBytes
+		h.maxBody = DefaultMaxBody(cfg.Scheme)
 	}
 	switch {
 	case h.skew == 0:
@@ -167,7 +203,10 @@ func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
 	if h.now == nil {
 		h.now = time.Now
 	}
-	h.states.New = func() any { return &state{body: make([]byte, 0, 1024), out: make([]byte, 0, 256)} }
+	if h.replay == nil {
+		h.replay = &memoryReplay{c: newNonceCache(cfg.ReplayCacheSize), now: h.now}
+	}
+	h.states.New = func() any { return &state{out: make([]byte, 0, 256)} }
 	return h
 }
 
@@ -205,7 +244,11 @@ func (h *Handler) Handle(w http.ResponseWriter, r *http.Request, serve Serve) {
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out) // the peer is gone if this fails; nothing to do
 
-	if cap(st.body) <= 64<<10 && cap(st.out) <= 64<<10 && cap(st.resp.Extra) <= 64<<10 {
+	if st.body != nil {
+		putBody(st.body) // the bytes Serve saw are no longer used
+		st.body = nil
+	}
+	if cap(st.out) <= 64<<10 && cap(st.resp.Extra) <= 64<<10 {
 		h.states.Put(st)
 	}
 }
@@ -219,14 +262,27 @@ type refusal struct {
 
 func (r *refusal) Error() string { return r.reason }
 
+// unavailable is a state store that could not be consulted: full, or a
+// shared backend failing. The call is neither accepted nor served unchecked;
+// it answers a retryable 000005 and is logged at ERROR with what to do.
+type unavailable struct {
+	what string // "replay cache", "store"
+	err  error
+}
+
+func (u *unavailable) Error() string { return u.what + ": " + u.err.Error() }
+func (u *unavailable) Unwrap() error { return u.err }
+
+// Unavailable wraps err, from the named state store, as a retryable
+// refusal (see unavailable).
+func Unavailable(what string, err error) error { return &unavailable{what: what, err: err} }
+
 type panicked struct {
 	value any
 	stack []byte
 }
 
 func (p *panicked) Error() string { return "panic" }
-
-var errTooLarge = errors.New("body too large")
 
 func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 	defer func() {
@@ -238,16 +294,77 @@ func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 		}
 	}()
 
+	if err := h.verify(r.Context(), r.Method, r.URL.RawQuery, r.Header, r, st); err != nil {
+		return err
+	}
+	return serve(r.Context(), st.body, &st.resp)
+}
+
+// Request is a callback stripped of its transport, for Verify.
+type Request struct {
+	// Method is the HTTP method: POST, or GET for the V1 basic interface.
+	Method string
+	// RawQuery is the URL's query without the '?' (URL.RawQuery): the V2
+	// scheme's signature, timestamp and nonce, or the V1 query.
+	RawQuery string
+	// Header holds the kit schemes' headers (x-sign, x-timestamp, x-nonce;
+	// authToken); only those are read. Keys in canonical form, as
+	// http.Header has them.
+	Header http.Header
+	// Body is the request body as received.
+	Body []byte
+}
+
+// Verify checks req as ServeHTTP does, with the same checks, replay
+// protection and bounds, and returns the verified payload: the body, or for
+// SchemeV1Query the query written so that it form-decodes to the values the
+// authToken covered (v1sign.Query.FormQuery). It aliases req.Body when it
+// is the body. A refusal is an error for which Result gives the answer:
+// 000001 (not proven to come from KooGallery), 000002 (malformed), 000005
+// (state unavailable, retry).
+func (h *Handler) Verify(ctx context.Context, req *Request) ([]byte, error) {
+	var st state
+	if h.scheme != SchemeV1Query {
+		st.body = req.Body
+	}
+	if err := h.verify(ctx, req.Method, req.RawQuery, req.Header, nil, &st); err != nil {
+		return nil, err
+	}
+	return st.body, nil
+}
+
+// Result returns the answer KooGallery should get for an error Verify (or
+// a Serve) returned, as ServeHTTP would write it; the reason of a refusal
+// is logged there, not returned.
+func Result(err error) (code, message string) {
+	var ref *refusal
+	var una *unavailable
+	switch {
+	case err == nil:
+		return CodeSuccess, defaultMessage(CodeSuccess)
+	case errors.As(err, &ref):
+		return CodeAuth, defaultMessage(CodeAuth)
+	case errors.As(err, &una), errors.Is(err, idempotency.ErrStore):
+		return CodeInternal, msgRetry
+	}
+	code, message, _ = classify(err)
+	return code, message
+}
+
+// verify checks a call's parts. With r set it reads the body from r into
+// st.body (bounded, only once the cheap checks passed); otherwise st.body
+// holds it. On success st.body is what Serve gets.
+func (h *Handler) verify(ctx context.Context, method, rawQuery string, header http.Header, r *http.Request, st *state) error {
 	switch h.scheme {
 	case SchemeV1Query:
-		return h.handleV1Query(r, st, serve)
+		return h.verifyV1Query(method, rawQuery, st)
 	case SchemeV1Kit:
-		return h.handleV1Kit(r, st, serve)
+		return h.verifyV1Kit(method, header, r, st)
 	}
-	if r.Method != http.MethodPost {
+	if method != http.MethodPost {
 		return Invalid("method must be POST")
 	}
-	sig, ts, nonce := h.credentials(r)
+	sig, ts, nonce := h.credentials(rawQuery, header)
 	if sig == "" || ts == "" || nonce == "" {
 		return &refusal{reason: "missing signature, timestamp or nonce"}
 	}
@@ -263,7 +380,7 @@ func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 		return &refusal{reason: "timestamp outside the freshness window", offset: time.Duration(stamp-now) * time.Millisecond}
 	}
 
-	if err := h.readBody(r, st); err != nil {
+	if err := h.body(r, st); err != nil {
 		return err
 	}
 	body := st.body
@@ -280,11 +397,29 @@ func (h *Handler) handle(r *http.Request, st *state, serve Serve) (err error) {
 	// Remember the nonce only now: a forged call must not be able to burn a
 	// nonce KooGallery is about to use. The key includes the timestamp, which
 	// the signature covers, so a retry that reuses a nonce with a new
-	// timestamp is not mistaken for a replay.
-	if !h.nonces.Add(ts+":"+nonce, nonceExpiry(stamp, h.skew), now) {
+	// timestamp is not mistaken for a replay. It lives until the last
+	// instant fresh accepts the timestamp.
+	ttl := time.Duration(nonceExpiry(stamp, h.skew)-now+1) * time.Millisecond
+	added, err := h.replay.Add(ctx, replayKey(h.scheme, nonce, ts), ttl)
+	if err != nil {
+		return &unavailable{what: "replay cache", err: err}
+	}
+	if !added {
 		return &refusal{reason: "replayed nonce"}
 	}
-	return serve(r.Context(), body, &st.resp)
+	return nil
+}
+
+// body reads r's body into st.body, or, without r, checks the given body
+// against the limit.
+func (h *Handler) body(r *http.Request, st *state) error {
+	if r != nil {
+		return h.readBody(r, st)
+	}
+	if int64(len(st.body)) > h.maxBody {
+		return Invalid("request body too large")
+	}
+	return nil
 }
 
 func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg string, extra []byte) {
@@ -309,7 +444,20 @@ func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg 
 
 	var ref *refusal
 	var pan *panicked
+	var una *unavailable
+	if !errors.As(err, &una) && errors.Is(err, idempotency.ErrStore) {
+		una = &unavailable{what: "store", err: err}
+	}
 	switch {
+	case una != nil:
+		advice := "the shared backend failed; calls are refused until it answers"
+		if errors.Is(una.err, store.ErrFull) {
+			advice = "the in-memory bound is reached with every entry inside its window: raise it (" +
+				boundOption(una.what) + ") or use a shared store (store/redisstore, store/pgstore)"
+		}
+		h.log.LogAttrs(ctx, slog.LevelError, "koogallery: callback refused: "+una.what+" unavailable",
+			h.attrs(r, resp, slog.String("resultCode", CodeInternal), slog.String("advice", advice), slog.Any("error", una.err))...)
+		return CodeInternal, msgRetry, nil
 	case errors.As(err, &ref):
 		attrs := h.attrs(r, resp, slog.String("reason", ref.reason))
 		if ref.offset != 0 {
@@ -332,6 +480,16 @@ func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg 
 	return code, msg, nil
 }
 
+// msgRetry answers a call refused because state could not be consulted.
+const msgRetry = "temporarily unavailable, retry later"
+
+func boundOption(what string) string {
+	if what == "replay cache" {
+		return "WithReplayCacheSize"
+	}
+	return "WithReplayCacheSize for the V1 and kit replay guard, or the memory store's size"
+}
+
 func (h *Handler) attrs(r *http.Request, resp *Response, more ...slog.Attr) []slog.Attr {
 	attrs := make([]slog.Attr, 0, 4+len(more))
 	attrs = append(attrs, slog.String("family", h.family))
@@ -350,11 +508,11 @@ const (
 	headerNonce     = "X-Nonce"
 )
 
-func (h *Handler) credentials(r *http.Request) (sig, ts, nonce string) {
+func (h *Handler) credentials(rawQuery string, header http.Header) (sig, ts, nonce string) {
 	if h.scheme == SchemeKit {
-		return first(r.Header[headerSign]), first(r.Header[headerTimestamp]), first(r.Header[headerNonce])
+		return first(header[headerSign]), first(header[headerTimestamp]), first(header[headerNonce])
 	}
-	return queryParams(r.URL.RawQuery)
+	return queryParams(rawQuery)
 }
 
 func first(v []string) string {
@@ -406,7 +564,7 @@ func queryParams(raw string) (sig, ts, nonce string) {
 // readBody reads r's body into st.body within the handler's limit; a
 // failure is the 000002 answer to give.
 func (h *Handler) readBody(r *http.Request, st *state) error {
-	body, err := readBodyInto(r, st.body[:0], h.maxBody)
+	body, err := readBodyInto(r, st.body, h.maxBody)
 	st.body = body
 	switch {
 	case errors.Is(err, errTooLarge):
@@ -415,43 +573,4 @@ func (h *Handler) readBody(r *http.Request, st *state) error {
 		return Invalid("unreadable request body")
 	}
 	return nil
-}
-
-// readBodyInto reads r's body into buf, refusing more than maxBytes: a declared
-// length over the limit is refused without reading, an undeclared one stops
-// at maxBytes+1 bytes.
-func readBodyInto(r *http.Request, buf []byte, maxBytes int64) ([]byte, error) {
-	if r.ContentLength > maxBytes {
-		return buf, errTooLarge
-	}
-	if r.Body == nil || r.Body == http.NoBody {
-		return buf, nil
-	}
-	if n := r.ContentLength; n > 0 && int64(cap(buf)) < n+1 {
-		buf = make([]byte, 0, n+1) // +1 to see EOF without growing
-	}
-	limit := maxBytes + 1
-	for {
-		if int64(len(buf)) >= limit {
-			return buf, errTooLarge
-		}
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		end := cap(buf)
-		if int64(end) > limit {
-			end = int(limit)
-		}
-		n, err := r.Body.Read(buf[len(buf):end])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			if int64(len(buf)) > maxBytes {
-				return buf, errTooLarge
-			}
-			return buf, nil
-		}
-		if err != nil {
-			return buf, err
-		}
-	}
 }

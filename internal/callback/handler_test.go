@@ -237,6 +237,45 @@ func TestHandlerReplay(t *testing.T) {
 	assert.Contains(t, f.logs.String(), "freshness window")
 }
 
+// The signature covers nonce and timestamp concatenated: moving the trailing
+// zeros of a genuine nonce to the front of the timestamp keeps it valid and
+// names the same instant. Each such variant is a replay.
+func TestHandlerReplayMovingZeros(t *testing.T) {
+	t.Parallel()
+	const body = `{"activity":"updateInstanceStatus","instanceId":"i1","status":"FREEZE"}`
+	const nonce = "N3A7Q00000"
+	t.Run("V2", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, Config{}, nil)
+		sig := f.key.SignV2(nonce, vecTimestamp, canonical(t, body))
+		assert.Equal(t, CodeSuccess, f.post(body, nonce, vecTimestamp, nil).ResultCode)
+		for i := 0; i <= 5; i++ {
+			n, ts := nonce[:len(nonce)-i], strings.Repeat("0", i)+vecTimestamp
+			require.Equal(t, sig, f.key.SignV2(n, ts, canonical(t, body)), "same signed string")
+			assert.Equal(t, CodeAuth, f.post(body, n, ts, map[string]string{"signature": sig}).ResultCode, "nonce %q timestamp %q", n, ts)
+		}
+		assert.Equal(t, int64(1), f.calls.Load())
+	})
+	t.Run("kit", func(t *testing.T) {
+		t.Parallel()
+		f := newFixture(t, Config{Scheme: SchemeKit}, nil)
+		sig := f.key.SignKit(nonce, vecTimestamp, canonical(t, body))
+		send := func(n, ts string) string {
+			req, err := http.NewRequest(http.MethodPost, f.srv.URL+"/isv/produce", strings.NewReader(body))
+			require.NoError(t, err)
+			req.Header.Set("x-sign", sig)
+			req.Header.Set("x-timestamp", ts)
+			req.Header.Set("x-nonce", n)
+			return f.do(req).ResultCode
+		}
+		assert.Equal(t, CodeSuccess, send(nonce, vecTimestamp))
+		for i := 0; i <= 5; i++ {
+			assert.Equal(t, CodeAuth, send(nonce[:len(nonce)-i], strings.Repeat("0", i)+vecTimestamp), "moved %d zeros", i)
+		}
+		assert.Equal(t, int64(1), f.calls.Load())
+	})
+}
+
 // A forged call must not burn the nonce of the genuine call that follows.
 func TestHandlerForgedCallDoesNotPoisonNonce(t *testing.T) {
 	t.Parallel()
@@ -332,7 +371,7 @@ func TestHandlerStopsReadingOversizeBody(t *testing.T) {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		assert.JSONEq(t, `{"resultCode":"000002","resultMsg":"request body too large"}`, rec.Body.String())
-		assert.LessOrEqual(t, body.n.Load(), int64(DefaultMaxBodyBytes+1), "declared %d: read more than the limit", declared)
+		assert.LessOrEqual(t, body.n.Load(), DefaultMaxBody(SchemeV2)+1, "declared %d: read more than the limit", declared)
 		if declared > 0 {
 			assert.Zero(t, body.n.Load(), "a declared oversize body is refused unread")
 		}
@@ -444,5 +483,80 @@ func TestQueryParams(t *testing.T) {
 	} {
 		sig, ts, nonce := queryParams(tt.raw)
 		assert.Equal(t, []string{tt.sig, tt.ts, tt.nonce}, []string{sig, ts, nonce}, tt.raw)
+	}
+}
+
+// No bound silently forgets: a full nonce cache refuses new calls with a
+// retryable 000005 rather than forget a nonce still inside its window, so a
+// replay of the first call stays refused.
+func TestHandlerReplayCacheFullRefusesRatherThanForgets(t *testing.T) {
+	t.Parallel()
+	var now atomic.Int64
+	now.Store(vecTime.UnixMilli())
+	f := newFixture(t, Config{ReplayCacheSize: 3, Now: func() time.Time { return time.UnixMilli(now.Load()) }}, nil)
+	const body = `{"activity":"updateInstanceStatus","instanceId":"i1","status":"FREEZE"}`
+	for i := range 3 {
+		require.Equal(t, CodeSuccess, f.post(body, "N"+strconv.Itoa(i), vecTimestamp, nil).ResultCode)
+	}
+	assert.Equal(t, CodeInternal, f.post(body, "N3", vecTimestamp, nil).ResultCode, "full: refused, retryable")
+	assert.Equal(t, CodeAuth, f.post(body, "N0", vecTimestamp, nil).ResultCode, "the first call is still remembered")
+	assert.Equal(t, int64(3), f.calls.Load())
+	logs := f.logs.String()
+	assert.Contains(t, logs, `"level":"ERROR"`)
+	assert.Contains(t, logs, "WithReplayCacheSize")
+
+	// Once the first nonces' window has closed, there is room again.
+	now.Add((Window + DefaultSkew).Milliseconds() + 1)
+	ts := strconv.FormatInt(now.Load(), 10)
+	assert.Equal(t, CodeSuccess, f.post(body, "N3", ts, nil).ResultCode)
+}
+
+// failingReplay is a shared replay backend that cannot be reached.
+type failingReplay struct{}
+
+func (failingReplay) Add(context.Context, string, time.Duration) (bool, error) {
+	return false, errors.New("dial tcp 10.0.0.9:6379: connect: connection refused")
+}
+
+// A replay backend that fails never lets a call through unchecked.
+func TestHandlerReplayBackendDown(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, Config{Replay: failingReplay{}}, nil)
+	a := f.post(`{"activity":"orderNotify"}`, "N1", vecTimestamp, nil)
+	assert.Equal(t, `{"resultCode":"000005","resultMsg":"temporarily unavailable, retry later"}`, a.raw)
+	assert.Zero(t, f.calls.Load())
+	logs := f.logs.String()
+	assert.Contains(t, logs, `"level":"ERROR"`)
+	assert.Contains(t, logs, "connection refused")
+	assert.Contains(t, logs, "shared backend failed")
+}
+
+// Verify is the engine ServeHTTP uses: the same checks and the same replay
+// protection, whichever path a delivery takes.
+func TestVerifySharesTheEngine(t *testing.T) {
+	t.Parallel()
+	h := NewHandler(vecKey, Config{Now: func() time.Time { return vecTime }, Logger: slog.New(slog.DiscardHandler)},
+		func(context.Context, []byte, *Response) error { return nil })
+	k := NewKey(vecKey)
+	body := []byte(`{"activity":"orderNotify","orderId":"O1"}`)
+	q := url.Values{"signature": {k.SignV2("N1", vecTimestamp, body)}, "timestamp": {vecTimestamp}, "nonce": {"N1"}}.Encode()
+	req := &Request{Method: http.MethodPost, RawQuery: q, Body: body}
+	got, err := h.Verify(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, string(body), string(got))
+	_, err = h.Verify(context.Background(), req)
+	code, _ := Result(err)
+	assert.Equal(t, CodeAuth, code, "replayed through Verify")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/?"+q, bytes.NewReader(body)))
+	assert.Contains(t, rec.Body.String(), CodeAuth, "replayed through ServeHTTP")
+
+	for _, bad := range []*Request{
+		{Method: http.MethodGet, RawQuery: q, Body: body},
+		{Method: http.MethodPost, RawQuery: q, Body: bytes.Repeat([]byte(" "), DefaultMaxBodyV2+1)},
+	} {
+		_, err := h.Verify(context.Background(), bad)
+		code, _ := Result(err)
+		assert.Equal(t, CodeInvalid, code)
 	}
 }

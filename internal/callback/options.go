@@ -47,13 +47,14 @@ const (
 	OptEncryptType
 	OptV1Window
 	OptPrivateKey
+	OptReplayCache
 )
 
 // CommonOptions are accepted by every handler.
 const CommonOptions = OptLogger | OptMaxBodyBytes | OptClockSkew | OptReplayCacheSize | OptClock
 
 var optionNames = [...]string{"WithLogger", "WithMaxBodyBytes", "WithClockSkew", "WithReplayCacheSize", "WithClock",
-	"WithStore", "WithEncryptType", "WithV1Window", "WithPrivateKey"}
+	"WithStore", "WithEncryptType", "WithV1Window", "WithPrivateKey", "WithReplayCache"}
 
 func (s *Settings) mark(o Options) { s.set |= o }
 
@@ -129,6 +130,12 @@ func WithClock(now func() time.Time) Option {
 // how long its records are kept (≤ 0: the handler's default).
 func WithStore(st store.Store, keep time.Duration) Option {
 	return func(s *Settings) { s.mark(OptStore); s.Store, s.Keep = st, keep }
+}
+
+// WithReplayCache sets where the nonces of verified V2 and kit calls are
+// remembered (nil: the in-memory default).
+func WithReplayCache(c store.ReplayCache) Option {
+	return func(s *Settings) { s.mark(OptReplayCache); s.Replay = c }
 }
 
 // WithEncryptType sets the V1 field encryption's key size: "1" (AES-256)

@@ -1,8 +1,13 @@
 package callback
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"sync"
 	"time"
+
+	"github.com/isvkit/koogallery/store"
 )
 
 const (
@@ -19,17 +24,22 @@ const (
 	// DefaultReplayCacheSize bounds the nonces remembered per handler. Only
 	// verified callbacks are remembered, so the bound only has to cover
 	// KooGallery's own rate over Window+skew: 65,536 entries cover more than
-	// 1,000 callbacks a second, in a few MiB at most.
+	// 1,000 callbacks a second, in a few MiB at most (about 100 bytes an
+	// entry). A full cache refuses new calls with 000005 rather than forget.
 	DefaultReplayCacheSize = 1 << 16
 
 	maxNonceLen = 256
 )
 
-// parseMillis parses a decimal Unix time in milliseconds. KooGallery sends
-// 13 digits; anything that is not 1 to 18 ASCII digits is refused, which
-// also keeps the value far from int64 overflow.
+// parseMillis parses a Unix time in milliseconds written canonically:
+// decimal digits without a leading zero, 1 to 18 of them (KooGallery sends
+// 13; 18 keeps the value far from int64 overflow). The canonical form is
+// the only one accepted because the signature covers the timestamp's text,
+// not its value: "0" + timestamp names the same instant, and moving the
+// trailing zeros of a nonce to the front of the timestamp would keep the
+// signed string, and so the signature, unchanged.
 func parseMillis(s string) (int64, bool) {
-	if len(s) == 0 || len(s) > 18 {
+	if len(s) == 0 || len(s) > 18 || (s[0] == '0' && len(s) > 1) {
 		return 0, false
 	}
 	var v int64
@@ -41,6 +51,38 @@ func parseMillis(s string) (int64, bool) {
 		v = v*10 + int64(c-'0')
 	}
 	return v, true
+}
+
+// replayKey is the replay cache's key for a verified call: exactly the
+// nonce and timestamp text the signature covers, concatenated as signed, so
+// that no other split of the same signed string is a new key, after a
+// prefix naming the scheme. store.ReplayCache keys are printable ASCII: a
+// signed string that is not (the nonce is the sender's choice) is replaced
+// by its SHA-256, under another prefix.
+func replayKey(scheme Scheme, nonce, timestamp string) string {
+	prefix := "v2:"
+	if scheme == SchemeKit {
+		prefix = "kit:"
+	}
+	if printable(nonce) {
+		return prefix + nonce + timestamp
+	}
+	h := sha256.New()
+	h.Write([]byte(nonce))
+	h.Write([]byte(timestamp))
+	var sum [sha256.Size]byte
+	return prefix + "#" + hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// printable reports whether s is printable ASCII other than '#', which
+// marks a hashed key.
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '#' {
+			return false
+		}
+	}
+	return true
 }
 
 // fresh reports whether a callback stamped ts (Unix ms) is acceptable at
@@ -60,9 +102,11 @@ func nonceExpiry(ts int64, skew time.Duration) int64 {
 }
 
 // nonceCache remembers the nonces of verified callbacks until they expire so
-// that a replayed callback is refused. It is bounded: when full it forgets
-// the oldest entry, which only matters if genuine callbacks arrive faster
-// than size per Window+skew. It is safe for concurrent use.
+// that a replayed callback is refused. It is bounded and never forgets an
+// entry before it expires: when full, and no entry at the old end has
+// expired, Add refuses with store.ErrFull. Only verified calls are added,
+// so it fills only if genuine calls arrive faster than its size per
+// Window+skew. It is safe for concurrent use.
 type nonceCache struct {
 	mu    sync.Mutex
 	max   int
@@ -94,23 +138,36 @@ func newNonceCache(size int) *nonceCache {
 
 // Add records key until expires (Unix ms, inclusive) and reports whether it
 // was new: false means key is recorded and has not expired at now, i.e. the
-// callback is a replay.
-func (c *nonceCache) Add(key string, expires, now int64) bool {
+// callback is a replay. A full cache returns store.ErrFull.
+func (c *nonceCache) Add(key string, expires, now int64) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for c.head < len(c.queue) && c.queue[c.head].expires < now {
 		c.dropHead()
 	}
 	if slot, ok := c.seen[key]; ok && slot.expires >= now {
-		return false
+		return false, nil
 	}
 	if len(c.queue)-c.head >= c.max {
-		c.dropHead()
+		return false, store.ErrFull
 	}
 	c.seq++
 	c.seen[key] = nonceSlot{expires: expires, seq: c.seq}
 	c.queue = append(c.queue, nonceEntry{key: key, expires: expires, seq: c.seq})
-	return true
+	return true, nil
+}
+
+// memoryReplay is the default store.ReplayCache: a nonceCache on the
+// handler's clock.
+type memoryReplay struct {
+	c   *nonceCache
+	now func() time.Time
+}
+
+// Add implements store.ReplayCache.
+func (m *memoryReplay) Add(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	now := m.now().UnixMilli()
+	return m.c.Add(key, now+ttl.Milliseconds()-1, now)
 }
 
 // Len returns the number of entries held, expired ones not yet dropped

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/isvkit/koogallery/store"
 )
 
 func TestParseMillis(t *testing.T) {
@@ -28,6 +30,9 @@ func TestParseMillis(t *testing.T) {
 		{"1.5", 0, false},
 		{" 1", 0, false},
 		{"1795768200123 ", 0, false},
+		{"01795768200123", 0, false}, // the same instant, not the signed text
+		{"00", 0, false},
+		{"0000000000000", 0, false},
 	} {
 		got, ok := parseMillis(tt.in)
 		assert.Equal(t, tt.ok, ok, "%q", tt.in)
@@ -62,12 +67,12 @@ func TestFresh(t *testing.T) {
 func TestNonceCacheReplay(t *testing.T) {
 	t.Parallel()
 	c := newNonceCache(10)
-	assert.True(t, c.Add("a", 100, 0))
-	assert.False(t, c.Add("a", 100, 50), "replay within expiry")
-	assert.False(t, c.Add("a", 100, 100), "expiry is inclusive")
-	assert.True(t, c.Add("b", 100, 50))
-	assert.True(t, c.Add("a", 300, 101), "forgotten after expiry")
-	assert.False(t, c.Add("a", 300, 200), "and remembered again")
+	assert.True(t, mustAdd(t, c, "a", 100, 0))
+	assert.False(t, mustAdd(t, c, "a", 100, 50), "replay within expiry")
+	assert.False(t, mustAdd(t, c, "a", 100, 100), "expiry is inclusive")
+	assert.True(t, mustAdd(t, c, "b", 100, 50))
+	assert.True(t, mustAdd(t, c, "a", 300, 101), "forgotten after expiry")
+	assert.False(t, mustAdd(t, c, "a", 300, 200), "and remembered again")
 }
 
 // The boundary between the cache and the freshness window: a nonce is
@@ -80,37 +85,45 @@ func TestReplayBoundary(t *testing.T) {
 	c := newNonceCache(10)
 	key := "n"
 	require.True(t, fresh(ts, ts, skew))
-	require.True(t, c.Add(key, nonceExpiry(ts, skew), ts))
+	require.True(t, mustAdd(t, c, key, nonceExpiry(ts, skew), ts))
 
 	last := ts + (Window + skew).Milliseconds()
 	for now := last - 3; now <= last+3; now++ {
 		refusedByWindow := !fresh(ts, now, skew)
-		refusedByCache := !refusedByWindow && !c.Add(key, nonceExpiry(ts, skew), now)
+		refusedByCache := !refusedByWindow && !mustAdd(t, c, key, nonceExpiry(ts, skew), now)
 		assert.True(t, refusedByWindow || refusedByCache, "replay accepted at now=ts+%dms", now-ts)
 		assert.Equal(t, now > last, refusedByWindow, "window at now=ts+%dms", now-ts)
 	}
 }
 
-func TestNonceCacheEvictsOldestWhenFull(t *testing.T) {
+func TestNonceCacheRefusesWhenFull(t *testing.T) {
 	t.Parallel()
 	c := newNonceCache(3)
 	for i := range 3 {
-		require.True(t, c.Add(strconv.Itoa(i), 1000, 0))
+		require.True(t, mustAdd(t, c, strconv.Itoa(i), 1000, 0))
 	}
-	require.True(t, c.Add("3", 1000, 0), "a full cache still accepts")
+	added, err := c.Add("3", 1000, 0)
+	assert.ErrorIs(t, err, store.ErrFull, "full, nothing expired: refused")
+	assert.False(t, added)
 	assert.Equal(t, 3, c.Len())
-	assert.True(t, c.Add("0", 1000, 0), "the oldest was forgotten")
-	assert.False(t, c.Add("2", 1000, 0), "younger entries are kept")
-	assert.False(t, c.Add("3", 1000, 0))
+	assert.False(t, mustAdd(t, c, "0", 1000, 0), "the oldest is still remembered")
+	assert.True(t, mustAdd(t, c, "3", 2000, 1001), "once the oldest expire there is room")
+}
+
+func mustAdd(t *testing.T, c *nonceCache, key string, expires, now int64) bool {
+	t.Helper()
+	added, err := c.Add(key, expires, now)
+	require.NoError(t, err)
+	return added
 }
 
 func TestNonceCacheDropsExpired(t *testing.T) {
 	t.Parallel()
 	c := newNonceCache(100)
 	for i := range 50 {
-		require.True(t, c.Add(strconv.Itoa(i), int64(2*i), 0)) // expiries 0, 2, …, 98
+		require.True(t, mustAdd(t, c, strconv.Itoa(i), int64(2*i), 0)) // expiries 0, 2, …, 98
 	}
-	require.True(t, c.Add("late", 1000, 60))
+	require.True(t, mustAdd(t, c, "late", 1000, 60))
 	assert.Equal(t, 20+1, c.Len(), "the 30 entries that expired before now=60 are gone")
 }
 
@@ -119,21 +132,21 @@ func TestNonceCacheDropsExpired(t *testing.T) {
 func TestNonceCacheReaddedKeySurvivesOldEntry(t *testing.T) {
 	t.Parallel()
 	c := newNonceCache(100)
-	require.True(t, c.Add("long", 1000, 0)) // keeps the queue head alive
-	require.True(t, c.Add("k", 10, 0))
-	require.True(t, c.Add("k", 1000, 20), "expired, so new again")
+	require.True(t, mustAdd(t, c, "long", 1000, 0)) // keeps the queue head alive
+	require.True(t, mustAdd(t, c, "k", 10, 0))
+	require.True(t, mustAdd(t, c, "k", 1000, 20), "expired, so new again")
 	c.mu.Lock()
 	c.dropHead() // "long"
 	c.dropHead() // the first "k" entry
 	c.mu.Unlock()
-	assert.False(t, c.Add("k", 1000, 30), "the second k must still be remembered")
+	assert.False(t, mustAdd(t, c, "k", 1000, 30), "the second k must still be remembered")
 }
 
 func TestNonceCacheBoundedUnderChurn(t *testing.T) {
 	t.Parallel()
 	c := newNonceCache(64)
 	for i := range 10_000 {
-		require.True(t, c.Add(strconv.Itoa(i), int64(i)+1_000_000, int64(i)))
+		require.True(t, mustAdd(t, c, strconv.Itoa(i), int64(i)+32, int64(i)))
 		require.LessOrEqual(t, c.Len(), 64)
 	}
 	c.mu.Lock()
@@ -151,7 +164,7 @@ func TestNonceCacheConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range 500 {
-				if c.Add(strconv.Itoa(i), 1000, 0) {
+				if mustAdd(t, c, strconv.Itoa(i), 1000, 0) {
 					accepted.Add(1)
 				}
 			}

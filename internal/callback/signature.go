@@ -22,8 +22,11 @@ type Key struct {
 type macState struct {
 	mac    hash.Hash
 	secret []byte
-	buf    []byte // scratch for the signed string
-	canon  []byte // scratch for canonical payloads
+	buf    []byte    // scratch for the signed string
+	mac2   hash.Hash // a second MAC, to build two forms in one pass
+	chunk  []byte    // scratch for streaming a form into mac
+	chunk2 []byte
+	obj    canonjson.Object
 	sum    [sha256.Size]byte
 }
 
@@ -31,7 +34,7 @@ type macState struct {
 func NewKey(accessKey string) *Key {
 	k := &Key{secret: []byte(accessKey)}
 	k.states.New = func() any {
-		return &macState{mac: hmac.New(sha256.New, k.secret), secret: k.secret, buf: make([]byte, 0, 256)}
+		return &macState{mac: hmac.New(sha256.New, k.secret), mac2: hmac.New(sha256.New, k.secret), secret: k.secret, buf: make([]byte, 0, 256)}
 	}
 	return k
 }
@@ -45,7 +48,8 @@ func (k *Key) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
 func (k *Key) get() *macState { return k.states.Get().(*macState) }
 
 func (k *Key) put(s *macState) {
-	if cap(s.buf) <= 64<<10 && cap(s.canon) <= 64<<10 {
+	if cap(s.buf) <= 64<<10 && cap(s.chunk) <= 64<<10 && cap(s.chunk2) <= 64<<10 {
+		s.obj.Release()
 		k.states.Put(s)
 	}
 }
@@ -76,10 +80,15 @@ func (k *Key) SignKit(nonce, timestamp string, payload []byte) string {
 }
 
 // VerifyV2 reports whether signature (hex, either case) is the V2 signature
-// of body as received, of its canonical form, or, for tolerance, of its
-// canonical form with top-level scalars quoted (canonjson.AppendQuotedScalars).
-// KooGallery's bodies normally arrive canonical, so the first, cheapest check
-// is the one that matches (spec §3.7). The comparison is constant-time.
+// of one of the forms the body may have been signed over, tried in this
+// order: the bytes as received (KooGallery's bodies normally arrive signed
+// this way, spec §3.7, so the one cheap check is the one that matches); the
+// Jackson form Huawei's demo signs (canonjson.BasicForm: sorted, null members
+// dropped, strings re-escaped, scalars quoted); the canonical form (values as
+// received); the canonical form with top-level scalars quoted. A form equal
+// to one already tried is skipped, and nothing but the raw bytes is tried
+// for a body that is not a JSON object of at most canonjson.MaxMembers
+// members. The comparison is constant-time.
 func (k *Key) VerifyV2(signature, nonce, timestamp string, body []byte) bool {
 	var want [sha256.Size]byte
 	if !decodeHex32(&want, signature) {
@@ -90,29 +99,44 @@ func (k *Key) VerifyV2(signature, nonce, timestamp string, body []byte) bool {
 	if hmac.Equal(s.v2(nonce, timestamp, body), want[:]) {
 		return true
 	}
-	canonical, err := canonjson.Append(s.canon[:0], body)
-	if err != nil {
+	o := &s.obj
+	if o.Parse(body) != nil {
 		return false
 	}
-	if string(canonical) != string(body) {
-		if hmac.Equal(s.v2(nonce, timestamp, canonical), want[:]) {
-			s.canon = canonical
+	raw, bare, jackson := o.CanonicalIsRaw(), o.HasBareScalars(), o.JacksonIsCanonical(canonjson.BasicForm)
+	// jackson: the Jackson form is the quoted one; !bare: the quoted form is
+	// the canonical one; raw: the canonical form is the raw bytes.
+	if !(jackson && !bare && raw) {
+		s.mac.Reset()
+		var err error
+		s.chunk, err = o.WriteJackson(s.mac, s.chunk, canonjson.BasicForm)
+		if err == nil && hmac.Equal(s.v2Outer(nonce, timestamp), want[:]) {
 			return true
 		}
 	}
-	// The quoted form goes after the canonical one in the same buffer.
-	n := len(canonical)
-	both, _ := canonjson.AppendQuotedScalars(canonical, body)
-	s.canon = both
-	if quoted := both[n:]; string(quoted) != string(canonical) {
-		return hmac.Equal(s.v2(nonce, timestamp, quoted), want[:])
+	if !raw && !(jackson && !bare) {
+		s.mac.Reset()
+		s.chunk = o.WriteCanonical(s.mac, s.chunk)
+		if hmac.Equal(s.v2Outer(nonce, timestamp), want[:]) {
+			return true
+		}
+	}
+	if bare && !jackson {
+		s.mac.Reset()
+		s.chunk = o.WriteQuotedScalars(s.mac, s.chunk)
+		if hmac.Equal(s.v2Outer(nonce, timestamp), want[:]) {
+			return true
+		}
 	}
 	return false
 }
 
-// VerifyKit reports whether signature (hex, either case) is the kit x-sign of
-// body as received or of its canonical form. Kit bodies usually arrive
-// unsorted and spaced, so the canonical form is the one that matches.
+// VerifyKit reports whether signature (hex, either case) is the kit x-sign
+// of the body as received, of its Jackson form (canonjson.KitForm, what
+// Huawei's demo signs) or of its canonical form, tried in that order, a form
+// equal to one already tried skipped. The raw bytes come first so that a
+// forged call costs one HMAC before any parsing; kit bodies usually arrive
+// unsorted and spaced, so a genuine one is usually matched by the second.
 func (k *Key) VerifyKit(signature, nonce, timestamp string, body []byte) bool {
 	var want [sha256.Size]byte
 	if !decodeHex32(&want, signature) {
@@ -120,12 +144,45 @@ func (k *Key) VerifyKit(signature, nonce, timestamp string, body []byte) bool {
 	}
 	s := k.get()
 	defer k.put(s)
-	payload, err := canonjson.Append(s.canon[:0], body)
-	s.canon = payload
-	if err == nil && string(payload) != string(body) && hmac.Equal(s.kit(nonce, timestamp, payload), want[:]) {
+	if hmac.Equal(s.kit(nonce, timestamp, body), want[:]) {
 		return true
 	}
-	return hmac.Equal(s.kit(nonce, timestamp, body), want[:])
+	o := &s.obj
+	if o.Parse(body) != nil {
+		return false
+	}
+	raw, jackson := o.CanonicalIsRaw(), o.JacksonIsCanonical(canonjson.KitForm)
+	if !raw && !jackson && o.SameOrder() {
+		// Both forms differ from the raw bytes and from each other: build
+		// them in one pass over the values, each into its own MAC.
+		s.kitStart(nonce, timestamp)
+		s.kitStart2(nonce, timestamp)
+		var err error
+		s.chunk, s.chunk2, err = o.WriteCanonicalAndJackson(s.mac2, s.mac, s.chunk, s.chunk2)
+		if err == nil {
+			return hmac.Equal(s.mac.Sum(s.sum[:0]), want[:]) || hmac.Equal(s.mac2.Sum(s.sum[:0]), want[:])
+		}
+		// No Jackson form: the canonical one alone, below.
+		s.kitStart(nonce, timestamp)
+		s.chunk = o.WriteCanonical(s.mac, s.chunk)
+		return hmac.Equal(s.mac.Sum(s.sum[:0]), want[:])
+	}
+	if !(jackson && raw) {
+		s.kitStart(nonce, timestamp)
+		var err error
+		s.chunk, err = o.WriteJackson(s.mac, s.chunk, canonjson.KitForm)
+		if err == nil && hmac.Equal(s.mac.Sum(s.sum[:0]), want[:]) {
+			return true
+		}
+	}
+	if !raw && !jackson {
+		s.kitStart(nonce, timestamp)
+		s.chunk = o.WriteCanonical(s.mac, s.chunk)
+		if hmac.Equal(s.mac.Sum(s.sum[:0]), want[:]) {
+			return true
+		}
+	}
+	return false
 }
 
 // v2 returns the two-stage V2 signature, valid until the next use of s.
@@ -133,6 +190,12 @@ func (k *Key) VerifyKit(signature, nonce, timestamp string, body []byte) bool {
 func (s *macState) v2(nonce, timestamp string, payload []byte) []byte {
 	s.mac.Reset()
 	s.mac.Write(payload)
+	return s.v2Outer(nonce, timestamp)
+}
+
+// v2Outer finishes the V2 signature of the payload written to s.mac since
+// its last Reset.
+func (s *macState) v2Outer(nonce, timestamp string) []byte {
 	inner := s.mac.Sum(s.sum[:0])
 	var innerHex [2 * sha256.Size]byte
 	hex.Encode(innerHex[:], inner)
@@ -150,6 +213,23 @@ func (s *macState) v2(nonce, timestamp string, payload []byte) []byte {
 // kit returns the one-stage kit x-sign, valid until the next use of s.
 // payload must not alias s.buf.
 func (s *macState) kit(nonce, timestamp string, payload []byte) []byte {
+	s.kitStart(nonce, timestamp)
+	s.mac.Write(payload)
+	return s.mac.Sum(s.sum[:0])
+}
+
+// kitStart2 is kitStart for s.mac2.
+func (s *macState) kitStart2(nonce, timestamp string) {
+	s.mac2.Reset()
+	s.mac2.Write(s.secret)
+	b := append(s.buf[:0], nonce...)
+	b = append(b, timestamp...)
+	s.buf = b
+	s.mac2.Write(b)
+}
+
+// kitStart resets s.mac to take the payload of a kit x-sign.
+func (s *macState) kitStart(nonce, timestamp string) {
 	s.mac.Reset()
 	s.mac.Write(s.secret)
 	// Writing the short strings through the scratch buffer keeps the
@@ -158,8 +238,6 @@ func (s *macState) kit(nonce, timestamp string, payload []byte) []byte {
 	b = append(b, timestamp...)
 	s.buf = b
 	s.mac.Write(b)
-	s.mac.Write(payload)
-	return s.mac.Sum(s.sum[:0])
 }
 
 func upperHex(b []byte) string {

@@ -202,3 +202,49 @@ func BenchmarkVerifyV2(b *testing.B) {
 		})
 	}
 }
+
+// Huawei's demo re-serialises the body with Jackson before hashing, so a
+// body with escapes is signed over their decoded form; each form a sender
+// may have signed verifies, and only those.
+func TestVerifyJacksonForms(t *testing.T) {
+	t.Parallel()
+	k := NewKey(vecKey)
+	const n, ts = "N1", vecTimestamp
+	v2 := []struct{ name, body, signed string }{
+		{"unsorted with \\u escapes", `{"orderId":"CS1","activity":"newInstance","customerName":"\u4e2d\u6587","testFlag":"0"}`,
+			`{"activity":"newInstance","customerName":"中文","orderId":"CS1","testFlag":"0"}`},
+		{"sorted and compact with \\u escapes", `{"activity":"newInstance","customerName":"\u4e2d\u6587","orderId":"CS1","testFlag":"0"}`,
+			`{"activity":"newInstance","customerName":"中文","orderId":"CS1","testFlag":"0"}`},
+		{"\\/ in a value", `{"frontEndUrl":"https:\/\/x.example.com\/a","activity":"queryInstance"}`,
+			`{"activity":"queryInstance","frontEndUrl":"https://x.example.com/a"}`},
+		{"surrogate pair", `{"activity":"x","e":"\ud83d\ude00"}`, `{"activity":"x","e":"😀"}`},
+		{"control escapes re-escaped Jackson's way", `{"c":"\u0001\/\n"}`, `{"c":"\u0001/\n"}`},
+		{"scalars quoted", `{"testFlag":0,"activity":"x\u0041"}`, `{"activity":"xA","testFlag":"0"}`},
+	}
+	for _, tc := range v2 {
+		assert.True(t, k.VerifyV2(k.SignV2(n, ts, []byte(tc.signed)), n, ts, []byte(tc.body)), "V2 %s: Jackson form", tc.name)
+		assert.True(t, k.VerifyV2(k.SignV2(n, ts, []byte(tc.body)), n, ts, []byte(tc.body)), "V2 %s: raw bytes", tc.name)
+		canon, err := canonjson.Append(nil, []byte(tc.body))
+		require.NoError(t, err)
+		assert.True(t, k.VerifyV2(k.SignV2(n, ts, canon), n, ts, []byte(tc.body)), "V2 %s: canonical form", tc.name)
+		assert.False(t, k.VerifyV2(k.SignV2(n, ts, []byte(tc.signed+" ")), n, ts, []byte(tc.body)), "V2 %s: another payload", tc.name)
+	}
+	kit := []struct{ name, body, signed string }{
+		{"1e2 becomes 100.0", `{"tenantId": "t", "flag": 1, "n": 1e2}`, `{"flag":1,"n":100.0,"tenantId":"t"}`},
+		{"-0 becomes 0, escapes decoded", `{"b": "\u4e2d", "a": -0, "c": [1E-7, {"z": "\/"}]}`, `{"a":0,"b":"中","c":[1.0E-7,{"z":"/"}]}`},
+		{"big integer kept", `{"n": 123456789012345678901234567890}`, `{"n":123456789012345678901234567890}`},
+		{"negative zero double", `{"n": -0.0}`, `{"n":-0.0}`},
+	}
+	for _, tc := range kit {
+		assert.True(t, k.VerifyKit(k.SignKit(n, ts, []byte(tc.signed)), n, ts, []byte(tc.body)), "kit %s: Jackson form", tc.name)
+		assert.True(t, k.VerifyKit(k.SignKit(n, ts, []byte(tc.body)), n, ts, []byte(tc.body)), "kit %s: raw bytes", tc.name)
+		canon, err := canonjson.Append(nil, []byte(tc.body))
+		require.NoError(t, err)
+		assert.True(t, k.VerifyKit(k.SignKit(n, ts, canon), n, ts, []byte(tc.body)), "kit %s: canonical form", tc.name)
+		assert.False(t, k.VerifyKit(k.SignKit(n, ts, []byte(tc.signed+" ")), n, ts, []byte(tc.body)), "kit %s: another payload", tc.name)
+	}
+	// A lone surrogate has no Jackson form (Jackson would sign '?').
+	lone := `{"e":"\ud83d"}`
+	assert.False(t, k.VerifyV2(k.SignV2(n, ts, []byte(`{"e":"?"}`)), n, ts, []byte(lone)))
+	assert.True(t, k.VerifyV2(k.SignV2(n, ts, []byte(lone)), n, ts, []byte(lone)))
+}

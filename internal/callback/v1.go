@@ -13,7 +13,9 @@ const (
 	// SchemeV1Query is the SaaS V1 basic interface: GET with the authToken
 	// and timeStamp query parameters, Base64 HMAC keyed with Key + timeStamp
 	// over the other decoded parameters (§3.1). Serve receives the verified
-	// raw query string (URL.RawQuery) as its body. Answers carry Body-Sign.
+	// raw query string (URL.RawQuery) as its body, with each '+' written as
+	// %2B when the authToken verified only with '+' kept literal, so that
+	// form-decoding it gives the values signed. Answers carry Body-Sign.
 	SchemeV1Query Scheme = 2
 	// SchemeV1Kit is the joint-operation kit V1 interface: POST with the
 	// authToken header, Base64 HMAC keyed with Key + the body's timeStamp
@@ -57,11 +59,10 @@ const (
 	headerBodySign  = "Body-Sign"
 )
 
-func (h *Handler) handleV1Query(r *http.Request, st *state, serve Serve) error {
-	if r.Method != http.MethodGet {
+func (h *Handler) verifyV1Query(method, raw string, st *state) error {
+	if method != http.MethodGet {
 		return Invalid("method must be GET")
 	}
-	raw := r.URL.RawQuery
 	if int64(len(raw)) > h.maxBody {
 		return Invalid("request query too large")
 	}
@@ -75,29 +76,29 @@ func (h *Handler) handleV1Query(r *http.Request, st *state, serve Serve) error {
 	if err := h.v1Fresh(q.Get(v1sign.ParamTimeStamp), time.UTC); err != nil {
 		return err
 	}
-	st.body = append(st.body[:0], raw...)
-	return serve(r.Context(), st.body, &st.resp)
+	// Serve gets the query written so that a form decoder reads the values
+	// the authToken covered (v1sign.Query.FormQuery).
+	form := q.FormQuery()
+	st.body = append(getBodyCap(len(form)), form...)
+	return nil
 }
 
-func (h *Handler) handleV1Kit(r *http.Request, st *state, serve Serve) error {
-	if r.Method != http.MethodPost {
+func (h *Handler) verifyV1Kit(method string, header http.Header, r *http.Request, st *state) error {
+	if method != http.MethodPost {
 		return Invalid("method must be POST")
 	}
-	if err := h.readBody(r, st); err != nil {
+	if err := h.body(r, st); err != nil {
 		return err
 	}
 	body := st.body
-	token := first(r.Header[headerAuthToken])
+	token := first(header[headerAuthToken])
 	if token == "" {
 		return &refusal{reason: "missing authToken"}
 	}
 	if err := v1sign.VerifyKit(h.v1key, body, token); err != nil {
 		return &refusal{reason: v1Reason(err)}
 	}
-	if err := h.v1Fresh(kitTimeStamp(body), gmt8); err != nil {
-		return err
-	}
-	return serve(r.Context(), body, &st.resp)
+	return h.v1Fresh(kitTimeStamp(body), gmt8)
 }
 
 // v1Fresh checks a V1 timeStamp (yyyyMMddHHmmss[SSS] in loc) against the

@@ -85,6 +85,31 @@ func TestV1QuerySpecVector(t *testing.T) {
 	assert.Equal(t, v1RawQuery, f.got.Load(), "Serve gets the verified raw query")
 }
 
+// A query whose authToken verifies only with '+' kept literal reaches Serve
+// written so that it form-decodes to the values signed: "O+1", not "O 1".
+func TestV1QueryServesTheReadingThatVerified(t *testing.T) {
+	t.Parallel()
+	values := url.Values{"activity": {"refreshInstance"}, "orderId": {"O+1"}, "instanceId": {"C++Team"},
+		"saasExtendParams": {`[{"name":"email","value":"a+b@x.com"}]`}, "timeStamp": {"20261127083000123"}}
+	token, err := v1sign.SignQuery(vecKey, values)
+	require.NoError(t, err)
+	raw := "activity=refreshInstance&orderId=O+1&instanceId=C++Team&saasExtendParams=" +
+		strings.ReplaceAll(url.PathEscape(values.Get("saasExtendParams")), "%2B", "+") +
+		"&timeStamp=20261127083000123&authToken=" + url.QueryEscape(token)
+	require.Contains(t, raw, "a+b@x.com")
+	f := newV1Fixture(t, SchemeV1Query, Config{}, nil)
+	code, _ := f.serve(t, httptest.NewRequest(http.MethodGet, "/isv/v1?"+raw, nil))
+	require.Equal(t, CodeSuccess, code)
+	got, err := url.ParseQuery(f.got.Load().(string))
+	require.NoError(t, err)
+	assert.Equal(t, "O+1", got.Get("orderId"))
+	assert.Equal(t, "C++Team", got.Get("instanceId"))
+	assert.Equal(t, values.Get("saasExtendParams"), got.Get("saasExtendParams"))
+	q, err := v1sign.ParseQuery(f.got.Load().(string))
+	require.NoError(t, err)
+	assert.NoError(t, q.Verify(vecKey), "what Serve gets still verifies")
+}
+
 func TestV1QueryRefusals(t *testing.T) {
 	t.Parallel()
 	forged := strings.Replace(v1RawQuery, "inst-0001", "inst-0002", 1)
@@ -185,7 +210,7 @@ func TestV1KitRefusals(t *testing.T) {
 		{"changed body", http.MethodPost, strings.Replace(v1KitBody, `"flag": 1`, `"flag": 0`, 1), v1KitToken, CodeAuth},
 		{"not JSON", http.MethodPost, "flag=1", v1KitToken, CodeAuth},
 		{"GET", http.MethodGet, v1KitBody, v1KitToken, CodeInvalid},
-		{"too large", http.MethodPost, v1KitBody + strings.Repeat(" ", DefaultMaxBodyBytes), v1KitToken, CodeInvalid},
+		{"too large", http.MethodPost, v1KitBody + strings.Repeat(" ", DefaultMaxBodyKit), v1KitToken, CodeInvalid},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

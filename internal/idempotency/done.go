@@ -4,6 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"time"
+
+	"github.com/isvkit/koogallery/store"
 )
 
 // Lease and Wait are the handlers' claim lease and how long a call waits
@@ -24,25 +26,27 @@ const (
 // request (KooGallery's own, or a URL replayed from an access log) cannot
 // undo later changes, such as freezing an instance again after its renewal.
 // The kit handler keys it on the route and the body as well.
+//
+// Successes are store.Records: Pending marks one that is not final, a call
+// whose body could recur as a distinct event (a kit body without
+// timeStamp), only shared by concurrent deliveries, never replayed later.
 type DoneGuard struct {
-	g Group[doneRecord]
+	g Group[store.Record]
 }
 
-type doneRecord struct {
-	// Final is false for a call whose body could recur as a distinct event
-	// (a kit body without timeStamp): it is only shared by concurrent
-	// deliveries, never replayed later.
-	Final bool
-}
-
-// NewDoneGuard remembers up to size successes in memory, each for keep.
-func NewDoneGuard(size int, keep time.Duration, log *slog.Logger) *DoneGuard {
-	return &DoneGuard{g: Group[doneRecord]{
-		Store:  NewMemory[doneRecord](size),
+// NewDoneGuard remembers successes in st (an in-memory Memory of size keys
+// if nil), each for keep. A full or failing store makes Do fail with
+// ErrStore: the call is not run unchecked.
+func NewDoneGuard(st store.Store, size int, keep time.Duration, log *slog.Logger) *DoneGuard {
+	if st == nil {
+		st = NewMemory[store.Record](size)
+	}
+	return &DoneGuard{g: Group[store.Record]{
+		Store:  st,
 		Lease:  Lease,
 		Keep:   keep,
 		Wait:   Wait,
-		Final:  func(r *doneRecord) bool { return r.Final },
+		Final:  func(r *store.Record) bool { return !r.Pending },
 		Logger: log,
 	}}
 }
@@ -51,11 +55,11 @@ func NewDoneGuard(size int, keep time.Duration, log *slog.Logger) *DoneGuard {
 // fn's context is detached from the caller's cancellation and ends at 4/5
 // of Lease.
 func (d *DoneGuard) Do(ctx context.Context, key string, final bool, fn func(context.Context) error) error {
-	_, err := d.g.Do(ctx, key, func(ctx context.Context, _ *doneRecord) (*doneRecord, error) {
+	_, err := d.g.Do(ctx, key, func(ctx context.Context, _ *store.Record) (*store.Record, error) {
 		if err := fn(ctx); err != nil {
 			return nil, err
 		}
-		return &doneRecord{Final: final}, nil
+		return &store.Record{Pending: !final}, nil
 	})
 	return err
 }

@@ -36,6 +36,10 @@ type Store[R any] interface {
 	Release(ctx context.Context, key string) error
 }
 
+// ErrStore reports that the Store could not be consulted: full (it wraps
+// store.ErrFull then) or failing. The operation did not run.
+var ErrStore = errors.New("idempotency: store unavailable")
+
 // ErrInProgress reports that another process holds the key's claim and did
 // not finish within Group.Wait.
 var ErrInProgress = errors.New("idempotency: operation in progress elsewhere")
@@ -116,7 +120,7 @@ func (g *Group[R]) run(ctx context.Context, key string, op Op[R]) (*R, error) {
 		prev, claimed, err := g.Store.Claim(opCtx, key, g.Lease)
 		switch {
 		case err != nil:
-			return nil, fmt.Errorf("idempotency: claim %s: %w", key, err)
+			return nil, fmt.Errorf("idempotency: claim %s: %w: %w", key, ErrStore, err)
 		case claimed:
 			return g.first(opCtx, key, op)
 		case prev != nil && g.Final(prev):

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/isvkit/koogallery/store"
 )
 
 type rec struct {
@@ -291,15 +295,76 @@ func TestMemoryStore(t *testing.T) {
 	r, _, _ = m.Claim(ctx, "a", time.Minute)
 	assert.Equal(t, "A", r.ID, "callers get copies")
 
-	require.NoError(t, m.Complete(ctx, "b", &rec{ID: "B"}, time.Hour))
-	require.NoError(t, m.Complete(ctx, "c", &rec{ID: "C"}, time.Hour))
-	_, claimed, _ = m.Claim(ctx, "a", time.Minute)
-	assert.True(t, claimed, "the oldest record was evicted past the bound")
-	r, _, _ = m.Claim(ctx, "c", time.Minute)
-	assert.Equal(t, "C", r.ID)
+	require.NoError(t, m.Complete(ctx, "b", &rec{ID: "B"}, 2*time.Hour))
+	_, _, err := m.Claim(ctx, "c", time.Minute)
+	require.ErrorIs(t, err, store.ErrFull, "full, nothing expired: no key is forgotten")
+	assert.ErrorIs(t, m.Complete(ctx, "c", &rec{ID: "C"}, time.Hour), store.ErrFull)
+	r, claimed, _ = m.Claim(ctx, "a", time.Minute)
+	assert.False(t, claimed, "a is still recorded")
+	assert.Equal(t, "A", r.ID)
 
 	now = now.Add(time.Hour)
-	_, claimed, _ = m.Claim(ctx, "c", time.Minute)
-	assert.True(t, claimed, "records expire")
-	assert.Equal(t, 2, m.Len(), "expired b dropped; a and c are claims")
+	_, claimed, err = m.Claim(ctx, "c", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, claimed, "a expired and made room")
+	assert.Equal(t, 2, m.Len(), "b and the claim on c")
+	require.NoError(t, m.Complete(ctx, "c", &rec{ID: "C"}, time.Hour), "completing a claim never fails")
+}
+
+// A Group over a full store refuses to run the operation, and says why.
+func TestGroupFullStoreRunsNothing(t *testing.T) {
+	t.Parallel()
+	g := &Group[rec]{Store: NewMemory[rec](1), Lease: time.Minute, Keep: time.Hour, Wait: time.Second,
+		Final: func(*rec) bool { return true }}
+	ran := 0
+	op := func(context.Context, *rec) (*rec, error) { ran++; return &rec{ID: "x"}, nil }
+	_, err := g.Do(context.Background(), "k1", op)
+	require.NoError(t, err)
+	_, err = g.Do(context.Background(), "k2", op)
+	assert.ErrorIs(t, err, ErrStore)
+	assert.ErrorIs(t, err, store.ErrFull)
+	r, err := g.Do(context.Background(), "k1", op)
+	require.NoError(t, err)
+	assert.Equal(t, "x", r.ID)
+	assert.Equal(t, 1, ran)
+}
+
+// BenchmarkMemoryAtBound reports the heap a full memory store holds
+// (heap-MiB, B/key) at the handlers' default bounds: 65,536 served-call keys
+// (the V1 and kit replay guard) and 100,000 at-most-once records. Run it
+// with -benchtime 1x.
+func BenchmarkMemoryAtBound(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		key  func(i int) string
+		rec  store.Record
+	}{
+		{"guard65536", 1 << 16, func(i int) string { return fmt.Sprintf("kit2/tenantSync/%064x", i) }, store.Record{}},
+		{"records100000", 100_000, func(i int) string { return fmt.Sprintf("newInstance/CS%016d/CS%016d-000001", i, i) },
+			store.Record{InstanceID: "inst-0123456789abcdef"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				m := NewMemory[store.Record](tc.n)
+				for i := range tc.n {
+					if err := m.Complete(context.Background(), tc.key(i), &tc.rec, time.Hour); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, _, err := m.Claim(context.Background(), "one more", time.Minute); !errors.Is(err, store.ErrFull) {
+					b.Fatal("a full store accepted one more")
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				grew := float64(after.HeapInuse - before.HeapInuse)
+				b.ReportMetric(grew/(1<<20), "heap-MiB")
+				b.ReportMetric(grew/float64(tc.n), "B/key")
+				runtime.KeepAlive(m)
+			}
+		})
+	}
 }

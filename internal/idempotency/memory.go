@@ -1,31 +1,36 @@
 package idempotency
 
 import (
-	"container/list"
+	"container/heap"
 	"context"
 	"sync"
 	"time"
+
+	"github.com/isvkit/koogallery/store"
 )
 
-// Memory is an in-process Store. It holds at most max records, forgetting
-// the oldest first, and drops records once they expire. Claims are not
-// counted against max: there are at most as many as operations in flight.
+// Memory is an in-process Store holding at most max keys, claims and
+// records alike. It never forgets a key before its lease or keep runs out:
+// when full it drops expired keys, and if none has expired, Claim refuses
+// with store.ErrFull (the handler answers a retryable 000005) rather than
+// forget a record and run an operation twice. Complete replaces a claim in
+// place, so finishing an operation that was allowed to start never fails.
 type Memory[R any] struct {
 	mu      sync.Mutex
 	max     int
 	now     func() time.Time
 	entries map[string]*memEntry[R]
-	records list.List // of *memEntry[R] holding records, oldest first
+	expiry  expiryHeap[R]
 }
 
 type memEntry[R any] struct {
 	key     string
 	rec     *R // nil while claimed
 	expires time.Time
-	elem    *list.Element // in records, when rec != nil
+	index   int // in expiry
 }
 
-// NewMemory returns a Memory holding at most size records (at least 1).
+// NewMemory returns a Memory holding at most size keys (at least 1).
 func NewMemory[R any](size int) *Memory[R] {
 	return &Memory[R]{max: max(size, 1), now: time.Now, entries: make(map[string]*memEntry[R])}
 }
@@ -35,7 +40,6 @@ func (m *Memory[R]) Claim(_ context.Context, key string, lease time.Duration) (*
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	m.dropExpired(now)
 	if e := m.entries[key]; e != nil {
 		if now.Before(e.expires) {
 			if e.rec == nil {
@@ -46,7 +50,13 @@ func (m *Memory[R]) Claim(_ context.Context, key string, lease time.Duration) (*
 		}
 		m.remove(e)
 	}
-	m.entries[key] = &memEntry[R]{key: key, expires: now.Add(lease)}
+	if len(m.entries) >= m.max {
+		m.dropExpired(now)
+		if len(m.entries) >= m.max {
+			return nil, false, store.ErrFull
+		}
+	}
+	m.insert(&memEntry[R]{key: key, expires: now.Add(lease)})
 	return nil, true, nil
 }
 
@@ -54,22 +64,20 @@ func (m *Memory[R]) Claim(_ context.Context, key string, lease time.Duration) (*
 func (m *Memory[R]) Complete(_ context.Context, key string, r *R, keep time.Duration) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e := m.entries[key]
-	if e == nil {
-		e = &memEntry[R]{key: key}
-		m.entries[key] = e
-	}
+	now := m.now()
 	v := *r
-	e.rec = &v
-	e.expires = m.now().Add(keep)
-	if e.elem != nil {
-		m.records.MoveToBack(e.elem)
-	} else {
-		e.elem = m.records.PushBack(e)
+	if e := m.entries[key]; e != nil {
+		e.rec, e.expires = &v, now.Add(keep)
+		heap.Fix(&m.expiry, e.index)
+		return nil
 	}
-	for m.records.Len() > m.max {
-		m.remove(m.records.Front().Value.(*memEntry[R]))
+	if len(m.entries) >= m.max {
+		m.dropExpired(now)
+		if len(m.entries) >= m.max {
+			return store.ErrFull
+		}
 	}
+	m.insert(&memEntry[R]{key: key, rec: &v, expires: now.Add(keep)})
 	return nil
 }
 
@@ -83,32 +91,49 @@ func (m *Memory[R]) Release(_ context.Context, key string) error {
 	return nil
 }
 
-// Len returns the number of keys held, claims included.
+// Len returns the number of keys held, claims and expired keys not yet
+// dropped included.
 func (m *Memory[R]) Len() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return len(m.entries)
 }
 
-// dropExpired drops expired records from the old end. Records are kept for
-// the same duration by any one Group, so the oldest expire first; a record
-// kept shorter behind a longer one is still refused by Claim's own check.
-func (m *Memory[R]) dropExpired(now time.Time) {
-	for f := m.records.Front(); f != nil; f = m.records.Front() {
-		e := f.Value.(*memEntry[R])
-		if now.Before(e.expires) {
-			return
-		}
-		m.remove(e)
-	}
+func (m *Memory[R]) insert(e *memEntry[R]) {
+	m.entries[e.key] = e
+	heap.Push(&m.expiry, e)
 }
 
 func (m *Memory[R]) remove(e *memEntry[R]) {
-	if e.elem != nil {
-		m.records.Remove(e.elem)
-		e.elem = nil
+	heap.Remove(&m.expiry, e.index)
+	delete(m.entries, e.key)
+}
+
+// dropExpired drops every key whose lease or keep has run out, soonest
+// first.
+func (m *Memory[R]) dropExpired(now time.Time) {
+	for len(m.expiry) > 0 && !now.Before(m.expiry[0].expires) {
+		m.remove(m.expiry[0])
 	}
-	if m.entries[e.key] == e {
-		delete(m.entries, e.key)
-	}
+}
+
+type expiryHeap[R any] []*memEntry[R]
+
+func (h expiryHeap[R]) Len() int           { return len(h) }
+func (h expiryHeap[R]) Less(i, j int) bool { return h[i].expires.Before(h[j].expires) }
+func (h expiryHeap[R]) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *expiryHeap[R]) Push(x any) {
+	e := x.(*memEntry[R])
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+func (h *expiryHeap[R]) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return e
 }

@@ -2,9 +2,16 @@ package v1sign
 
 import (
 	"bytes"
-	"encoding/json"
+	"crypto/hmac"
+	"crypto/sha256"
 	"fmt"
+	"hash"
+	"io"
+	"sync"
 	"unicode"
+	"unicode/utf8"
+
+	"github.com/isvkit/koogallery/internal/canonjson"
 )
 
 // HeaderAuthToken is the request header that carries a V1 kit authToken.
@@ -29,11 +36,11 @@ const HeaderAuthToken = "authToken"
 // URL-decoded: in a JSON body that would corrupt a literal '+' or '%'. It is
 // exposed for debugging signature mismatches; it contains no secret.
 func KitStringToSign(body []byte) (string, error) {
-	params, err := kitParams(body)
-	if err != nil {
+	var b bytes.Buffer
+	if _, err := writeKitString(&b, body, nil); err != nil {
 		return "", fmt.Errorf("v1sign: kit string to sign: %w", err)
 	}
-	return string(appendStringToSign(nil, params)), nil
+	return b.String(), nil
 }
 
 // SignKit returns the authToken header KooGallery sends with a V1 kit body:
@@ -47,7 +54,9 @@ func SignKit(key string, body []byte) (string, error) {
 }
 
 // VerifyKit checks the authToken header of a V1 kit body, in constant time.
-// A ' ' in token is read as '+'.
+// A ' ' in token is read as '+'. A body that is not a JSON object of at
+// most canonjson.MaxMembers members is refused (KooGallery's have about
+// ten): sorting is the step whose cost grows fastest with the body.
 func VerifyKit(key string, body []byte, token string) error {
 	if token == "" {
 		return fmt.Errorf("v1sign: verify kit body: %w", ErrMissingToken)
@@ -62,68 +71,141 @@ func VerifyKit(key string, body []byte, token string) error {
 	return nil
 }
 
+var objects = sync.Pool{New: func() any { return new(kitState) }}
+
+type kitState struct {
+	o       canonjson.Object
+	scratch []byte
+	chunk   []byte
+}
+
 func kitMAC(key string, body []byte) ([macSize]byte, error) {
-	params, err := kitParams(body)
+	var mac [macSize]byte
+	var h hash.Hash
+	_, err := writeKitString(nil, body, func(ts []byte) io.Writer {
+		k := make([]byte, 0, len(key)+len(ts))
+		k = append(append(k, key...), ts...)
+		h = hmac.New(sha256.New, k)
+		clear(k)
+		return h
+	})
 	if err != nil {
-		return [macSize]byte{}, err
+		return mac, err
 	}
-	ts, ok := lookup(params, ParamTimeStamp)
-	if !ok {
-		return [macSize]byte{}, ErrMissingTimeStamp
-	}
-	return sum(key, ts, appendStringToSign(nil, params)), nil
+	h.Sum(mac[:0])
+	return mac, nil
 }
 
-// kitParams stringifies the top-level fields of body as KitStringToSign
-// describes and returns them in Java order, blanks and nulls left out.
-func kitParams(body []byte) ([]param, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return nil, fmt.Errorf("%w: kit body is not a JSON object: %w", ErrMalformed, err)
-	}
-	if fields == nil {
-		return nil, fmt.Errorf("%w: kit body is null, not a JSON object", ErrMalformed)
-	}
-	params := make([]param, 0, len(fields))
-	for name, raw := range fields {
-		value, ok, err := describeValue(raw)
-		if err != nil {
-			return nil, fmt.Errorf("%w: kit body field %q: %w", ErrMalformed, name, err)
+// writeKitString writes the string a V1 kit authToken signs for body (see
+// KitStringToSign) to w, or, if w is nil, to the writer keyed returns for
+// the body's timeStamp. It reports the timeStamp.
+func writeKitString(w io.Writer, body []byte, keyed func(timeStamp []byte) io.Writer) (string, error) {
+	st := objects.Get().(*kitState)
+	defer func() {
+		st.o.Release()
+		if cap(st.scratch) <= 64<<10 && cap(st.chunk) <= 64<<10 {
+			objects.Put(st)
 		}
-		if ok {
-			params = append(params, param{name, value})
+	}()
+	o := &st.o
+	if err := o.Parse(body); err != nil {
+		return "", fmt.Errorf("%w: kit body is not a JSON object of at most %d members: %w", ErrMalformed, canonjson.MaxMembers, err)
+	}
+	order := o.SortedJava()
+	// The key needs the timeStamp first; a blank one is skipped like any
+	// blank value, and then missing.
+	var ts []byte
+	for _, i := range order {
+		if m := &o.Members[i]; string(m.Key) == ParamTimeStamp {
+			if v, ok := st.describe(m); ok {
+				ts = append([]byte(nil), v...)
+			}
 		}
 	}
-	return sortParams(params), nil
+	if w == nil {
+		if ts == nil {
+			return "", ErrMissingTimeStamp
+		}
+		w = keyed(ts)
+	}
+	out := st.chunk[:0]
+	first := true
+	for _, i := range order {
+		m := &o.Members[i]
+		if string(m.Key) == ParamAuthToken {
+			continue
+		}
+		v, ok := st.describe(m)
+		if !ok {
+			continue
+		}
+		if !first {
+			out = append(out, '&')
+		}
+		first = false
+		out = append(append(out, m.Key...), '=')
+		if len(v) >= 4<<10 {
+			w.Write(out)
+			w.Write(v)
+			out = out[:0]
+			continue
+		}
+		out = append(out, v...)
+		if len(out) >= 4<<10 {
+			w.Write(out)
+			out = out[:0]
+		}
+	}
+	w.Write(out)
+	st.chunk = out
+	return string(ts), nil
 }
 
-// describeValue stringifies one JSON value like BeanUtils.describe on the
-// demo's DTO; ok is false for values the demo skips as blank.
-func describeValue(raw json.RawMessage) (value string, ok bool, err error) {
-	switch raw[0] {
+// describe returns a member's value stringified like BeanUtils.describe on
+// the demo's DTO (see KitStringToSign), valid until the next call; ok is
+// false for a value the demo skips as blank.
+func (st *kitState) describe(m *canonjson.Member) ([]byte, bool) {
+	v := m.Value
+	switch v[0] {
 	case 'n':
-		return "", false, nil
+		return nil, false
 	case '"':
-		var s string
-		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", false, err
-		}
-		return s, !javaBlank(s), nil
+		st.scratch = canonjson.Unquote(st.scratch[:0], v)
+		return st.scratch, !javaBlank(st.scratch)
 	case '{', '[':
-		var b bytes.Buffer
-		if err := json.Compact(&b, raw); err != nil {
-			return "", false, err
-		}
-		return b.String(), true, nil
+		st.scratch = canonjson.AppendCompact(st.scratch[:0], v)
+		return st.scratch, true
 	}
-	return string(raw), true, nil
+	return v, true
+}
+
+// KitCovers reports whether a V1 kit authToken covers a top-level member
+// whose JSON value (as received) is value: every member but null and blank
+// strings, which the token skips (see KitStringToSign). A member the token
+// does not cover was never signed: a decoder must treat it as absent, so
+// that adding "name":" " or "list":null to a signed body changes nothing.
+// For a repeated member only the last one counts, covered or not.
+func KitCovers(value []byte) bool {
+	switch {
+	case len(value) == 0, value[0] == 'n':
+		return false
+	case value[0] == '"':
+		return !javaBlank(canonjson.Unquote(nil, value))
+	}
+	return true
 }
 
 // javaBlank is commons-lang StringUtils.isBlank: every UTF-16 unit is
 // Character.isWhitespace, which is a Unicode space separator other than the
 // no-break spaces, or one of \t \n \v \f \r and U+001C–U+001F.
-func javaBlank(s string) bool {
-	for _, r := range s {
+func javaBlank[S ~string | ~[]byte](s S) bool {
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			var b [utf8.UTFMax]byte
+			r, size = utf8.DecodeRune(b[:copy(b[:], s[i:])])
+		}
+		i += size
 		switch {
 		case r == '\u00A0' || r == '\u2007' || r == '\u202F':
 			return false

@@ -29,9 +29,23 @@ type param struct{ name, value string }
 //
 // Verify also accepts a token computed with '+' kept literal; see Verify.
 type Query struct {
-	raw    string
-	params []param // Java order, one per name
+	raw     string
+	params  []param // Java order, one per name
+	reading Reading
 }
+
+// Reading says how a Query's values are decoded from the raw query.
+type Reading uint8
+
+const (
+	// ReadingForm decodes form-style: '+' is a space. It is how
+	// KooGallery's Java servlet reads a query, and the reading before
+	// Verify.
+	ReadingForm Reading = iota
+	// ReadingLiteralPlus keeps '+' literal (url.PathUnescape). Verify
+	// switches to it when only this reading matches the authToken.
+	ReadingLiteralPlus
+)
 
 // ParseQuery reads a raw query string (http.Request.URL.RawQuery, without
 // the '?').
@@ -43,8 +57,19 @@ func ParseQuery(rawQuery string) (*Query, error) {
 	return &Query{raw: rawQuery, params: params}, nil
 }
 
+// MaxParams bounds the parameters of a query ParseQuery reads: KooGallery
+// sends about twenty, and sorting them is the step whose cost grows
+// fastest with the query.
+const MaxParams = 1024
+
 func parseParams(raw string, unescape func(string) (string, error)) ([]param, error) {
-	params := make([]param, 0, strings.Count(raw, "&")+1)
+	n := strings.Count(raw, "&") + 1
+	if n > MaxParams {
+		if n = countPairs(raw); n > MaxParams {
+			return nil, fmt.Errorf("v1sign: parse query: %w: more than %d parameters", ErrMalformed, MaxParams)
+		}
+	}
+	params := make([]param, 0, n)
 	for rest := raw; rest != ""; {
 		var pair string
 		pair, rest, _ = strings.Cut(rest, "&")
@@ -65,6 +90,19 @@ func parseParams(raw string, unescape func(string) (string, error)) ([]param, er
 		params = append(params, param{name, value})
 	}
 	return sortParams(params), nil
+}
+
+// countPairs counts the non-empty '&'-separated pairs of raw.
+func countPairs(raw string) int {
+	n := 0
+	for rest := raw; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if pair != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // sortParams sorts params in Java order and keeps the first of each name.
@@ -114,21 +152,40 @@ func (q *Query) Values() url.Values {
 // outside authToken, Verify tries once more with '+' kept literal
 // (url.PathUnescape semantics). Either way the token is an HMAC under the
 // Key; the retry only widens which reading of the same bytes is accepted.
-// Get keeps returning the form-decoded values; fieldcrypt reads the ' ' of
-// such a Base64 field as '+'.
+//
+// Once Verify succeeds, Get, Lookup, Values and FormQuery give the values
+// under the reading that verified (see Reading): what the authToken covered,
+// so that "orderId=O+1" signed as "O+1" is read as "O+1", not "O 1". A
+// failed Verify leaves the form reading in place.
 func (q *Query) Verify(key string) error {
 	token, ok := q.Lookup(ParamAuthToken)
 	if !ok || token == "" {
 		return fmt.Errorf("v1sign: verify query: %w", ErrMissingToken)
 	}
 	err := verifyParams(key, q.params, token)
-	if err == nil || !errors.Is(err, ErrMismatch) || !q.hasLiteralPlus() {
+	if err == nil || !errors.Is(err, ErrMismatch) || q.reading != ReadingForm || !q.hasLiteralPlus() {
 		return err
 	}
 	if literal, perr := parseParams(q.raw, url.PathUnescape); perr == nil && verifyParams(key, literal, token) == nil {
+		q.params, q.reading = literal, ReadingLiteralPlus
 		return nil
 	}
 	return err
+}
+
+// Reading returns how the values are decoded: ReadingForm until Verify
+// finds that only the literal '+' reading matches.
+func (q *Query) Reading() Reading { return q.reading }
+
+// FormQuery returns the raw query written so that a form decoder (such as
+// url.ParseQuery or ParseQuery) reads the values of q's reading: the raw
+// query itself for ReadingForm, with each '+' written as %2B for
+// ReadingLiteralPlus.
+func (q *Query) FormQuery() string {
+	if q.reading == ReadingLiteralPlus {
+		return strings.ReplaceAll(q.raw, "+", "%2B")
+	}
+	return q.raw
 }
 
 // hasLiteralPlus reports a '+' in the raw query outside the authToken pair.

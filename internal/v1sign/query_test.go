@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -178,7 +179,8 @@ func TestBase64ValuesInQuery(t *testing.T) {
 			name:  "raw '+', signed over the original '+'",
 			query: base + "&mobilePhone=" + phone + "&email=" + email,
 			token: signWithStdlib(specKey, specV1TS, "activity=newInstance&customerName=ACME+Ltd&email="+email+"&mobilePhone="+phone+"&timeStamp="+specV1TS),
-			phone: strings.ReplaceAll(phone, "+", " "),
+			phone: phone, // the reading that verified keeps '+'
+
 		},
 		{
 			name:  "raw '+', signed over what a servlet decodes (spaces)",
@@ -203,6 +205,62 @@ func TestBase64ValuesInQuery(t *testing.T) {
 			})
 		}
 	}
+}
+
+// What a handler reads is what the authToken covered: when the token
+// verifies only with '+' kept literal, the values are read that way too.
+func TestVerifyDeliversTheReadingThatVerified(t *testing.T) {
+	t.Parallel()
+	signed := "email=a+b@x.com&orderId=O+1&tenant=C++Team&timeStamp=" + specV1TS
+	token := url.QueryEscape(signWithStdlib(specKey, specV1TS, signed))
+	literal := "orderId=O+1&tenant=C++Team&email=a+b@x.com&timeStamp=" + specV1TS + "&authToken=" + token
+	q, err := ParseQuery(literal)
+	require.NoError(t, err)
+	assert.Equal(t, ReadingForm, q.Reading())
+	assert.Equal(t, "O 1", q.Get("orderId"), "before Verify: the form reading")
+	require.NoError(t, q.Verify(specKey))
+	assert.Equal(t, ReadingLiteralPlus, q.Reading())
+	assert.Equal(t, "O+1", q.Get("orderId"))
+	assert.Equal(t, "C++Team", q.Get("tenant"))
+	assert.Equal(t, "a+b@x.com", q.Values().Get("email"))
+	v, ok := q.Lookup(ParamAuthToken)
+	assert.True(t, ok)
+	mac, ok := TokenMAC(v)
+	assert.True(t, ok, "the authToken still reads as a MAC")
+	want, _ := TokenMAC(signWithStdlib(specKey, specV1TS, signed))
+	assert.Equal(t, want, mac)
+
+	// Encoded as KooGallery documents: the form reading verifies.
+	encoded := "orderId=O%2B1&tenant=C%2B%2BTeam&email=a%2Bb%40x.com&timeStamp=" + specV1TS + "&authToken=" + token
+	q, err = ParseQuery(encoded)
+	require.NoError(t, err)
+	require.NoError(t, q.Verify(specKey))
+	assert.Equal(t, ReadingForm, q.Reading())
+	assert.Equal(t, "O+1", q.Get("orderId"))
+
+	// A failed Verify leaves the form reading in place.
+	q, err = ParseQuery(literal)
+	require.NoError(t, err)
+	assert.Error(t, q.Verify("other-key"))
+	assert.Equal(t, ReadingForm, q.Reading())
+	assert.Equal(t, "O 1", q.Get("orderId"))
+}
+
+// FormQuery re-encodes the values of the verified reading so that any
+// form decoder reads them as they were signed.
+func TestFormQuery(t *testing.T) {
+	t.Parallel()
+	signed := "orderId=O+1&tenant=C++Team&timeStamp=" + specV1TS
+	token := signWithStdlib(specKey, specV1TS, signed)
+	q, err := ParseQuery("orderId=O+1&tenant=C++Team&timeStamp=" + specV1TS + "&authToken=" + url.QueryEscape(token))
+	require.NoError(t, err)
+	require.NoError(t, q.Verify(specKey))
+	again, err := ParseQuery(q.FormQuery())
+	require.NoError(t, err)
+	assert.Equal(t, "O+1", again.Get("orderId"))
+	assert.Equal(t, "C++Team", again.Get("tenant"))
+	require.NoError(t, again.Verify(specKey), "the re-encoded query verifies under the form reading")
+	assert.Equal(t, ReadingForm, again.Reading())
 }
 
 func TestLiteralPlusFallbackIsNotAWildcard(t *testing.T) {
@@ -319,6 +377,52 @@ func FuzzQueryVerify(f *testing.F) {
 		}
 		if err := q2.Verify(key); err != nil {
 			t.Fatalf("re-signed query does not verify: %v", err)
+		}
+	})
+}
+
+// What a verified query delivers is what its authToken covers: whatever
+// reading verified, re-signing the values it gives reproduces the token's
+// MAC. The seed signs the literal '+' reading, so the fallback is explored.
+func FuzzVerifiedValuesAreSigned(f *testing.F) {
+	f.Add("orderId=O+1&tenant=C++Team&email=a+b@x.com", "k")
+	f.Add("a=x%2By&b=%20+", "key")
+	f.Add("a=1&a=2&b=", "k")
+	f.Fuzz(func(t *testing.T, rawParams, key string) {
+		if key == "" || len(rawParams) > 2048 {
+			return
+		}
+		// Sign the literal-'+' reading of the fuzzed pairs, as a sender that
+		// forgot to encode '+' would.
+		literal, err := parseParams(rawParams+"&timeStamp="+specV1TS, url.PathUnescape)
+		if err != nil {
+			return
+		}
+		mac := sum(key, specV1TS, appendStringToSign(nil, literal))
+		raw := rawParams + "&timeStamp=" + specV1TS + "&authToken=" + url.QueryEscape(encodeToken(&mac))
+		q, err := ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		if err := q.Verify(key); err != nil {
+			return // another reading of the same bytes may fail; it must not misdeliver
+		}
+		v := q.Values()
+		v.Del(ParamAuthToken)
+		token, err := SignQuery(key, v)
+		if err != nil {
+			t.Fatalf("sign: %v", err)
+		}
+		got, _ := TokenMAC(token)
+		if got != mac {
+			t.Fatalf("the values delivered (reading %d) are not what was signed: %q", q.Reading(), raw)
+		}
+		again, err := ParseQuery(q.FormQuery())
+		if err != nil {
+			t.Fatalf("FormQuery: %v", err)
+		}
+		if !reflect.DeepEqual(again.Values(), q.Values()) {
+			t.Fatalf("FormQuery does not form-decode to the verified reading: %q", raw)
 		}
 	})
 }

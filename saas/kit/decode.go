@@ -9,6 +9,7 @@ import (
 
 	"github.com/isvkit/koogallery/internal/callback"
 	"github.com/isvkit/koogallery/internal/canonjson"
+	"github.com/isvkit/koogallery/internal/v1sign"
 )
 
 // MaxUsers is the most users one authSync call may carry (「用户授权同步」); a
@@ -19,19 +20,29 @@ const MaxUsers = 500
 // first error. Members are read as JSON scalars, numbers and strings alike
 // ("flag":1 and "flag":"1"); a repeated member keeps its last value, as in
 // the signed form; unknown members are ignored.
+//
+// Only members the signature covers are read; the others are absent: null
+// members (neither the V2 canonical form nor the V1 token covers them) and,
+// for V1, blank strings (the V1 token skips them). So a member added to a
+// signed body without breaking its signature changes nothing.
 type kitFields struct {
 	m   map[string][]byte // member name → JSON value as received
 	err error
 }
 
-func decodeKitFields(body []byte) (*kitFields, error) {
+func decodeKitFields(body []byte, v Version) (*kitFields, error) {
 	f := &kitFields{m: make(map[string][]byte, 12)}
 	err := canonjson.Scan(body, func(name, value []byte) error {
-		f.m[string(name)] = value
+		f.m[string(name)] = value // the last wins, covered or not
 		return nil
 	})
 	if err != nil {
 		return nil, callback.Invalid("request body is not a JSON object")
+	}
+	for name, value := range f.m {
+		if string(value) == "null" || (v == V1 && !v1sign.KitCovers(value)) {
+			delete(f.m, name)
+		}
 	}
 	return f, nil
 }
@@ -55,12 +66,26 @@ func (f *kitFields) str(name string) string {
 	return s
 }
 
+// required returns a scalar member that must be present and not blank: the
+// members that identify an interface (spec §7), so that a body signed for
+// one interface cannot be served as another (no signature covers the path).
 func (f *kitFields) required(name string) string {
 	s := f.str(name)
-	if s == "" {
+	if strings.TrimSpace(s) == "" {
 		f.fail(callback.Require(name, ""))
 	}
 	return s
+}
+
+// requiredOf is required for the first of names present: a member the
+// interface names two ways (orgName or V1's name).
+func (f *kitFields) requiredOf(names ...string) string {
+	for _, name := range names {
+		if _, ok := f.m[name]; ok {
+			return f.required(name)
+		}
+	}
+	return f.required(names[0])
 }
 
 // flag reads the mandatory flag member.
@@ -97,10 +122,19 @@ func (f *kitFields) time(name string) time.Time {
 	return t
 }
 
-// list returns the JSON array of the first of names present: V1 sends
-// userList and orgInfo as JSON text inside a string, V2 as arrays, and the
-// V2 doc example shows orgInfoList quoted too, so both forms are accepted
-// for every list. nil when absent, null or empty.
+// requiredTime is time for a member that must be present.
+func (f *kitFields) requiredTime(name string) time.Time {
+	if strings.TrimSpace(f.str(name)) == "" {
+		f.fail(callback.Require(name, ""))
+		return time.Time{}
+	}
+	return f.time(name)
+}
+
+// list returns the JSON array of the first of names present, which must
+// be: V1 sends userList and orgInfo as JSON text inside a string, V2 as
+// arrays, and the V2 doc example shows orgInfoList quoted too, so both forms
+// are accepted for every list.
 func (f *kitFields) list(names ...string) []byte {
 	for _, name := range names {
 		v, ok := f.m[name]
@@ -115,12 +149,11 @@ func (f *kitFields) list(names ...string) []byte {
 			}
 			v = bytes.TrimSpace([]byte(s))
 			if len(v) == 0 {
+				f.fail(callback.Require(name, ""))
 				return nil
 			}
 		}
 		switch v[0] {
-		case 'n':
-			return nil
 		case '[':
 			if json.Valid(v) {
 				return v
@@ -129,6 +162,7 @@ func (f *kitFields) list(names ...string) []byte {
 		f.fail(callback.Invalid("invalid " + name + ": not a JSON array"))
 		return nil
 	}
+	f.fail(callback.Require(names[0], ""))
 	return nil
 }
 

@@ -92,7 +92,7 @@ func ExampleNewHandler() {
 		{"tenantSync", `{"tenantId":"t-1","tenantCode":"acme","name":"ACME Ltd","domainName":"https://acme.example.com","flag":1,"testFlag":1}`, nil},
 		{"authSync", `{"tenantId":"t-1","appId":"app-1","flag":1,"currentSyncTime":"20261127163000000",` +
 			`"userList":[{"userName":"zhang.san","name":"Zhang San","orgCode":"rd","role":"admin","enable":"true"}]}`, nil},
-		{"authSync", `{"tenantId":"t-1","appId":"app-1","flag":1,"userList":` + usersJSON(501) + `}`, nil},
+		{"authSync", `{"tenantId":"t-1","appId":"app-1","flag":1,"currentSyncTime":"20261127163000000","userList":` + usersJSON(501) + `}`, nil},
 		{"tenantSync", `{"tenantId":"t-1","flag":0}`, []koogallerytest.CallOption{koogallerytest.ForgedKey("guessed-key")}},
 	} {
 		call, err := v2.SignKit(base+"/v2/"+c.name, c.body, c.opts...)

@@ -41,6 +41,17 @@ import (
 // sub-path answers 000002 once the call is verified; refusals, malformed
 // calls, errors and panics answer as for NewHandler, always HTTP 200.
 //
+// No signature covers the path, so each interface requires the members
+// that identify it, present and not blank, and answers 000002 without them:
+// tenantSync tenantId, tenantCode, name, domainName and flag;
+// applicationSync tenantId, appId, clientId and flag; authSync tenantId,
+// appId, userList, currentSyncTime and flag; singleOrgSync tenantId,
+// orgCode, orgName (V1: or name) and flag; allOrgSync tenantId and
+// orgInfoList (V1: orgInfo). instanceId and orderId stay optional: they are
+// empty in the seller's own debugging calls. Only members the signature
+// covers are read: a null member, or for V1 a blank one (the V1 token skips
+// both), is treated as absent.
+//
 // Requests are typed: flags, users (at most 500 per call: more answers
 // 000002), departments; userList, orgInfo and orgInfoList are accepted as
 // JSON text in a string (V1) or as arrays (V2). The clientSecret of
@@ -71,7 +82,7 @@ func NewHandler(key string, p Provider, opts ...Option) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	k := &kitHandler{p: p, log: log, secretKey: s.PrivateKey, done: idempotency.NewDoneGuard(s.ReplaySize(), s.DoneKeep(), log)}
+	k := &kitHandler{p: p, log: log, secretKey: s.PrivateKey, done: idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.DoneKeep(), log)}
 	v1, v2 := s.Config, s.Config
 	v1.Scheme, v2.Scheme = callback.SchemeV1Kit, callback.SchemeKit
 	k.v1 = callback.NewHandler(key, v1, unknownKit)
@@ -157,7 +168,7 @@ func (k *kitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (k *kitHandler) serve(ctx context.Context, r *http.Request, name string, v Version, body []byte, resp *callback.Response) error {
 	resp.Activity = name
-	f, err := decodeKitFields(body)
+	f, err := decodeKitFields(body, v)
 	if err != nil {
 		return err
 	}
@@ -166,7 +177,7 @@ func (k *kitHandler) serve(ctx context.Context, r *http.Request, name string, v 
 	case kitTenantSync:
 		req := &TenantSyncRequest{
 			Version: v, InstanceID: f.str("instanceId"), OrderID: f.str("orderId"), TenantID: f.required("tenantId"),
-			TenantCode: f.str("tenantCode"), Name: f.str("name"), DomainName: f.str("domainName"),
+			TenantCode: f.required("tenantCode"), Name: f.required("name"), DomainName: f.required("domainName"),
 			Flag: f.flag(), TestFlag: f.testFlag(), TimeStamp: f.time("timeStamp"),
 		}
 		req.Raw = raw(body)
@@ -174,7 +185,7 @@ func (k *kitHandler) serve(ctx context.Context, r *http.Request, name string, v 
 	case kitApplicationSync:
 		req := &ApplicationSyncRequest{
 			Version: v, InstanceID: f.str("instanceId"), TenantID: f.required("tenantId"), AppID: f.required("appId"),
-			ClientID: f.str("clientId"), EncryptedClientSecret: f.str("clientSecret"),
+			ClientID: f.required("clientId"), EncryptedClientSecret: f.str("clientSecret"),
 			Flag: f.flag(), TestFlag: f.testFlag(), TimeStamp: f.time("timeStamp"),
 		}
 		if f.err == nil {
@@ -187,7 +198,7 @@ func (k *kitHandler) serve(ctx context.Context, r *http.Request, name string, v 
 	case kitAuthSync:
 		req := &AuthSyncRequest{
 			Version: v, InstanceID: f.str("instanceId"), TenantID: f.required("tenantId"), AppID: f.required("appId"),
-			CurrentSyncTime: f.time("currentSyncTime"), Flag: f.flag(), TestFlag: f.testFlag(), TimeStamp: f.time("timeStamp"),
+			CurrentSyncTime: f.requiredTime("currentSyncTime"), Flag: f.flag(), TestFlag: f.testFlag(), TimeStamp: f.time("timeStamp"),
 		}
 		list := f.list("userList")
 		if f.err == nil {
@@ -200,11 +211,8 @@ func (k *kitHandler) serve(ctx context.Context, r *http.Request, name string, v 
 	case kitSingleOrgSync:
 		req := &SingleOrgSyncRequest{
 			Version: v, InstanceID: f.str("instanceId"), TenantID: f.required("tenantId"), OrgCode: f.required("orgCode"),
-			OrgName: f.str("orgName"), ParentCode: f.str("parentCode"),
+			OrgName: f.requiredOf("orgName", "name"), ParentCode: f.str("parentCode"),
 			Flag: f.flag(), TestFlag: f.testFlag(), TimeStamp: f.time("timeStamp"),
-		}
-		if req.OrgName == "" {
-			req.OrgName = f.str("name")
 		}
 		req.Raw = raw(body)
 		call = func(ctx context.Context) error { return k.p.SingleOrgSync(ctx, req) }

@@ -149,7 +149,7 @@ func TestKitSpecVectorsAndChangedBytes(t *testing.T) {
 
 func TestKitRouting(t *testing.T) {
 	t.Parallel()
-	body := map[string]any{"tenantId": "t-1", "flag": 1, "orgCode": "o-1"}
+	body := map[string]any{"tenantId": "t-1", "tenantCode": "c", "name": "n", "domainName": "d", "flag": 1, "orgCode": "o-1", "orgName": "O"}
 	for _, tt := range []struct {
 		name    string
 		mount   func(h http.Handler) http.Handler
@@ -290,8 +290,8 @@ func TestKitDecode(t *testing.T) {
 			&kit.TenantSyncRequest{Version: kit.V2, TenantID: "t", TenantCode: "acme", Name: "ACME 2", DomainName: "https://acme2", Flag: kit.FlagModify,
 				TestFlag: true, TimeStamp: specKitTime.UTC()}},
 		{"tenantSync V1 delete, strings for numbers", kit.V1, "tenantSync",
-			map[string]any{"tenantId": "t", "flag": "0", "testFlag": "0", "instanceId": "i", "orderId": "o"},
-			&kit.TenantSyncRequest{Version: kit.V1, InstanceID: "i", OrderID: "o", TenantID: "t", Flag: kit.FlagDelete}},
+			map[string]any{"tenantId": "t", "tenantCode": "c", "name": "n", "domainName": "d", "flag": "0", "testFlag": "0", "instanceId": "i", "orderId": "o"},
+			&kit.TenantSyncRequest{Version: kit.V1, InstanceID: "i", OrderID: "o", TenantID: "t", TenantCode: "c", Name: "n", DomainName: "d", Flag: kit.FlagDelete}},
 		{"applicationSync without a private key", kit.V2, "applicationSync",
 			map[string]any{"tenantId": "t", "appId": "a", "clientId": "c", "clientSecret": "Q0lQSEVS", "flag": 1},
 			&kit.ApplicationSyncRequest{Version: kit.V2, TenantID: "t", AppID: "a", ClientID: "c", EncryptedClientSecret: "Q0lQSEVS", Flag: kit.FlagAdd}},
@@ -302,13 +302,10 @@ func TestKitDecode(t *testing.T) {
 			map[string]any{"tenantId": "t", "appId": "a", "userList": json.RawMessage(users), "currentSyncTime": "20261127163000000", "flag": 3},
 			&kit.AuthSyncRequest{Version: kit.V2, TenantID: "t", AppID: "a", Users: wantUsers, CurrentSyncTime: syncTime, Flag: kit.FlagRevoke}},
 		{"authSync exactly 500 users", kit.V2, "authSync",
-			map[string]any{"tenantId": "t", "appId": "a", "userList": json.RawMessage(usersJSON(500)), "flag": 1}, nil},
-		{"authSync empty userList", kit.V2, "authSync",
-			map[string]any{"tenantId": "t", "appId": "a", "userList": "", "flag": 0},
-			&kit.AuthSyncRequest{Version: kit.V2, TenantID: "t", AppID: "a", Flag: kit.FlagDelete}},
+			map[string]any{"tenantId": "t", "appId": "a", "userList": json.RawMessage(usersJSON(500)), "currentSyncTime": "20261127163000000", "flag": 1}, nil},
 		{"authSync unknown flag passed through", kit.V2, "authSync",
-			map[string]any{"tenantId": "t", "appId": "a", "userList": json.RawMessage("[]"), "flag": 9},
-			&kit.AuthSyncRequest{Version: kit.V2, TenantID: "t", AppID: "a", Users: []kit.User{}, Flag: 9}},
+			map[string]any{"tenantId": "t", "appId": "a", "userList": json.RawMessage("[]"), "currentSyncTime": "20261127163000000", "flag": 9},
+			&kit.AuthSyncRequest{Version: kit.V2, TenantID: "t", AppID: "a", Users: []kit.User{}, CurrentSyncTime: syncTime, Flag: 9}},
 		{"singleOrgSync V2", kit.V2, "singleOrgSync",
 			map[string]any{"tenantId": "t", "orgCode": "rd", "orgName": "R&D", "parentCode": "root", "flag": 1},
 			&kit.SingleOrgSyncRequest{Version: kit.V2, TenantID: "t", OrgCode: "rd", OrgName: "R&D", ParentCode: "root", Flag: kit.FlagAdd}},
@@ -376,25 +373,35 @@ func TestKitInvalidRequestsNeverReachProvider(t *testing.T) {
 		body  string
 		msg   string
 	}{
-		{"501 users", "authSync", `{"tenantId":"t","appId":"a","flag":1,"userList":` + usersJSON(501) + `}`, "too many users in userList (at most 500)"},
-		{"501 users in a string", "authSync", `{"tenantId":"t","appId":"a","flag":1,"userList":` + strconv.Quote(usersJSON(501)) + `}`, "too many users in userList (at most 500)"},
+		{"501 users", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000","userList":` + usersJSON(501) + `}`, "too many users in userList (at most 500)"},
+		{"501 users in a string", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000","userList":` + strconv.Quote(usersJSON(501)) + `}`, "too many users in userList (at most 500)"},
 		{"missing tenantId", "tenantSync", `{"flag":1}`, "missing tenantId"},
-		{"missing flag", "tenantSync", `{"tenantId":"t"}`, "missing flag"},
-		{"flag not a number", "tenantSync", `{"tenantId":"t","flag":"add"}`, "invalid flag"},
-		{"flag an object", "tenantSync", `{"tenantId":"t","flag":{"v":1}}`, "invalid flag"},
-		{"bad testFlag", "tenantSync", `{"tenantId":"t","flag":1,"testFlag":"yes"}`, "invalid testFlag"},
-		{"bad timeStamp", "tenantSync", `{"tenantId":"t","flag":1,"timeStamp":"yesterday"}`, "invalid timeStamp"},
+		{"missing flag", "tenantSync", `{"tenantId":"t","tenantCode":"c","name":"n","domainName":"d"}`, "missing flag"},
+		{"flag not a number", "tenantSync", `{"tenantId":"t","tenantCode":"c","name":"n","domainName":"d","flag":"add"}`, "invalid flag"},
+		{"flag an object", "tenantSync", `{"tenantId":"t","tenantCode":"c","name":"n","domainName":"d","flag":{"v":1}}`, "invalid flag"},
+		{"bad testFlag", "tenantSync", `{"tenantId":"t","tenantCode":"c","name":"n","domainName":"d","flag":1,"testFlag":"yes"}`, "invalid testFlag"},
+		{"bad timeStamp", "tenantSync", `{"tenantId":"t","tenantCode":"c","name":"n","domainName":"d","flag":1,"timeStamp":"yesterday"}`, "invalid timeStamp"},
 		{"missing appId", "applicationSync", `{"tenantId":"t","flag":1}`, "missing appId"},
-		{"userList an object", "authSync", `{"tenantId":"t","appId":"a","flag":1,"userList":{"userName":"u"}}`, "invalid userList: not a JSON array"},
-		{"userList string of garbage", "authSync", `{"tenantId":"t","appId":"a","flag":1,"userList":"[{"}`, "invalid userList: not a JSON array"},
-		{"userList of strings", "authSync", `{"tenantId":"t","appId":"a","flag":1,"userList":["u"]}`, "invalid userList: not an array of objects"},
-		{"user without userName", "authSync", `{"tenantId":"t","appId":"a","flag":1,"userList":[{"name":"n"}]}`, "missing userName in userList"},
-		{"user with a null", "authSync", `{"tenantId":"t","appId":"a","flag":1,"userList":[null]}`, "invalid userList: not an array of objects"},
-		{"bad enable", "authSync", `{"tenantId":"t","appId":"a","flag":1,"userList":[{"userName":"u","enable":"yes"}]}`, "invalid enable in userList"},
-		{"bad employeeType", "authSync", `{"tenantId":"t","appId":"a","flag":1,"userList":[{"userName":"u","employeeType":"boss"}]}`, "invalid employeeType in userList"},
-		{"object userName", "authSync", `{"tenantId":"t","appId":"a","flag":1,"userList":[{"userName":{"x":1}}]}`, "invalid userName in userList"},
+		{"userList an object", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000","userList":{"userName":"u"}}`, "invalid userList: not a JSON array"},
+		{"userList string of garbage", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000","userList":"[{"}`, "invalid userList: not a JSON array"},
+		{"userList of strings", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000","userList":["u"]}`, "invalid userList: not an array of objects"},
+		{"user without userName", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000","userList":[{"name":"n"}]}`, "missing userName in userList"},
+		{"user with a null", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000","userList":[null]}`, "invalid userList: not an array of objects"},
+		{"bad enable", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000","userList":[{"userName":"u","enable":"yes"}]}`, "invalid enable in userList"},
+		{"bad employeeType", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000","userList":[{"userName":"u","employeeType":"boss"}]}`, "invalid employeeType in userList"},
+		{"object userName", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000","userList":[{"userName":{"x":1}}]}`, "invalid userName in userList"},
 		{"bad currentSyncTime", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"now"}`, "invalid currentSyncTime"},
 		{"missing orgCode", "singleOrgSync", `{"tenantId":"t","flag":1}`, "missing orgCode"},
+		{"missing orgName", "singleOrgSync", `{"tenantId":"t","orgCode":"o","flag":1}`, "missing orgName"},
+		{"blank orgName", "singleOrgSync", `{"tenantId":"t","orgCode":"o","orgName":" ","flag":1}`, "missing orgName"},
+		{"missing tenantCode", "tenantSync", `{"tenantId":"t","name":"n","domainName":"d","flag":1}`, "missing tenantCode"},
+		{"missing name", "tenantSync", `{"tenantId":"t","tenantCode":"c","domainName":"d","flag":1}`, "missing name"},
+		{"missing domainName", "tenantSync", `{"tenantId":"t","tenantCode":"c","name":"n","flag":1}`, "missing domainName"},
+		{"missing clientId", "applicationSync", `{"tenantId":"t","appId":"a","flag":1}`, "missing clientId"},
+		{"missing currentSyncTime", "authSync", `{"tenantId":"t","appId":"a","flag":1,"userList":[]}`, "missing currentSyncTime"},
+		{"missing userList", "authSync", `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000"}`, "missing userList"},
+		{"empty userList", "authSync", `{"tenantId":"t","appId":"a","flag":0,"userList":"","currentSyncTime":"20261127163000000"}`, "missing userList"},
+		{"missing org list", "allOrgSync", `{"tenantId":"t"}`, "missing orgInfoList"},
 		{"org without orgCode", "allOrgSync", `{"tenantId":"t","orgInfoList":[{"orgName":"x"}]}`, "missing orgCode in orgInfoList"},
 		{"orgInfo not an array", "allOrgSync", `{"tenantId":"t","orgInfo":"root"}`, "invalid orgInfo: not a JSON array"},
 		{"orgInfoList of numbers", "allOrgSync", `{"tenantId":"t","orgInfoList":[1,2]}`, "invalid orgInfoList: not an array of objects"},
@@ -437,10 +444,10 @@ func TestKitV1Window(t *testing.T) {
 	t.Parallel()
 	p := &kitProvider{}
 	e := newKitEnv(t, p, nil)
-	body := map[string]any{"tenantId": "t", "flag": 1}
+	body := map[string]any{"tenantId": "t", "tenantCode": "c", "name": "n", "domainName": "d", "flag": 1}
 	assert.Equal(t, "000001", e.sendV1(t, "tenantSync", body, koogallerytest.V1Stale()).ResultCode)
 	assert.Equal(t, "000001", e.sendV1(t, "tenantSync", body, koogallerytest.V1At(time.Now().Add(25*time.Hour))).ResultCode)
-	assert.Equal(t, "000001", e.sendV1(t, "tenantSync", `{"tenantId":"t","flag":1,"timeStamp":"yesterday"}`).ResultCode)
+	assert.Equal(t, "000001", e.sendV1(t, "tenantSync", `{"tenantId":"t","tenantCode":"c","name":"n","domainName":"d","flag":1,"timeStamp":"yesterday"}`).ResultCode)
 	assert.Equal(t, "000001", e.sendV1(t, "tenantSync", body, koogallerytest.V1ForgedKey("guess")).ResultCode)
 	assert.Equal(t, "000001", e.sendV1(t, "tenantSync", body, koogallerytest.V1Tampered()).ResultCode)
 	assert.Equal(t, "000001", e.sendV2(t, "tenantSync", body, koogallerytest.Stale()).ResultCode)
@@ -471,7 +478,7 @@ func TestKitProviderErrors(t *testing.T) {
 				return tt.err
 			}}
 			e := newKitEnv(t, p, nil)
-			body := map[string]any{"tenantId": "t", "flag": 1}
+			body := map[string]any{"tenantId": "t", "tenantCode": "c", "name": "n", "domainName": "d", "flag": 1}
 			r1 := e.sendV1(t, "tenantSync", body)
 			r2 := e.sendV2(t, "tenantSync", body)
 			for _, r := range []*koogallerytest.Answer{&r1.Answer, r2} {
@@ -492,20 +499,20 @@ func TestKitIdenticalDeliveries(t *testing.T) {
 		t.Parallel()
 		p := &kitProvider{}
 		e := newKitEnv(t, p, nil)
-		body := `{"tenantId":"t","flag":0,"timeStamp":"20261127163000123"}`
+		body := `{"tenantId":"t","tenantCode":"c","name":"n","domainName":"d","flag":0,"timeStamp":"20261127163000123"}`
 		for range 3 {
 			assert.Equal(t, "000000", e.sendV2(t, "tenantSync", body).ResultCode)
 		}
 		assert.Equal(t, int64(1), p.Calls.Load())
 		// The same body at another interface is another call.
-		assert.Equal(t, "000000", e.sendV2(t, "singleOrgSync", `{"tenantId":"t","flag":0,"orgCode":"o","timeStamp":"20261127163000123"}`).ResultCode)
+		assert.Equal(t, "000000", e.sendV2(t, "singleOrgSync", `{"tenantId":"t","flag":0,"orgCode":"o","orgName":"O","timeStamp":"20261127163000123"}`).ResultCode)
 		assert.Equal(t, int64(2), p.Calls.Load())
 	})
 	t.Run("V2 body without timeStamp: add, delete, add", func(t *testing.T) {
 		t.Parallel()
 		p := &kitProvider{}
 		e := newKitEnv(t, p, nil)
-		for _, body := range []string{`{"tenantId":"t","flag":1}`, `{"tenantId":"t","flag":0}`, `{"tenantId":"t","flag":1}`} {
+		for _, body := range []string{`{"tenantId":"t","tenantCode":"c","name":"n","domainName":"d","flag":1}`, `{"tenantId":"t","tenantCode":"c","name":"n","domainName":"d","flag":0}`, `{"tenantId":"t","tenantCode":"c","name":"n","domainName":"d","flag":1}`} {
 			assert.Equal(t, "000000", e.sendV2(t, "tenantSync", body).ResultCode)
 		}
 		assert.Equal(t, int64(3), p.Calls.Load(), "the second add is a new event")
@@ -520,7 +527,7 @@ func TestKitIdenticalDeliveries(t *testing.T) {
 			return nil
 		}}
 		e := newKitEnv(t, p, nil)
-		call, err := e.v1.SignKit(e.base+"/produceAPI/authSync", map[string]any{"tenantId": "t", "appId": "a", "flag": 0, "userList": "[]"})
+		call, err := e.v1.SignKit(e.base+"/produceAPI/authSync", map[string]any{"tenantId": "t", "appId": "a", "flag": 0, "userList": "[]", "currentSyncTime": "20261127163000000"})
 		require.NoError(t, err)
 		for i, want := range []string{"000005", "000000", "000000"} {
 			res, err := call.Send(context.Background())
@@ -533,7 +540,7 @@ func TestKitIdenticalDeliveries(t *testing.T) {
 		t.Parallel()
 		p := &kitProvider{err: func(any) error { time.Sleep(50 * time.Millisecond); return nil }}
 		e := newKitEnv(t, p, nil)
-		body := `{"tenantId":"t","appId":"a","flag":1,"userList":[{"userName":"u","role":"admin","enable":"true"}],"timeStamp":"20261127163000123"}`
+		body := `{"tenantId":"t","appId":"a","flag":1,"currentSyncTime":"20261127163000000","userList":[{"userName":"u","role":"admin","enable":"true"}],"timeStamp":"20261127163000123"}`
 		var wg sync.WaitGroup
 		for range 50 {
 			wg.Add(1)

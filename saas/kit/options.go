@@ -6,24 +6,25 @@ import (
 	"time"
 
 	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/store"
 )
 
 // Option configures NewHandler. It is the option type of every handler
 // package (saas.Option, license.Option and order.NotificationOption are the
 // same type), so options mix freely; NewHandler accepts WithLogger,
-// WithMaxBodyBytes, WithClockSkew, WithReplayCacheSize, WithClock,
-// WithV1Window and WithPrivateKey, and panics at start-up on any other or
-// on an invalid value.
+// WithMaxBodyBytes, WithClockSkew, WithReplayCacheSize, WithReplayCache,
+// WithStore, WithClock, WithV1Window and WithPrivateKey, and panics at
+// start-up on any other or on an invalid value.
 type Option = callback.Option
 
-const handlerOptions = callback.CommonOptions | callback.OptV1Window | callback.OptPrivateKey
+const handlerOptions = callback.CommonOptions | callback.OptV1Window | callback.OptPrivateKey | callback.OptStore | callback.OptReplayCache
 
 // WithLogger sets the logger for refused calls, failures and panics
 // (slog.Default() if nil). The key, the clientSecret and the users' data are
 // never logged.
 func WithLogger(l *slog.Logger) Option { return callback.WithLogger(l) }
 
-// WithMaxBodyBytes bounds the request body (1 MiB by default; n must be
+// WithMaxBodyBytes bounds the request body (1 MiB by default, enough for 500 users at the documented maxima; n must be
 // positive). A larger body answers 000002 without being read in full.
 func WithMaxBodyBytes(n int64) Option { return callback.WithMaxBodyBytes(n) }
 
@@ -35,6 +36,22 @@ func WithClockSkew(d time.Duration) Option { return callback.WithClockSkew(d) }
 // WithReplayCacheSize bounds the in-memory replay protection: the V2 nonces
 // and the deliveries already served (65,536 by default; n must be positive).
 func WithReplayCacheSize(n int) Option { return callback.WithReplayCacheSize(n) }
+
+// WithReplayCache sets where the nonces of verified V2 calls are remembered
+// against replay, for as long as their timestamp is fresh (in memory by
+// default, WithReplayCacheSize entries); several replicas share one
+// store.ReplayCache (modules store/redisstore, store/pgstore). If it fails
+// or is full, calls are answered 000005 (retryable) and logged at ERROR,
+// never accepted unchecked.
+func WithReplayCache(c store.ReplayCache) Option { return callback.WithReplayCache(c) }
+
+// WithStore sets where the calls already served are remembered (their
+// replay guard and de-duplication: see NewHandler), each for the V1 window
+// (keep is not used: the kit keeps no outcomes). The default is in memory,
+// WithReplayCacheSize keys; several replicas share one store.Store. If it
+// fails or is full, calls are answered 000005 (retryable) and logged at
+// ERROR, never served unchecked.
+func WithStore(s store.Store, keep time.Duration) Option { return callback.WithStore(s, keep) }
 
 // WithClock sets the clock the freshness windows are checked against
 // (time.Now if nil). Tests give the handler and koogallerytest's senders one

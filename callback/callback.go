@@ -1,0 +1,170 @@
+// Package callback verifies KooGallery's production-interface callbacks
+// where no http.Handler can be mounted: calls received through a queue, a
+// serverless runtime or another router. It is the engine of the handlers in
+// packages saas, saas/kit, license and order (same checks, same replay
+// protection, same bounds), minus the decoding and the answer, which the
+// caller does.
+//
+// A Verifier per scheme and key:
+//
+//   - NewV2Verifier: SaaS V2 basic interface, License 2.0 and order
+//     notification (signature, timestamp and nonce in the query);
+//   - NewKitVerifier: the joint-operation kit's V2 interfaces (x-sign,
+//     x-timestamp and x-nonce headers);
+//   - NewKitV1Verifier: the kit's V1 interfaces (authToken header);
+//   - NewV1Verifier: the SaaS V1 basic interface (GET, authToken in the
+//     query).
+//
+// Verify returns the verified call, or an error whose Result is the answer
+// KooGallery expects (000001 not proven to come from KooGallery, 000002
+// malformed, 000005 retry: the replay protection could not be consulted). A
+// verified call has been recorded against replay: verify each delivery
+// once. Answer every call with HTTP 200 and a JSON {"resultCode","resultMsg"}
+// body; V1 answers also need a Body-Sign header over exactly the bytes
+// sent, which the handlers write and this package does not.
+package callback
+
+import (
+	"context"
+	"encoding/hex"
+	"net/url"
+	"time"
+
+	engine "github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/internal/v1sign"
+	"github.com/isvkit/koogallery/store"
+)
+
+// Request is a callback stripped of its transport: its method, raw query
+// (without '?'), headers (canonical keys, as http.Header has them) and
+// body.
+type Request = engine.Request
+
+// Option configures a Verifier. It is the handlers' option type
+// (saas.Option and the others), so their WithClock, WithClockSkew and
+// WithReplayCache work here too; an option that does not apply panics.
+type Option = engine.Option
+
+// Verifier verifies the callbacks of one scheme signed with one key. It is
+// safe for concurrent use.
+type Verifier struct {
+	h      *engine.Handler
+	scheme engine.Scheme
+}
+
+// Call is a verified callback.
+type Call struct {
+	// Body is the body as received (it aliases Request.Body). For the V1
+	// basic interface it is the query, written so that a form decoder
+	// (url.ParseQuery) reads the values the authToken covered.
+	Body []byte
+	// Values are the V1 basic interface's parameters, as signed (nil for
+	// the other schemes).
+	Values url.Values
+	// ID identifies a verified V1 call (basic or kit), which has no nonce:
+	// the hex MAC its authToken carries, the same for every spelling of the
+	// token. Record it to serve a re-delivered call only once. Empty for the
+	// V2 schemes, whose nonces Verify already remembers.
+	ID string
+}
+
+const (
+	baseOptions = engine.OptMaxBodyBytes | engine.OptClockSkew | engine.OptClock
+	v2Options   = baseOptions | engine.OptReplayCacheSize | engine.OptReplayCache
+	v1Options   = baseOptions | engine.OptV1Window
+)
+
+func newVerifier(ctor, key string, scheme engine.Scheme, accepted engine.Options, opts []Option) *Verifier {
+	if key == "" {
+		panic("callback." + ctor + ": empty key")
+	}
+	s := engine.Apply("callback."+ctor, engine.Config{Family: "callback", Scheme: scheme}, accepted, opts)
+	noServe := func(context.Context, []byte, *engine.Response) error { return nil }
+	return &Verifier{h: engine.NewHandler(key, s.Config, noServe), scheme: scheme}
+}
+
+// NewV2Verifier returns a Verifier for the SaaS V2 basic interface,
+// License 2.0 and the order notification, signed with accessKey. It accepts
+// WithClock, WithClockSkew, WithMaxBodyBytes, WithReplayCache and
+// WithReplayCacheSize.
+func NewV2Verifier(accessKey string, opts ...Option) *Verifier {
+	return newVerifier("NewV2Verifier", accessKey, engine.SchemeV2, v2Options, opts)
+}
+
+// NewKitVerifier returns a Verifier for the joint-operation kit's V2
+// interfaces (…/produceAPI/v2/…), signed with the kit's accessKey. It
+// accepts the options of NewV2Verifier. The signature does not cover the
+// path: check that the body carries the members that identify the
+// interface the path names (kit.NewHandler's documentation lists them).
+func NewKitVerifier(accessKey string, opts ...Option) *Verifier {
+	return newVerifier("NewKitVerifier", accessKey, engine.SchemeKit, v2Options, opts)
+}
+
+// NewKitV1Verifier returns a Verifier for the kit's V1 interfaces
+// (…/produceAPI/…, authToken header) signed with the Key. It accepts
+// WithClock, WithClockSkew, WithMaxBodyBytes and WithV1Window. V1 has no
+// nonce: de-duplicate verified calls by Call.ID. The token skips null and
+// blank members: treat them as absent, never as overriding another.
+func NewKitV1Verifier(key string, opts ...Option) *Verifier {
+	return newVerifier("NewKitV1Verifier", key, engine.SchemeV1Kit, v1Options, opts)
+}
+
+// NewV1Verifier returns a Verifier for the SaaS V1 basic interface (GET,
+// authToken in the query) signed with the Key. It accepts the options of
+// NewKitV1Verifier. V1 has no nonce: de-duplicate verified calls by
+// Call.ID.
+func NewV1Verifier(key string, opts ...Option) *Verifier {
+	return newVerifier("NewV1Verifier", key, engine.SchemeV1Query, v1Options, opts)
+}
+
+// Verify checks r and returns the verified call, or an error (see Result).
+func (v *Verifier) Verify(ctx context.Context, r *Request) (*Call, error) {
+	body, err := v.h.Verify(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	c := &Call{Body: body}
+	switch v.scheme {
+	case engine.SchemeV1Query:
+		if c.Values, err = url.ParseQuery(string(body)); err != nil {
+			return nil, err // unreachable: the engine parsed it
+		}
+		c.ID = tokenID(c.Values.Get(v1sign.ParamAuthToken))
+	case engine.SchemeV1Kit:
+		c.ID = tokenID(r.Header.Get(v1sign.HeaderAuthToken))
+	}
+	return c, nil
+}
+
+func tokenID(token string) string {
+	mac, _ := v1sign.TokenMAC(token) // verified
+	return hex.EncodeToString(mac[:])
+}
+
+// Result returns the resultCode and resultMsg to answer KooGallery with for
+// an error Verify returned (000000 for nil). The reason of a refusal is not
+// in it; log err for that.
+func Result(err error) (code, message string) { return engine.Result(err) }
+
+// WithClock sets the clock the freshness windows are checked against
+// (time.Now if nil).
+func WithClock(now func() time.Time) Option { return engine.WithClock(now) }
+
+// WithClockSkew sets the allowance for clock skew on top of the freshness
+// windows, in both directions (5 s by default; zero or negative for none).
+func WithClockSkew(d time.Duration) Option { return engine.WithClockSkew(d) }
+
+// WithMaxBodyBytes bounds the body, or the V1 query (by default 64 KiB for
+// V2, 1 MiB for the kit, 32 KiB for a V1 query).
+func WithMaxBodyBytes(n int64) Option { return engine.WithMaxBodyBytes(n) }
+
+// WithReplayCache sets where verified nonces are remembered (in memory by
+// default); several replicas share one store.ReplayCache.
+func WithReplayCache(c store.ReplayCache) Option { return engine.WithReplayCache(c) }
+
+// WithReplayCacheSize bounds the in-memory nonce cache (65,536 by default).
+func WithReplayCacheSize(n int) Option { return engine.WithReplayCacheSize(n) }
+
+// WithV1Window sets how far a V1 call's timeStamp may lie from the clock
+// (24 hours by default; zero or negative for no check).
+func WithV1Window(d time.Duration) Option { return engine.WithV1Window(d) }
