@@ -41,11 +41,11 @@ func settings(ctor string, base callback.Config, accepted callback.Options, opts
 }
 
 // once returns the at-most-once group over the configured Store, or a new
-// NewMemoryStore(DefaultMemoryStoreSize).
+// in-memory one of DefaultMemoryStoreSize records on the handler's clock.
 func once(s *callback.Settings, log *slog.Logger) idempotency.Group[Record] {
 	st := s.Store
 	if st == nil {
-		st = NewMemoryStore(DefaultMemoryStoreSize)
+		st = store.NewMemory(DefaultMemoryStoreSize, store.WithClock(s.Now))
 	}
 	return idempotency.Group[Record]{
 		Store:  st,

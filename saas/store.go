@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/isvkit/koogallery/internal/idempotency"
 	"github.com/isvkit/koogallery/store"
 )
 
@@ -46,7 +45,7 @@ const (
 // process only, and forgets everything on restart: NewInstance should still
 // look up an instance it already made for the order line.
 func NewMemoryStore(maxRecords int) Store {
-	return idempotency.NewMemory[Record](maxRecords)
+	return store.NewMemory(maxRecords)
 }
 
 func recordKey(activity, orderID, orderLineID string) string {

@@ -85,7 +85,7 @@ func NewV1Handler(key string, p V1Provider, opts ...Option) http.Handler {
 		keys:    fieldcrypt.DeriveKeys(key),
 		encType: fieldcrypt.EncryptType(encType),
 		once:    once(s, log),
-		done:    idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.DoneKeep(), log),
+		done:    idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.Now, s.DoneKeep(), log),
 	}
 	return callback.NewHandler(key, s.Config, h.serve)
 }

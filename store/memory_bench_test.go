@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/isvkit/koogallery/internal/idempotency"
 	"github.com/isvkit/koogallery/store"
 )
 
@@ -35,8 +34,7 @@ func nonceKeys(n int) []string {
 // Claim a new key, Complete it with a keep longer than the lease, as the
 // handlers do. Records are kept 20 ms, so that at about a microsecond a
 // round the store holds some 20,000 of them and drops one expired record per
-// round, as a busy store does. The baseline is the memory store the handlers
-// use today.
+// round, as a busy store does.
 func BenchmarkClaimComplete(b *testing.B) {
 	const n = 1 << 18
 	keys := recordKeys(n)
@@ -47,7 +45,6 @@ func BenchmarkClaimComplete(b *testing.B) {
 		s    store.Store
 	}{
 		{"memory", store.NewMemory(n)},
-		{"baseline=idempotency.Memory", idempotency.NewMemory[store.Record](n)},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/isvkit/koogallery/store"
 )
 
 // The benchmarks in this file measure what an unauthenticated caller can
@@ -260,14 +262,15 @@ func BenchmarkReplayCacheAtBound(b *testing.B) {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		c := newNonceCache(DefaultReplayCacheSize)
+		c := store.NewMemoryReplayCache(DefaultReplayCacheSize)
+		ctx := context.Background()
 		for i := range DefaultReplayCacheSize {
 			key := replayKey(SchemeV2, fmt.Sprintf("%032d", i), vecTimestamp)
-			if _, err := c.Add(key, 1, 0); err != nil {
+			if _, err := c.Add(ctx, key, time.Hour); err != nil {
 				b.Fatal(err)
 			}
 		}
-		if _, err := c.Add("one more", 1, 0); err == nil {
+		if _, err := c.Add(ctx, "one more", time.Hour); err == nil {
 			b.Fatal("a full cache accepted one more")
 		}
 		runtime.GC()

@@ -204,7 +204,7 @@ func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
 		h.now = time.Now
 	}
 	if h.replay == nil {
-		h.replay = &memoryReplay{c: newNonceCache(cfg.ReplayCacheSize), now: h.now}
+		h.replay = store.NewMemoryReplayCache(cfg.ReplaySize(), store.WithClock(h.now))
 	}
 	h.states.New = func() any { return &state{out: make([]byte, 0, 256)} }
 	return h

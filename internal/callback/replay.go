@@ -1,13 +1,9 @@
 package callback
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"sync"
 	"time"
-
-	"github.com/isvkit/koogallery/store"
 )
 
 const (
@@ -99,98 +95,4 @@ func fresh(ts, now int64, skew time.Duration) bool {
 // nonce then opens no replay gap.
 func nonceExpiry(ts int64, skew time.Duration) int64 {
 	return ts + (Window + skew).Milliseconds()
-}
-
-// nonceCache remembers the nonces of verified callbacks until they expire so
-// that a replayed callback is refused. It is bounded and never forgets an
-// entry before it expires: when full, and no entry at the old end has
-// expired, Add refuses with store.ErrFull. Only verified calls are added,
-// so it fills only if genuine calls arrive faster than its size per
-// Window+skew. It is safe for concurrent use.
-type nonceCache struct {
-	mu    sync.Mutex
-	max   int
-	seen  map[string]nonceSlot
-	queue []nonceEntry // insertion order; queue[head:] are live
-	head  int
-	seq   uint64
-}
-
-type nonceSlot struct {
-	expires int64
-	seq     uint64
-}
-
-type nonceEntry struct {
-	key     string
-	expires int64
-	seq     uint64
-}
-
-// newNonceCache returns a cache holding at most size entries
-// (DefaultReplayCacheSize if size < 1).
-func newNonceCache(size int) *nonceCache {
-	if size < 1 {
-		size = DefaultReplayCacheSize
-	}
-	return &nonceCache{max: size, seen: make(map[string]nonceSlot)}
-}
-
-// Add records key until expires (Unix ms, inclusive) and reports whether it
-// was new: false means key is recorded and has not expired at now, i.e. the
-// callback is a replay. A full cache returns store.ErrFull.
-func (c *nonceCache) Add(key string, expires, now int64) (bool, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for c.head < len(c.queue) && c.queue[c.head].expires < now {
-		c.dropHead()
-	}
-	if slot, ok := c.seen[key]; ok && slot.expires >= now {
-		return false, nil
-	}
-	if len(c.queue)-c.head >= c.max {
-		return false, store.ErrFull
-	}
-	c.seq++
-	c.seen[key] = nonceSlot{expires: expires, seq: c.seq}
-	c.queue = append(c.queue, nonceEntry{key: key, expires: expires, seq: c.seq})
-	return true, nil
-}
-
-// memoryReplay is the default store.ReplayCache: a nonceCache on the
-// handler's clock.
-type memoryReplay struct {
-	c   *nonceCache
-	now func() time.Time
-}
-
-// Add implements store.ReplayCache.
-func (m *memoryReplay) Add(_ context.Context, key string, ttl time.Duration) (bool, error) {
-	now := m.now().UnixMilli()
-	return m.c.Add(key, now+ttl.Milliseconds()-1, now)
-}
-
-// Len returns the number of entries held, expired ones not yet dropped
-// included.
-func (c *nonceCache) Len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.seen)
-}
-
-func (c *nonceCache) dropHead() {
-	e := c.queue[c.head]
-	c.queue[c.head] = nonceEntry{}
-	c.head++
-	// A key re-added after expiring has a newer seq; leave that one.
-	if slot, ok := c.seen[e.key]; ok && slot.seq == e.seq {
-		delete(c.seen, e.key)
-	}
-	// Reclaim the consumed prefix once it dominates the slice.
-	if c.head > 1024 && c.head*2 > len(c.queue) {
-		n := copy(c.queue, c.queue[c.head:])
-		clear(c.queue[n:])
-		c.queue = c.queue[:n]
-		c.head = 0
-	}
 }

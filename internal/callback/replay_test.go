@@ -1,9 +1,7 @@
 package callback
 
 import (
-	"strconv"
-	"sync"
-	"sync/atomic"
+	"context"
 	"testing"
 	"time"
 
@@ -64,112 +62,30 @@ func TestFresh(t *testing.T) {
 	assert.True(t, fresh(now-Window.Milliseconds(), now, 0))
 }
 
-func TestNonceCacheReplay(t *testing.T) {
-	t.Parallel()
-	c := newNonceCache(10)
-	assert.True(t, mustAdd(t, c, "a", 100, 0))
-	assert.False(t, mustAdd(t, c, "a", 100, 50), "replay within expiry")
-	assert.False(t, mustAdd(t, c, "a", 100, 100), "expiry is inclusive")
-	assert.True(t, mustAdd(t, c, "b", 100, 50))
-	assert.True(t, mustAdd(t, c, "a", 300, 101), "forgotten after expiry")
-	assert.False(t, mustAdd(t, c, "a", 300, 200), "and remembered again")
-}
-
-// The boundary between the cache and the freshness window: a nonce is
-// remembered up to and including the last instant its timestamp is fresh, so
-// a replay is refused by one or the other at every instant.
+// The boundary between the replay cache and the freshness window: a nonce
+// is remembered, with the ttl the handler gives the default store, up to and
+// including the last instant its timestamp is fresh, so a replay is refused
+// by one or the other at every instant.
 func TestReplayBoundary(t *testing.T) {
 	t.Parallel()
 	const ts = int64(1_000_000_000_000)
 	skew := 2 * time.Second
-	c := newNonceCache(10)
-	key := "n"
-	require.True(t, fresh(ts, ts, skew))
-	require.True(t, mustAdd(t, c, key, nonceExpiry(ts, skew), ts))
+	now := ts
+	c := store.NewMemoryReplayCache(10, store.WithClock(func() time.Time { return time.UnixMilli(now) }))
+	ttl := func() time.Duration { return time.Duration(nonceExpiry(ts, skew)-now+1) * time.Millisecond } // as Handler computes it
+	add := func() bool {
+		added, err := c.Add(context.Background(), "n", ttl())
+		require.NoError(t, err)
+		return added
+	}
+	require.True(t, fresh(ts, now, skew))
+	require.True(t, add())
 
 	last := ts + (Window + skew).Milliseconds()
-	for now := last - 3; now <= last+3; now++ {
+	for now = last - 3; now <= last+3; now++ {
 		refusedByWindow := !fresh(ts, now, skew)
-		refusedByCache := !refusedByWindow && !mustAdd(t, c, key, nonceExpiry(ts, skew), now)
+		refusedByCache := !refusedByWindow && !add()
 		assert.True(t, refusedByWindow || refusedByCache, "replay accepted at now=ts+%dms", now-ts)
 		assert.Equal(t, now > last, refusedByWindow, "window at now=ts+%dms", now-ts)
 	}
-}
-
-func TestNonceCacheRefusesWhenFull(t *testing.T) {
-	t.Parallel()
-	c := newNonceCache(3)
-	for i := range 3 {
-		require.True(t, mustAdd(t, c, strconv.Itoa(i), 1000, 0))
-	}
-	added, err := c.Add("3", 1000, 0)
-	assert.ErrorIs(t, err, store.ErrFull, "full, nothing expired: refused")
-	assert.False(t, added)
-	assert.Equal(t, 3, c.Len())
-	assert.False(t, mustAdd(t, c, "0", 1000, 0), "the oldest is still remembered")
-	assert.True(t, mustAdd(t, c, "3", 2000, 1001), "once the oldest expire there is room")
-}
-
-func mustAdd(t *testing.T, c *nonceCache, key string, expires, now int64) bool {
-	t.Helper()
-	added, err := c.Add(key, expires, now)
-	require.NoError(t, err)
-	return added
-}
-
-func TestNonceCacheDropsExpired(t *testing.T) {
-	t.Parallel()
-	c := newNonceCache(100)
-	for i := range 50 {
-		require.True(t, mustAdd(t, c, strconv.Itoa(i), int64(2*i), 0)) // expiries 0, 2, …, 98
-	}
-	require.True(t, mustAdd(t, c, "late", 1000, 60))
-	assert.Equal(t, 20+1, c.Len(), "the 30 entries that expired before now=60 are gone")
-}
-
-// A key re-added after expiry while its first entry is still queued must
-// survive the first entry's eviction.
-func TestNonceCacheReaddedKeySurvivesOldEntry(t *testing.T) {
-	t.Parallel()
-	c := newNonceCache(100)
-	require.True(t, mustAdd(t, c, "long", 1000, 0)) // keeps the queue head alive
-	require.True(t, mustAdd(t, c, "k", 10, 0))
-	require.True(t, mustAdd(t, c, "k", 1000, 20), "expired, so new again")
-	c.mu.Lock()
-	c.dropHead() // "long"
-	c.dropHead() // the first "k" entry
-	c.mu.Unlock()
-	assert.False(t, mustAdd(t, c, "k", 1000, 30), "the second k must still be remembered")
-}
-
-func TestNonceCacheBoundedUnderChurn(t *testing.T) {
-	t.Parallel()
-	c := newNonceCache(64)
-	for i := range 10_000 {
-		require.True(t, mustAdd(t, c, strconv.Itoa(i), int64(i)+32, int64(i)))
-		require.LessOrEqual(t, c.Len(), 64)
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	assert.LessOrEqual(t, len(c.queue), 64+2*1024+1, "consumed queue prefix is reclaimed")
-}
-
-func TestNonceCacheConcurrent(t *testing.T) {
-	t.Parallel()
-	c := newNonceCache(1 << 12)
-	var accepted atomic.Int64
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 500 {
-				if mustAdd(t, c, strconv.Itoa(i), 1000, 0) {
-					accepted.Add(1)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	assert.Equal(t, int64(500), accepted.Load(), "each nonce is accepted exactly once")
 }

@@ -34,12 +34,12 @@ type DoneGuard struct {
 	g Group[store.Record]
 }
 
-// NewDoneGuard remembers successes in st (an in-memory Memory of size keys
-// if nil), each for keep. A full or failing store makes Do fail with
-// ErrStore: the call is not run unchecked.
-func NewDoneGuard(st store.Store, size int, keep time.Duration, log *slog.Logger) *DoneGuard {
+// NewDoneGuard remembers successes in st (if nil, a store.Memory of size
+// keys on the clock now), each for keep. A full or failing store makes Do
+// fail with ErrStore: the call is not run unchecked.
+func NewDoneGuard(st store.Store, size int, now func() time.Time, keep time.Duration, log *slog.Logger) *DoneGuard {
 	if st == nil {
-		st = NewMemory[store.Record](size)
+		st = store.NewMemory(size, store.WithClock(now))
 	}
 	return &DoneGuard{g: Group[store.Record]{
 		Store:  st,

@@ -82,7 +82,7 @@ func NewHandler(key string, p Provider, opts ...Option) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	k := &kitHandler{p: p, log: log, secretKey: s.PrivateKey, done: idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.DoneKeep(), log)}
+	k := &kitHandler{p: p, log: log, secretKey: s.PrivateKey, done: idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.Now, s.DoneKeep(), log)}
 	v1, v2 := s.Config, s.Config
 	v1.Scheme, v2.Scheme = callback.SchemeV1Kit, callback.SchemeKit
 	k.v1 = callback.NewHandler(key, v1, unknownKit)
