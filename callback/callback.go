@@ -40,6 +40,13 @@ import (
 // body.
 type Request = engine.Request
 
+// Outcome is what a handler of packages saas, saas/kit, license and order
+// tells the observer given to their WithObserver option about each call,
+// once its answer is written: family, activity, result code, why a call was
+// refused or failed, and how long it took. Every field has few distinct
+// values, so each can be a metric label.
+type Outcome = engine.Outcome
+
 // Option configures a Verifier. It is the handlers' option type
 // (saas.Option and the others), so their WithClock, WithClockSkew and
 // WithReplayCache work here too; an option that does not apply panics.

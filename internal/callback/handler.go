@@ -104,6 +104,33 @@ type Config struct {
 	// direction (DefaultV1Window if zero; negative means no check). Only the
 	// V1 schemes use it; options set it with SetV1Window.
 	V1Window time.Duration
+	// Observe is told the outcome of every call (none if nil).
+	Observe func(context.Context, Outcome)
+}
+
+// Outcome is what a handler tells its observer about one call, after the
+// answer is written: enough to count calls, refusals and failures per
+// family, activity and result code, and to time them, without the SDK
+// depending on a metrics library. Every field has few distinct values, so
+// each can be a metric label.
+type Outcome struct {
+	// Family is the handler: "saas" (V2), "saas.v1", "saas.kit", "license"
+	// or "order".
+	Family string
+	// Activity is the call's activity or kit interface, once verified and
+	// decoded; empty for calls refused before.
+	Activity string
+	// ResultCode is the resultCode answered.
+	ResultCode string
+	// Reason says why a call was not served: for 000001 which check failed
+	// ("signature mismatch", "timestamp outside the freshness window",
+	// "replayed nonce", ...); "store unavailable" or "store full" (and the
+	// same for the replay cache) for a retryable 000005; "panic"; "provider
+	// error" for an error from the seller's code; "invalid request" for a
+	// malformed call. Empty when the call was served.
+	Reason string
+	// Duration is the time from the start of the call to the answer.
+	Duration time.Duration
 }
 
 // SetSkew sets an explicit allowance: zero or negative means none, unlike
@@ -148,6 +175,7 @@ type Handler struct {
 	skew     time.Duration
 	now      func() time.Time
 	replay   store.ReplayCache
+	observe  func(context.Context, Outcome)
 	serve    Serve
 	states   sync.Pool // *state
 }
@@ -177,6 +205,7 @@ func NewHandler(accessKey string, cfg Config, serve Serve) *Handler {
 		skew:    cfg.Skew,
 		now:     cfg.Now,
 		replay:  cfg.Replay,
+		observe: cfg.Observe,
 		serve:   serve,
 	}
 	if cfg.Scheme == SchemeV1Query || cfg.Scheme == SchemeV1Kit {
@@ -221,11 +250,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // handlers that choose the Serve per request (the kit handler dispatches on
 // the path, which no signature covers). serve must not be nil.
 func (h *Handler) Handle(w http.ResponseWriter, r *http.Request, serve Serve) {
+	var start time.Time
+	if h.observe != nil {
+		start = time.Now() // real time, not the configurable clock: this measures
+	}
 	st := h.states.Get().(*state)
 	st.resp = Response{Extra: st.resp.Extra[:0]}
 
 	err := h.handle(r, st, serve)
-	code, msg, extra := h.answer(r, &st.resp, err)
+	code, msg, extra, reason := h.answer(r, &st.resp, err)
 
 	out := append(st.out[:0], `{"resultCode":`...)
 	out = AppendString(out, code)
@@ -243,6 +276,10 @@ func (h *Handler) Handle(w http.ResponseWriter, r *http.Request, serve Serve) {
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(out) // the peer is gone if this fails; nothing to do
+	if h.observe != nil {
+		h.observe(r.Context(), Outcome{Family: h.family, Activity: st.resp.Activity, ResultCode: code, Reason: reason,
+			Duration: time.Since(start)})
+	}
 
 	if st.body != nil {
 		putBody(st.body) // the bytes Serve saw are no longer used
@@ -422,7 +459,7 @@ func (h *Handler) body(r *http.Request, st *state) error {
 	return nil
 }
 
-func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg string, extra []byte) {
+func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg string, extra []byte, reason string) {
 	ctx := r.Context()
 	if err == nil {
 		code, msg = resp.Code, resp.Message
@@ -431,7 +468,7 @@ func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg 
 		} else if code != CodeSuccess && !validCode(code) {
 			h.log.LogAttrs(ctx, slog.LevelError, "koogallery: callback produced an invalid result code",
 				h.attrs(r, resp, slog.String("resultCode", code))...)
-			return CodeInternal, defaultMessage(CodeInternal), nil
+			return CodeInternal, defaultMessage(CodeInternal), nil, "invalid result code"
 		}
 		if msg == "" {
 			msg = defaultMessage(code)
@@ -439,7 +476,7 @@ func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg 
 		if h.log.Enabled(ctx, slog.LevelDebug) {
 			h.log.LogAttrs(ctx, slog.LevelDebug, "koogallery: callback served", h.attrs(r, resp, slog.String("resultCode", code))...)
 		}
-		return code, truncate(msg, maxMsgLen), resp.Extra
+		return code, truncate(msg, maxMsgLen), resp.Extra, ""
 	}
 
 	var ref *refusal
@@ -450,25 +487,26 @@ func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg 
 	}
 	switch {
 	case una != nil:
-		advice := "the shared backend failed; calls are refused until it answers"
+		advice, reason := "the shared backend failed; calls are refused until it answers", una.what+" unavailable"
 		if errors.Is(una.err, store.ErrFull) {
 			advice = "the in-memory bound is reached with every entry inside its window: raise it (" +
 				boundOption(una.what) + ") or use a shared store (store/redisstore, store/pgstore)"
+			reason = una.what + " full"
 		}
 		h.log.LogAttrs(ctx, slog.LevelError, "koogallery: callback refused: "+una.what+" unavailable",
 			h.attrs(r, resp, slog.String("resultCode", CodeInternal), slog.String("advice", advice), slog.Any("error", una.err))...)
-		return CodeInternal, msgRetry, nil
+		return CodeInternal, msgRetry, nil, reason
 	case errors.As(err, &ref):
 		attrs := h.attrs(r, resp, slog.String("reason", ref.reason))
 		if ref.offset != 0 {
 			attrs = append(attrs, slog.Duration("timestampOffset", ref.offset))
 		}
 		h.log.LogAttrs(ctx, slog.LevelWarn, "koogallery: callback refused", attrs...)
-		return CodeAuth, defaultMessage(CodeAuth), nil
+		return CodeAuth, defaultMessage(CodeAuth), nil, ref.reason
 	case errors.As(err, &pan):
 		h.log.LogAttrs(ctx, slog.LevelError, "koogallery: panic serving callback",
 			h.attrs(r, resp, slog.Any("panic", pan.value), slog.String("stack", string(pan.stack)))...)
-		return CodeInternal, defaultMessage(CodeInternal), nil
+		return CodeInternal, defaultMessage(CodeInternal), nil, "panic"
 	}
 	code, msg, ok := classify(err)
 	level := slog.LevelInfo
@@ -477,7 +515,12 @@ func (h *Handler) answer(r *http.Request, resp *Response, err error) (code, msg 
 	}
 	h.log.LogAttrs(ctx, level, "koogallery: callback failed",
 		h.attrs(r, resp, slog.String("resultCode", code), slog.Any("error", err))...)
-	return code, msg, nil
+	reason = "provider error"
+	var ce *Error
+	if errors.As(err, &ce) && ce.Code == CodeInvalid {
+		reason = "invalid request" // the engine's own 000002: malformed, not the seller's
+	}
+	return code, msg, nil, reason
 }
 
 // msgRetry answers a call refused because state could not be consulted.

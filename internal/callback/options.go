@@ -1,6 +1,7 @@
 package callback
 
 import (
+	"context"
 	"crypto"
 	"fmt"
 	"log/slog"
@@ -48,13 +49,14 @@ const (
 	OptV1Window
 	OptPrivateKey
 	OptReplayCache
+	OptObserver
 )
 
 // CommonOptions are accepted by every handler.
-const CommonOptions = OptLogger | OptMaxBodyBytes | OptClockSkew | OptReplayCacheSize | OptClock
+const CommonOptions = OptLogger | OptMaxBodyBytes | OptClockSkew | OptReplayCacheSize | OptClock | OptObserver
 
 var optionNames = [...]string{"WithLogger", "WithMaxBodyBytes", "WithClockSkew", "WithReplayCacheSize", "WithClock",
-	"WithStore", "WithEncryptType", "WithV1Window", "WithPrivateKey", "WithReplayCache"}
+	"WithStore", "WithEncryptType", "WithV1Window", "WithPrivateKey", "WithReplayCache", "WithObserver"}
 
 func (s *Settings) mark(o Options) { s.set |= o }
 
@@ -159,4 +161,10 @@ func WithV1Window(d time.Duration) Option {
 // means none.
 func WithPrivateKey(k crypto.Decrypter) Option {
 	return func(s *Settings) { s.mark(OptPrivateKey); s.PrivateKey = k }
+}
+
+// WithObserver sets a function told the outcome of every call, after its
+// answer is written; nil means none.
+func WithObserver(fn func(context.Context, Outcome)) Option {
+	return func(s *Settings) { s.mark(OptObserver); s.Observe = fn }
 }
