@@ -47,11 +47,20 @@ func v2Forms(key string, kit bool, sig, nonce, ts string, body []byte) []form {
 			matches: strings.EqualFold(sign(kitScheme, p), sig)})
 	}
 	canonical, cerr := canonjson.Append(nil, body)
+	// The Jackson form is what Huawei's demo re-serialises the body to
+	// (escapes decoded, numbers as Java writes them). It is tried last: when
+	// it equals an earlier form, that form's name is the clearer one.
+	jackson := func(kitScheme bool, mode canonjson.Mode) {
+		if j, err := canonjson.AppendJackson(nil, body, mode); err == nil {
+			add("the Jackson form of Huawei's demo (escapes decoded, numbers as Java writes them)", true, kitScheme, j, "")
+		}
+	}
 	if kit {
 		if cerr == nil {
 			add("the canonical form (top-level keys sorted, nulls dropped, compact)", true, true, canonical, "")
 		}
 		add("the body as received", true, true, body, "")
+		jackson(true, canonjson.KitForm)
 	} else {
 		add("the body as received", true, false, body, "")
 		if cerr == nil {
@@ -60,6 +69,7 @@ func v2Forms(key string, kit bool, sig, nonce, ts string, body []byte) []form {
 				add("the canonical form with numbers quoted (Map<String,String>)", true, false, q, "")
 			}
 		}
+		jackson(false, canonjson.BasicForm)
 	}
 	// A known mistake: the other scheme's formula.
 	other := "the V2 two-stage formula (SaaS V2, License, orderNotify)"

@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/internal/canonjson"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -329,4 +331,24 @@ func TestVerifyTheSpecVectorAndACallbackCapture(t *testing.T) {
 	v = kgctl(t, []string{envAccessKey + "=another-key"}, r.stdout, nil, "verify")
 	require.Equal(t, 1, v.code, v)
 	assert.Contains(t, v.stdout, "matches no form")
+}
+
+// A body carrying \u and \/ escapes, signed the way Huawei's own demo signs
+// it (over its Jackson re-serialisation, escapes decoded), verifies: kgctl
+// names the form, and the SDK's handler accepts it.
+func TestVerifyJacksonForm(t *testing.T) {
+	t.Parallel()
+	body := `{"orderId":"CS\u4e2d1","activity":"orderNotify","orderLineId":"CS1\/1","testFlag":"1"}`
+	jackson, err := canonjson.AppendJackson(nil, []byte(body), canonjson.BasicForm)
+	require.NoError(t, err)
+	require.Equal(t, `{"activity":"orderNotify","orderId":"CS中1","orderLineId":"CS1/1","testFlag":"1"}`, string(jackson))
+	ts := fmt.Sprint(signedAt.UnixMilli())
+	sig := callback.NewKey(testAccessKey).SignV2("JACKSON000000001", ts, jackson)
+	target := "https://seller.example.com/isv/order?" + url.Values{"signature": {sig}, "timestamp": {ts}, "nonce": {"JACKSON000000001"}}.Encode()
+	capture := wire("POST", target, map[string]string{"Content-Type": "application/json"}, []byte(body))
+
+	r := verifyRun(t, capture, "--at", atFlag(0))
+	require.Equal(t, 0, r.code, r)
+	assert.Contains(t, r.stdout, "verifies over the Jackson form of Huawei's demo")
+	assert.Contains(t, r.stdout, "The request verifies.")
 }
