@@ -48,6 +48,7 @@ type openState struct {
 	failing   map[string]string     // metering_sn → reason the fake reports it abnormal
 	usage     []usage.Record        // accepted usage records, both APIs
 	sns       map[string]bool       // metering_sn already accepted
+	ledger    *usageLedger          // UsageChaos and UsageLedger (usage_chaos.go)
 	codes     map[string]*codeState // licence codes
 	events    map[string]bool       // known market events; nil accepts any
 	uploads   []EventUpload
@@ -59,6 +60,7 @@ func (s *Server) registerOpenAPI(cfg *serverConfig) {
 		maxUpload: cfg.maxUpload,
 		failing:   map[string]string{},
 		sns:       map[string]bool{},
+		ledger:    newUsageLedger(),
 		codes:     map[string]*codeState{},
 	}
 	post := func(path string, h http.HandlerFunc) { s.handlers[http.MethodPost+" "+path] = h }

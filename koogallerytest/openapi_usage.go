@@ -191,6 +191,22 @@ func (s *Server) acceptUsage(w http.ResponseWriter, body []byte, legacy bool) {
 			RecordTime: times[0], BeginTime: times[1], EndTime: times[2], UsageValue: value, RelatePkgInstance: text["relate_pkg_instance"]}
 	}
 
+	outcome := chaosNone
+	if !legacy {
+		s.mu.Lock()
+		outcome = s.open.ledger.arrive(records, now)
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.open.ledger.leave(records)
+			s.mu.Unlock()
+		}()
+		if outcome == chaosThrottle || outcome == chaosFail {
+			s.answerChaos(w, outcome)
+			return
+		}
+	}
+
 	type abnormal struct {
 		MeteringSN string `json:"metering_sn"`
 		InstanceID string `json:"instance_id"`
@@ -201,17 +217,24 @@ func (s *Server) acceptUsage(w http.ResponseWriter, body []byte, legacy bool) {
 	for _, rec := range records {
 		if reason, ok := s.open.failing[rec.MeteringSN]; ok && !legacy {
 			failed = append(failed, abnormal{rec.MeteringSN, rec.InstanceID, reason})
+			s.open.ledger.entries[rec.MeteringSN].Abnormal = reason
 			continue
 		}
 		if !legacy {
+			e := s.open.ledger.entries[rec.MeteringSN]
 			if s.open.sns[rec.MeteringSN] {
+				e.Resends++
 				continue // idempotent re-send
 			}
 			s.open.sns[rec.MeteringSN] = true
+			e.Accepted = true
 		}
 		s.open.usage = append(s.open.usage, rec)
 	}
 	s.mu.Unlock()
+	if outcome == chaosLose {
+		panic(http.ErrAbortHandler) // accepted, but the answer is lost
+	}
 	var data any
 	if len(failed) > 0 {
 		data = map[string]any{"abnormal_usage_data": failed}
