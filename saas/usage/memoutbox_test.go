@@ -11,3 +11,15 @@ func TestMemoryOutbox(t *testing.T) {
 	t.Parallel()
 	koogallerytest.TestUsageOutbox(t, func(*testing.T) usage.Outbox { return usage.NewMemoryOutbox() })
 }
+
+// The proof run, on the memory outbox: concurrent producers, two pushers
+// killed and restarted at random, a fake failing 30 % of calls, losing
+// answers and throttling bursts; every record billed exactly once.
+func TestMemoryOutboxSoak(t *testing.T) {
+	t.Parallel()
+	rep := koogallerytest.SoakUsageOutbox(t, usage.NewMemoryOutbox(), koogallerytest.UsageSoak{Records: 5000, Seed: 1})
+	t.Log(rep)
+	if rep.Kills == 0 || rep.Crashes == 0 || rep.Calls.Failed == 0 {
+		t.Errorf("the soak did not exercise kills, crashes and failures: %v", rep)
+	}
+}
