@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -137,10 +138,16 @@ func SoakUsageOutbox(t testing.TB, outbox usage.Outbox, cfg UsageSoak) UsageSoak
 		go func() {
 			defer pushers.Done()
 			rng := rand.New(rand.NewPCG(cfg.Seed, uint64(p)+1))
-			crashNext := p%2 == 1
+			crash := p%2 == 0
 			for {
+				pushed := make(chan struct{})
+				var once sync.Once
 				proc := &soakProcess{Outbox: outbox}
-				m, err := usage.NewMeter(client, proc, meterOpts...)
+				m, err := usage.NewMeter(client, proc, append(slices.Clip(meterOpts), usage.WithEvents(func(e usage.Event) {
+					if e.Kind == usage.EventPushed {
+						once.Do(func() { close(pushed) })
+					}
+				}))...)
 				if err != nil {
 					t.Errorf("soak: pusher: %v", err)
 					return
@@ -158,11 +165,22 @@ func SoakUsageOutbox(t testing.TB, outbox usage.Outbox, cfg UsageSoak) UsageSoak
 				case <-settled:
 				case <-ctx.Done():
 				}
+				if !crash {
+					// A graceful stop waits for the process to have pushed
+					// something, so that every other life makes progress
+					// however slow the machine is.
+					select {
+					case <-pushed:
+					case <-settled:
+					case <-ctx.Done():
+					}
+				}
 				finished := isClosed(settled) || ctx.Err() != nil
-				if crashNext = !crashNext; !finished && !crashNext {
+				if !finished && crash {
 					proc.crash() // the process dies: no more outbox writes, the push cut short
 					stop()
 					crashes.Add(1)
+					crash = false
 					continue // the goroutine is abandoned, not waited for
 				}
 				stop()
@@ -173,6 +191,7 @@ func SoakUsageOutbox(t testing.TB, outbox usage.Outbox, cfg UsageSoak) UsageSoak
 					return
 				}
 				kills.Add(1)
+				crash = true
 			}
 		}()
 	}
