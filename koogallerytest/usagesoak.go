@@ -39,8 +39,8 @@ type UsageSoak struct {
 	// crashed pusher held go out again.
 	Lease time.Duration
 	// Chaos is the fake's misbehaviour (default: 30 % of calls fail, 5 %
-	// lose their answer after the records were accepted, bursts beyond 4
-	// calls are throttled at 20 calls per second). Seed seeds it and the
+	// lose their answer after the records were accepted, bursts beyond 3
+	// calls are throttled at 5 calls per second). Seed seeds it and the
 	// kills.
 	Chaos UsageChaos
 	Seed  uint64
@@ -336,7 +336,7 @@ func (cfg *UsageSoak) defaults() {
 		cfg.Lease = 2 * time.Second
 	}
 	if cfg.Chaos == (UsageChaos{}) {
-		cfg.Chaos = UsageChaos{FailRate: 0.3, LoseRate: 0.05, ThrottleRate: 20, ThrottleBurst: 4}
+		cfg.Chaos = UsageChaos{FailRate: 0.3, LoseRate: 0.05, ThrottleRate: 5, ThrottleBurst: 3}
 	}
 	if cfg.AbnormalEvery == 0 {
 		cfg.AbnormalEvery = 97

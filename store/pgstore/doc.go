@@ -43,4 +43,50 @@
 // table lock and never waits for a row in use: by the store itself after
 // every 256th write to a table (WithCleanup), or by Cleanup on your
 // schedule.
+//
+// # Usage outbox
+//
+// UsageOutbox is the usage.Outbox of usage.Meter on PostgreSQL: the durable
+// queue between the usage a seller measured and KooGallery's usage push,
+// drained by every replica at once without two sending a record at the
+// same time.
+//
+//	if err := pgstore.MigrateUsageOutbox(ctx, pool); err != nil { … }
+//	meter, err := usage.NewMeter(client, pgstore.NewUsageOutbox(pool))
+//	go meter.Run(ctx)
+//
+// MigrateUsageOutbox creates one table (UsageOutboxSchema returns the SQL,
+// WithUsageTable renames it):
+//
+//	CREATE TABLE IF NOT EXISTS "koogallery_usage_outbox" (
+//		metering_sn text COLLATE "C" PRIMARY KEY,
+//		seq         bigint GENERATED ALWAYS AS IDENTITY,
+//		payload     text NOT NULL,
+//		deadline    timestamptz NOT NULL,
+//		recorded    timestamptz NOT NULL,
+//		state       text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
+//		available   timestamptz NOT NULL DEFAULT '-infinity',
+//		lease_token text,
+//		attempts    integer NOT NULL DEFAULT 0,
+//		last_error  text NOT NULL DEFAULT '',
+//		sent_at     timestamptz,
+//		dead_reason text,
+//		dead_code   text,
+//		dead_raw    bytea,
+//		died        timestamptz
+//	);
+//	CREATE INDEX IF NOT EXISTS "koogallery_usage_outbox_pending" ON "koogallery_usage_outbox" (seq) WHERE state = 'pending';
+//	CREATE INDEX IF NOT EXISTS "koogallery_usage_outbox_deadline" ON "koogallery_usage_outbox" (deadline) WHERE state = 'pending';
+//	CREATE INDEX IF NOT EXISTS "koogallery_usage_outbox_lease" ON "koogallery_usage_outbox" (lease_token) WHERE lease_token IS NOT NULL;
+//	CREATE INDEX IF NOT EXISTS "koogallery_usage_outbox_sent" ON "koogallery_usage_outbox" (sent_at) WHERE state = 'sent';
+//	CREATE INDEX IF NOT EXISTS "koogallery_usage_outbox_dead" ON "koogallery_usage_outbox" (metering_sn) WHERE state = 'dead';
+//
+// A record is a row keyed by its metering_sn, pending, sent or dead.
+// Pushers claim the oldest pending rows with one UPDATE … FROM (SELECT …
+// ORDER BY seq LIMIT n FOR UPDATE SKIP LOCKED), under a lease (lease_token,
+// available) that a crashed pusher's rows outlive; an outcome is settled in
+// one statement; a dead letter keeps KooGallery's reason and raw answer,
+// byte for byte. AddTx records usage inside your own transaction, as a
+// PostgreSQL job queue enqueues jobs, so that usage is recorded exactly
+// when the work it measures commits.
 package pgstore

@@ -1,0 +1,570 @@
+package pgstore
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/isvkit/koogallery/saas/usage"
+)
+
+// DefaultUsageTable is the usage outbox's table unless WithUsageTable
+// names another.
+const DefaultUsageTable = "koogallery_usage_outbox"
+
+// UsageOption configures NewUsageOutbox, MigrateUsageOutbox and
+// UsageOutboxSchema.
+type UsageOption func(*usageConfig)
+
+type usageConfig struct{ table string }
+
+// WithUsageTable names the usage outbox's table instead of
+// DefaultUsageTable; it may be schema-qualified ("billing.usage_outbox").
+// Give NewUsageOutbox, MigrateUsageOutbox and UsageOutboxSchema the same
+// name.
+func WithUsageTable(name string) UsageOption {
+	return func(c *usageConfig) { c.table = name }
+}
+
+func newUsageConfig(opts []UsageOption) usageConfig {
+	c := usageConfig{table: DefaultUsageTable}
+	for _, o := range opts {
+		if o != nil {
+			o(&c)
+		}
+	}
+	return c
+}
+
+// UsageOutboxSchema returns the SQL that MigrateUsageOutbox runs, for a
+// migration tool of your own. With the default name it reads:
+//
+//	CREATE TABLE IF NOT EXISTS "koogallery_usage_outbox" (
+//		metering_sn text COLLATE "C" PRIMARY KEY,
+//		seq         bigint GENERATED ALWAYS AS IDENTITY,
+//		payload     text NOT NULL,
+//		deadline    timestamptz NOT NULL,
+//		recorded    timestamptz NOT NULL,
+//		state       text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
+//		available   timestamptz NOT NULL DEFAULT '-infinity',
+//		lease_token text,
+//		attempts    integer NOT NULL DEFAULT 0,
+//		last_error  text NOT NULL DEFAULT '',
+//		sent_at     timestamptz,
+//		dead_reason text,
+//		dead_code   text,
+//		dead_raw    bytea,
+//		died        timestamptz
+//	);
+//	CREATE INDEX IF NOT EXISTS "koogallery_usage_outbox_pending" ON "koogallery_usage_outbox" (seq) WHERE state = 'pending';
+//	CREATE INDEX IF NOT EXISTS "koogallery_usage_outbox_deadline" ON "koogallery_usage_outbox" (deadline) WHERE state = 'pending';
+//	CREATE INDEX IF NOT EXISTS "koogallery_usage_outbox_lease" ON "koogallery_usage_outbox" (lease_token) WHERE lease_token IS NOT NULL;
+//	CREATE INDEX IF NOT EXISTS "koogallery_usage_outbox_sent" ON "koogallery_usage_outbox" (sent_at) WHERE state = 'sent';
+//	CREATE INDEX IF NOT EXISTS "koogallery_usage_outbox_dead" ON "koogallery_usage_outbox" (metering_sn) WHERE state = 'dead';
+func UsageOutboxSchema(opts ...UsageOption) string {
+	c := newUsageConfig(opts)
+	t := ident(c.table)
+	idx := func(suffix string) string {
+		parts := strings.Split(c.table, ".")
+		return pgx.Identifier{parts[len(parts)-1] + "_" + suffix}.Sanitize()
+	}
+	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %[1]s (
+	metering_sn text COLLATE "C" PRIMARY KEY,
+	seq         bigint GENERATED ALWAYS AS IDENTITY,
+	payload     text NOT NULL,
+	deadline    timestamptz NOT NULL,
+	recorded    timestamptz NOT NULL,
+	state       text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
+	available   timestamptz NOT NULL DEFAULT '-infinity',
+	lease_token text,
+	attempts    integer NOT NULL DEFAULT 0,
+	last_error  text NOT NULL DEFAULT '',
+	sent_at     timestamptz,
+	dead_reason text,
+	dead_code   text,
+	dead_raw    bytea,
+	died        timestamptz
+);
+CREATE INDEX IF NOT EXISTS %[2]s ON %[1]s (seq) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS %[3]s ON %[1]s (deadline) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS %[4]s ON %[1]s (lease_token) WHERE lease_token IS NOT NULL;
+CREATE INDEX IF NOT EXISTS %[5]s ON %[1]s (sent_at) WHERE state = 'sent';
+CREATE INDEX IF NOT EXISTS %[6]s ON %[1]s (metering_sn) WHERE state = 'dead';
+`, t, idx("pending"), idx("deadline"), idx("lease"), idx("sent"), idx("dead"))
+}
+
+// usageMigrateLock serialises concurrent MigrateUsageOutbox calls.
+const usageMigrateLock = 0x6b6f6f7573616765 // "koousage"
+
+// MigrateUsageOutbox creates the usage outbox's table and indexes if they do
+// not exist, in one transaction. It is safe to run from every replica at
+// start-up, at once.
+func MigrateUsageOutbox(ctx context.Context, pool *pgxpool.Pool, opts ...UsageOption) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(usageMigrateLock)); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, UsageOutboxSchema(opts...))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("pgstore: migrate usage outbox: %w", err)
+	}
+	return nil
+}
+
+// UsageOutbox is a usage.Outbox on PostgreSQL: the durable outbox of
+// usage.Meter, shared by every replica. Each record is a row (see
+// UsageOutboxSchema) keyed by its metering_sn; it is pending, sent or dead.
+//
+//   - Add inserts the records in one transaction (INSERT … ON CONFLICT
+//     (metering_sn) DO NOTHING, then a comparison of the payloads of the
+//     metering_sns already there); AddTx does it inside your own
+//     transaction, so that usage is recorded exactly when the work it
+//     measures commits.
+//   - Claim is one UPDATE of the rows a sub-SELECT … ORDER BY seq LIMIT n
+//     FOR UPDATE SKIP LOCKED picks: concurrent pushers never wait for each
+//     other and never claim the same row. A claimed row carries a random
+//     lease token and is unavailable until the lease runs out; a pusher
+//     that dies leaves it to be claimed again then.
+//   - Settle is one statement (three data-modifying CTEs), so an outcome is
+//     recorded whole or not at all.
+//
+// Times come from the callers (the Meters' clocks), so the replicas' clocks
+// must agree to well within the lease. The payload is kept as text, byte
+// for byte; KooGallery's raw answer of a dead letter as bytea. It is safe
+// for concurrent use.
+type UsageOutbox struct {
+	pool *pgxpool.Pool
+	t    string
+}
+
+var _ usage.Outbox = (*UsageOutbox)(nil)
+
+// NewUsageOutbox returns a UsageOutbox on pool, using the table
+// MigrateUsageOutbox creates. It sends nothing until the first call.
+func NewUsageOutbox(pool *pgxpool.Pool, opts ...UsageOption) *UsageOutbox {
+	if pool == nil {
+		panic("pgstore: NewUsageOutbox: nil pool")
+	}
+	return &UsageOutbox{pool: pool, t: ident(newUsageConfig(opts).table)}
+}
+
+// Table returns the outbox's table name, quoted for SQL.
+func (o *UsageOutbox) Table() string { return o.t }
+
+// addChunk bounds the rows of one INSERT.
+const addChunk = 5000
+
+// Add implements usage.Outbox: it stores entries in a transaction of its
+// own.
+func (o *UsageOutbox) Add(ctx context.Context, entries []usage.Entry) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("pgstore: usage outbox add: %w", err)
+	}
+	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error { return o.add(ctx, tx, entries) })
+	if err != nil {
+		return fmt.Errorf("pgstore: usage outbox add: %w", err)
+	}
+	return nil
+}
+
+// AddTx stores entries (from usage.Meter.Prepare) inside tx, the caller's
+// transaction: they are pending once tx commits, and never if it rolls
+// back, so that usage is recorded exactly when the work it measures is.
+// It runs in a savepoint: a conflict (an error wrapping usage.ErrConflict)
+// leaves tx as it was, still usable.
+//
+//	entries, err := meter.Prepare(records...)
+//	...
+//	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+//		if _, err := tx.Exec(ctx, "UPDATE jobs SET done = true WHERE id = $1", id); err != nil {
+//			return err
+//		}
+//		return outbox.AddTx(ctx, tx, entries)
+//	})
+func (o *UsageOutbox) AddTx(ctx context.Context, tx pgx.Tx, entries []usage.Entry) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("pgstore: usage outbox add: %w", err)
+	}
+	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return o.add(ctx, sp, entries) })
+	if err != nil {
+		return fmt.Errorf("pgstore: usage outbox add: %w", err)
+	}
+	return nil
+}
+
+func (o *UsageOutbox) add(ctx context.Context, tx pgx.Tx, entries []usage.Entry) error {
+	// One row per metering_sn: an unchanged repeat is dropped, a changed one
+	// is a conflict before anything is sent.
+	first := make(map[string]int, len(entries))
+	rows := entries[:0:0]
+	for i := range entries {
+		e := &entries[i]
+		sn := e.Record.MeteringSN
+		if sn == "" || len(e.Payload) == 0 {
+			return fmt.Errorf("entry %d has no metering_sn or payload", i)
+		}
+		if j, ok := first[sn]; ok {
+			if !bytes.Equal(entries[j].Payload, e.Payload) {
+				return fmt.Errorf("%w: %q", usage.ErrConflict, sn)
+			}
+			continue
+		}
+		first[sn] = i
+		rows = append(rows, *e)
+	}
+	insert := `INSERT INTO ` + o.t + ` (metering_sn, payload, deadline, recorded)
+SELECT sn, payload, deadline, recorded
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS r(sn, payload, deadline, recorded, ord)
+ORDER BY ord
+ON CONFLICT (metering_sn) DO NOTHING
+RETURNING metering_sn`
+	existing := `SELECT metering_sn, payload FROM ` + o.t + ` WHERE metering_sn = ANY($1)`
+	for chunk := range slices.Chunk(rows, addChunk) {
+		sns := make([]string, len(chunk))
+		payloads := make([]string, len(chunk))
+		deadlines := make([]time.Time, len(chunk))
+		recorded := make([]time.Time, len(chunk))
+		for i := range chunk {
+			sns[i] = chunk[i].Record.MeteringSN
+			payloads[i] = string(chunk[i].Payload)
+			deadlines[i] = chunk[i].Deadline
+			recorded[i] = chunk[i].Recorded
+		}
+		inserted, err := collectStrings(tx.Query(ctx, insert, sns, payloads, deadlines, recorded))
+		if err != nil {
+			return err
+		}
+		if len(inserted) == len(chunk) {
+			continue
+		}
+		fresh := make(map[string]bool, len(inserted))
+		for _, sn := range inserted {
+			fresh[sn] = true
+		}
+		var again []string
+		for _, sn := range sns {
+			if !fresh[sn] {
+				again = append(again, sn)
+			}
+		}
+		r, err := tx.Query(ctx, existing, again)
+		if err != nil {
+			return err
+		}
+		stored := map[string]string{}
+		var sn, payload string
+		_, err = pgx.ForEachRow(r, []any{&sn, &payload}, func() error { stored[sn] = payload; return nil })
+		if err != nil {
+			return err
+		}
+		for i, sn := range sns {
+			if fresh[sn] {
+				continue
+			}
+			if p, ok := stored[sn]; !ok || p != payloads[i] {
+				return fmt.Errorf("%w: %q", usage.ErrConflict, sn)
+			}
+		}
+	}
+	return nil
+}
+
+func collectStrings(rows pgx.Rows, err error) ([]string, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// entryColumns are the columns scanEntry reads, in its order.
+const entryColumns = `metering_sn, seq, payload, deadline, recorded, attempts, last_error`
+
+// scanEntry reads a row of entryColumns (and extra destinations after
+// them).
+func scanEntry(row pgx.CollectableRow, extra ...any) (usage.Entry, int64, error) {
+	var (
+		e       usage.Entry
+		sn      string
+		seq     int64
+		payload string
+	)
+	dest := append([]any{&sn, &seq, &payload, &e.Deadline, &e.Recorded, &e.Attempts, &e.LastError}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return e, 0, err
+	}
+	e.Payload = json.RawMessage(payload)
+	if err := json.Unmarshal(e.Payload, &e.Record); err != nil {
+		// A row changed by hand: the pusher finds the record invalid and
+		// dead-letters it, rather than the outbox failing every claim.
+		e.Record = usage.Record{}
+		e.LastError = "the stored record does not decode: " + err.Error()
+	}
+	e.Record.MeteringSN = sn
+	e.Deadline, e.Recorded = e.Deadline.UTC(), e.Recorded.UTC()
+	return e, seq, nil
+}
+
+// Claim implements usage.Outbox.
+func (o *UsageOutbox) Claim(ctx context.Context, now time.Time, max int, lease time.Duration) (*usage.Claim, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox claim: %w", err)
+	}
+	if max <= 0 || lease <= 0 {
+		return nil, errors.New("pgstore: usage outbox claim: max and lease must be positive")
+	}
+	token, err := newLeaseToken()
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox claim: %w", err)
+	}
+	c := &usage.Claim{Token: token, Until: now.Add(lease)}
+	rows, err := o.pool.Query(ctx, `UPDATE `+o.t+` AS t SET lease_token = $1, available = $2, attempts = t.attempts + 1
+FROM (SELECT metering_sn FROM `+o.t+`
+      WHERE state = 'pending' AND available <= $3
+      ORDER BY seq LIMIT $4
+      FOR UPDATE SKIP LOCKED) AS c
+WHERE t.metering_sn = c.metering_sn
+RETURNING t.metering_sn, t.seq, t.payload, t.deadline, t.recorded, t.attempts, t.last_error`, token, c.Until, now, max)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox claim: %w", err)
+	}
+	type claimed struct {
+		e   usage.Entry
+		seq int64
+	}
+	got, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (claimed, error) {
+		e, seq, err := scanEntry(row)
+		return claimed{e, seq}, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox claim: %w", err)
+	}
+	slices.SortFunc(got, func(a, b claimed) int { return cmp.Compare(a.seq, b.seq) })
+	c.Entries = make([]usage.Entry, len(got))
+	for i := range got {
+		c.Entries[i] = got[i].e
+	}
+	return c, nil
+}
+
+// Renew implements usage.Outbox.
+func (o *UsageOutbox) Renew(ctx context.Context, token string, until time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("pgstore: usage outbox renew: %w", err)
+	}
+	_, err := o.pool.Exec(ctx, `UPDATE `+o.t+` SET available = $2 WHERE lease_token = $1 AND state = 'pending'`, token, until)
+	if err != nil {
+		return fmt.Errorf("pgstore: usage outbox renew: %w", err)
+	}
+	return nil
+}
+
+// Settle implements usage.Outbox, in one statement.
+func (o *UsageOutbox) Settle(ctx context.Context, token string, s usage.Settlement) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("pgstore: usage outbox settle: %w", err)
+	}
+	if len(s.Sent)+len(s.Retry)+len(s.Dead) == 0 {
+		return nil
+	}
+	dsn := make([]string, len(s.Dead))
+	reasons := make([]string, len(s.Dead))
+	codes := make([]string, len(s.Dead))
+	raws := make([][]byte, len(s.Dead))
+	for i, d := range s.Dead {
+		dsn[i], reasons[i], codes[i], raws[i] = d.Record.MeteringSN, pgText(d.Reason), pgText(d.Code), d.Raw
+	}
+	sent, retry := s.Sent, s.Retry
+	if sent == nil {
+		sent = []string{}
+	}
+	if retry == nil {
+		retry = []string{}
+	}
+	_, err := o.pool.Exec(ctx, `WITH sent AS (
+	UPDATE `+o.t+` SET state = 'sent', sent_at = $1, lease_token = NULL
+	WHERE metering_sn = ANY($2::text[]) AND state = 'pending'
+), retry AS (
+	UPDATE `+o.t+` SET available = $3, last_error = $4, lease_token = NULL
+	WHERE metering_sn = ANY($5::text[]) AND state = 'pending' AND lease_token = $6
+), dead AS (
+	UPDATE `+o.t+` AS t SET state = 'dead', died = $1, dead_reason = d.reason, dead_code = d.code, dead_raw = d.raw, lease_token = NULL
+	FROM unnest($7::text[], $8::text[], $9::text[], $10::bytea[]) AS d(sn, reason, code, raw)
+	WHERE t.metering_sn = d.sn AND t.state = 'pending' AND t.lease_token = $6
+)
+SELECT 1`, s.Now, sent, s.RetryAt, pgText(s.RetryError), retry, token, dsn, reasons, codes, raws)
+	if err != nil {
+		return fmt.Errorf("pgstore: usage outbox settle: %w", err)
+	}
+	return nil
+}
+
+// pgText makes s storable as text: valid UTF-8 without NUL.
+func pgText(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+}
+
+// Stats implements usage.Outbox.
+func (o *UsageOutbox) Stats(ctx context.Context, now time.Time) (usage.OutboxStats, error) {
+	var st usage.OutboxStats
+	if err := ctx.Err(); err != nil {
+		return st, fmt.Errorf("pgstore: usage outbox stats: %w", err)
+	}
+	var oldest, next *time.Time
+	err := o.pool.QueryRow(ctx, `SELECT
+	count(*) FILTER (WHERE state = 'pending'),
+	count(*) FILTER (WHERE state = 'pending' AND lease_token IS NOT NULL AND available > $1),
+	count(*) FILTER (WHERE state = 'dead'),
+	count(*) FILTER (WHERE state = 'sent'),
+	min(recorded) FILTER (WHERE state = 'pending'),
+	min(deadline) FILTER (WHERE state = 'pending')
+FROM `+o.t, now).Scan(&st.Pending, &st.Leased, &st.Dead, &st.Sent, &oldest, &next)
+	if err != nil {
+		return st, fmt.Errorf("pgstore: usage outbox stats: %w", err)
+	}
+	if oldest != nil {
+		st.OldestPending = oldest.UTC()
+	}
+	if next != nil {
+		st.NextDeadline = next.UTC()
+	}
+	return st, nil
+}
+
+// AtRisk implements usage.Outbox.
+func (o *UsageOutbox) AtRisk(ctx context.Context, before time.Time, max int) ([]usage.Entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox at risk: %w", err)
+	}
+	rows, err := o.pool.Query(ctx, `SELECT `+entryColumns+` FROM `+o.t+`
+WHERE state = 'pending' AND deadline <= $1 ORDER BY deadline, seq LIMIT $2`, before, max)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox at risk: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (usage.Entry, error) {
+		e, _, err := scanEntry(row)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox at risk: %w", err)
+	}
+	return out, nil
+}
+
+// DeadLetters implements usage.Outbox: the dead letters whose metering_sn
+// sorts after after (byte order), in that order, at most max.
+func (o *UsageOutbox) DeadLetters(ctx context.Context, after string, max int) ([]usage.DeadLetter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox dead letters: %w", err)
+	}
+	rows, err := o.pool.Query(ctx, `SELECT `+entryColumns+`, dead_reason, dead_code, dead_raw, died FROM `+o.t+`
+WHERE state = 'dead' AND metering_sn > $1 ORDER BY metering_sn LIMIT $2`, after, max)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox dead letters: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (usage.DeadLetter, error) {
+		var d usage.DeadLetter
+		var reason, code *string
+		var raw []byte
+		var died *time.Time
+		e, _, err := scanEntry(row, &reason, &code, &raw, &died)
+		if err != nil {
+			return d, err
+		}
+		d.Entry = e
+		if reason != nil {
+			d.Reason = *reason
+		}
+		if code != nil {
+			d.Code = *code
+		}
+		if len(raw) > 0 {
+			d.Raw = raw
+		}
+		if died != nil {
+			d.Died = died.UTC()
+		}
+		return d, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox dead letters: %w", err)
+	}
+	return out, nil
+}
+
+// Requeue implements usage.Outbox.
+func (o *UsageOutbox) Requeue(ctx context.Context, now time.Time, meteringSNs []string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("pgstore: usage outbox requeue: %w", err)
+	}
+	tag, err := o.pool.Exec(ctx, `UPDATE `+o.t+` SET state = 'pending', available = $1, lease_token = NULL,
+	dead_reason = NULL, dead_code = NULL, dead_raw = NULL, died = NULL
+WHERE metering_sn = ANY($2::text[]) AND state = 'dead'`, now, nonNil(meteringSNs))
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: usage outbox requeue: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// Discard implements usage.Outbox.
+func (o *UsageOutbox) Discard(ctx context.Context, meteringSNs []string) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("pgstore: usage outbox discard: %w", err)
+	}
+	tag, err := o.pool.Exec(ctx, `DELETE FROM `+o.t+` WHERE metering_sn = ANY($1::text[]) AND state = 'dead'`, nonNil(meteringSNs))
+	if err != nil {
+		return 0, fmt.Errorf("pgstore: usage outbox discard: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// purgeChunk bounds the rows one DELETE of Purge takes.
+const purgeChunk = 10000
+
+// Purge implements usage.Outbox, deleting in batches that take no table
+// lock and skip rows in use.
+func (o *UsageOutbox) Purge(ctx context.Context, sentBefore time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("pgstore: usage outbox purge: %w", err)
+	}
+	total := 0
+	for {
+		tag, err := o.pool.Exec(ctx, `DELETE FROM `+o.t+` WHERE ctid = ANY(ARRAY(
+	SELECT ctid FROM `+o.t+` WHERE state = 'sent' AND sent_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED))`, sentBefore, purgeChunk)
+		if err != nil {
+			return total, fmt.Errorf("pgstore: usage outbox purge: %w", err)
+		}
+		total += int(tag.RowsAffected())
+		if tag.RowsAffected() < purgeChunk {
+			return total, nil
+		}
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// newLeaseToken returns 32 random hex digits.
+func newLeaseToken() (string, error) {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
+}
