@@ -3,6 +3,7 @@ package usage_test
 import (
 	"context"
 	"errors"
+	"expvar"
 	"fmt"
 	"log"
 	"log/slog"
@@ -264,4 +265,26 @@ func ExampleMeter_Requeue() {
 	// Output:
 	// sn-2: abnormal: instance is frozen {"metering_sn":"sn-2","instance_id":"instance-1","error_msg":"instance is frozen"}
 	// requeued 1 billed 3
+}
+
+// Export the meter's counters and outbox to a metrics system; here expvar,
+// served at /debug/vars.
+func ExampleMeter_Counters() {
+	fake := koogallerytest.NewServer()
+	defer fake.Close()
+	kg, err := fake.NewClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	meter, err := usage.NewMeter(usage.NewClient(kg, usage.WithSellerKey(koogallerytest.DefaultSellerKey)), usage.NewMemoryOutbox())
+	if err != nil {
+		log.Fatal(err)
+	}
+	expvar.Publish("koogallery_usage", expvar.Func(func() any {
+		st, _ := meter.Stats(context.Background())
+		return map[string]any{"counters": meter.Counters(), "pending": st.Pending, "dead": st.Dead, "oldest_pending": st.OldestPending}
+	}))
+	c := meter.Counters()
+	fmt.Println(c.Recorded, c.Pushed, c.DeadLettered, c.AuthStops)
+	// Output: 0 0 0 0
 }

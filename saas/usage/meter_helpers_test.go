@@ -241,3 +241,14 @@ func mustJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// hookTransport calls before ahead of every request.
+type hookTransport struct {
+	inner  http.RoundTripper
+	before func()
+}
+
+func (h *hookTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	h.before()
+	return h.inner.RoundTrip(r)
+}

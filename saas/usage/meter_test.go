@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -618,4 +619,32 @@ func TestMetersShareAnOutboxUnderChaos(t *testing.T) {
 	calls := e.fake.UsageCalls()
 	assert.Positive(t, calls.Failed)
 	assert.Positive(t, calls.Lost)
+}
+
+// A long search for a refused record renews the claim, so that no other
+// pusher takes the batch over half-way.
+func TestMeterRenewsTheClaimWhileNarrowingARefusal(t *testing.T) {
+	t.Parallel()
+	var e *meterEnv
+	var stolen, requests atomic.Int32
+	hook := &hookTransport{inner: http.DefaultTransport, before: func() {
+		requests.Add(1)
+		e.clk.Advance(20 * time.Second) // each call takes a third of the lease
+		if c, err := e.outbox.Outbox.Claim(context.Background(), e.clk.Now(), 1000, time.Minute); err == nil && len(c.Entries) > 0 {
+			stolen.Add(int32(len(c.Entries)))
+		}
+	}}
+	e = newMeterEnv(t, func(s *meterSetup) {
+		s.offset = -2 * time.Hour // KooGallery finds one record too old; the meter does not
+		s.meterOpts = []usage.MeterOption{usage.WithLease(time.Minute)}
+		s.kgOpts = []koogallery.Option{koogallery.WithHTTPClient(&http.Client{Transport: hook})}
+	})
+	recs := e.records("sn", 64)
+	recs[37].BeginTime = time.Now().Add(-usage.MaxAge - time.Hour)
+	require.NoError(t, e.meter.Record(context.Background(), recs...))
+	e.flush(t)
+	assert.GreaterOrEqual(t, requests.Load(), int32(6), "several calls, over more than the lease")
+	assert.Zero(t, stolen.Load(), "the claim was renewed")
+	require.Len(t, e.deadLetters(t), 1)
+	requireLedger(t, e.fake, slices.Delete(slices.Clone(recs), 37, 38))
 }
