@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -141,12 +142,15 @@ func (s *Server) Close() {
 }
 
 // NewClient returns a koogallery.Client for this Server with the default
-// credentials; opts are applied after (and may override) them.
+// credentials and a logger that discards (tests stay quiet; pass
+// koogallery.WithLogger to see the retries); opts are applied after, and
+// may override, these.
 func (s *Server) NewClient(opts ...koogallery.Option) (*koogallery.Client, error) {
 	base := []koogallery.Option{
 		koogallery.WithEndpoint(s.URL),
 		koogallery.WithCredentials(DefaultAccessKey, DefaultSecretKey),
 		koogallery.WithHTTPClient(s.srv.Client()),
+		koogallery.WithLogger(slog.New(slog.DiscardHandler)),
 	}
 	return koogallery.NewClient(append(base, opts...)...)
 }
