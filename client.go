@@ -259,7 +259,7 @@ func NewClient(opts ...Option) (*Client, error) {
 	}
 	return &Client{
 		base:      base,
-		rt:        &retryTransport{inner: inner, policy: cfg.retry, logger: logger, userAgent: ua, hook: cfg.hook},
+		rt:        &retryTransport{base: base, inner: inner, policy: cfg.retry, logger: logger, userAgent: ua, hook: cfg.hook},
 		logger:    logger,
 		userAgent: ua,
 		maxBody:   cfg.maxBody,
@@ -497,7 +497,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) error {
 	if req == nil || req.URL == nil {
 		return errors.New("koogallery: nil request")
 	}
-	method, path := req.Method, req.URL.Path
+	method, path := req.Method, c.rt.apiPath(req.URL)
 	if method == "" {
 		method = http.MethodGet
 	}

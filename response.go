@@ -175,8 +175,8 @@ func indexFold(s, lower string) int {
 
 // CheckResponse maps a response to a request sent through
 // Client.HTTPClient to what Do would return: nil for success, else an
-// *APIError (the same classification with errors.Is, the same redaction).
-// It reads at most MaxErrorBody bytes and puts them back, so resp.Body can
+// *APIError (the same classification with errors.Is, the same redaction;
+// Method and Path are those of resp.Request as sent). It reads at most MaxErrorBody bytes and puts them back, so resp.Body can
 // still be read from the start; a larger 2xx body counts as success, since
 // failure envelopes are small.
 func CheckResponse(resp *http.Response) error {

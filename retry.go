@@ -12,6 +12,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -87,6 +89,7 @@ func WithAttemptHook(fn func(ctx context.Context, a Attempt)) Option {
 // retryTransport runs each request through go-retryablehttp with a per-call
 // policy. The signer sits below it, so every attempt is signed afresh.
 type retryTransport struct {
+	base      *url.URL // the endpoint, whose path prefix errors and logs leave out
 	inner     *http.Client
 	policy    RetryPolicy
 	logger    *slog.Logger
@@ -103,7 +106,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		closeBody(req)
 		return nil, &RequestError{Method: method, Err: errors.New("request has no URL")}
 	}
-	path = req.URL.Path
+	path = t.apiPath(req.URL)
 	if err := checkScheme(req.URL); err != nil {
 		closeBody(req)
 		return nil, &RequestError{Method: method, Path: path, Err: err}
@@ -171,6 +174,18 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return st.finish(ctx, resp, err, cancel)
 }
 
+// apiPath is the path of u without the endpoint's own path prefix (a
+// proxy's mount point, koogallerytest.BasePath), so that errors, logs and
+// the attempt hook name the API whatever the endpoint.
+func (t *retryTransport) apiPath(u *url.URL) string {
+	if p := t.base.Path; p != "" && u.Host == t.base.Host {
+		if rest, ok := strings.CutPrefix(u.Path, p); ok && strings.HasPrefix(rest, "/") {
+			return rest
+		}
+	}
+	return u.Path
+}
+
 // finish records the outcome for CaptureResponse and ties the call's
 // context to the response body's life.
 func (st *callState) finish(ctx context.Context, resp *http.Response, err error, cancel context.CancelFunc) (*http.Response, error) {
@@ -184,11 +199,12 @@ func (st *callState) finish(ctx context.Context, resp *http.Response, err error,
 		if resp != nil {
 			resp.Body.Close()
 		}
-		cancel()
 		if err == nil {
 			err = errors.New("no response")
 		}
-		return nil, requestError(ctx, st.method, st.path, err)
+		re := requestError(ctx, st.method, st.path, err) // before cancel: it reads whether ctx ended
+		cancel()
+		return nil, re
 	}
 	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
 	return resp, nil
