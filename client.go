@@ -429,16 +429,17 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, params, bo
 	if data != nil {
 		rd = bytes.NewReader(data)
 	}
-	// Build on the base URL's host, then hand over the parsed URL: no need
-	// to print it and parse it again.
-	req, err := http.NewRequestWithContext(ctx, method, c.base.Scheme+"://"+c.base.Host, rd)
+	// Hand over the URL already built: no need to print it and parse it
+	// again.
+	req, err := http.NewRequestWithContext(ctx, method, "", rd)
 	if err != nil {
 		return nil, fmt.Errorf("koogallery: new request: %w", err)
 	}
-	req.URL = &u
-	req.Header["Content-Type"] = []string{"application/json;charset=UTF-8"}
-	req.Header["Accept"] = []string{"application/json"}
-	req.Header["User-Agent"] = []string{c.userAgent}
+	req.URL, req.Host = &u, u.Host
+	// One array for the three values; each slice is capped, so appending to
+	// one never touches another.
+	vals := &[3]string{"application/json;charset=UTF-8", "application/json", c.userAgent}
+	req.Header["Content-Type"], req.Header["Accept"], req.Header["User-Agent"] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
 	for _, o := range opts {
 		if o != nil {
 			o(req)
@@ -512,7 +513,7 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) error {
 	}
 	defer resp.Body.Close()
 
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	data, err := readBody(resp, c.maxBody)
 	if err != nil {
 		if cause := contextCause(ctx); cause != nil {
 			return &RequestError{Method: method, Path: path, Err: fmt.Errorf("read response: %w", cause)}
@@ -577,4 +578,33 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// readBody reads at most limit+1 bytes of resp's body, in one allocation
+// when a length of up to 64 KiB is announced (a larger announcement is not
+// trusted with memory before the bytes arrive).
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	size := int64(512)
+	if n := resp.ContentLength; n >= size && n <= limit && n < 64<<10 {
+		size = n + 1 // room to see EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	for int64(len(buf)) <= limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		room := cap(buf) - len(buf)
+		if over := limit + 1 - int64(len(buf)); int64(room) > over {
+			room = int(over)
+		}
+		n, err := resp.Body.Read(buf[len(buf) : len(buf)+room])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
+	return buf, nil
 }

@@ -112,11 +112,13 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &RequestError{Method: method, Path: path, Err: err}
 	}
 
-	// Never modify the caller's request: work on a copy, with its own header
-	// map only when the User-Agent must be added (NewRequest sets it).
-	r := new(http.Request)
-	*r = *req
+	// Never modify the caller's request: a copy with its own header map
+	// only when the User-Agent must be added (NewRequest sets it), a copy
+	// for the call's context when it needs one, else the request as it is.
+	r := req
 	if len(req.Header["User-Agent"]) == 0 {
+		r = new(http.Request)
+		*r = *req
 		r.Header = req.Header.Clone()
 		if r.Header == nil {
 			r.Header = make(http.Header)
@@ -127,42 +129,69 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// The call's bound: MaxElapsed, unless the context ends sooner anyway
 	// (then no timer is needed).
 	ctx := r.Context()
-	cancel := context.CancelFunc(func() {})
+	cancel, noCancel := context.CancelFunc(noop), true
 	if t.policy.MaxElapsed > 0 {
 		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > t.policy.MaxElapsed {
 			ctx, cancel = context.WithTimeout(ctx, t.policy.MaxElapsed)
-			r = r.WithContext(ctx)
+			r, noCancel = r.WithContext(ctx), false
 		}
 	}
 
-	st := &callState{policy: t.policy, logger: t.logger, hook: t.hook, method: method, path: path, idempotent: isIdempotent(r)}
+	// The state stays on the stack unless a retry is due.
+	st := callState{policy: t.policy, logger: t.logger, hook: t.hook, method: method, path: path,
+		idempotent: isIdempotent(r), noCancel: noCancel}
 	if dl, ok := ctx.Deadline(); ok {
 		st.deadline = dl
 	}
 
-	// A body that cannot be replayed is sent once: it is streamed, not
-	// buffered (large uploads use X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD).
+	// The first attempt goes straight to the signed transport, classified
+	// by the same checkRetry; go-retryablehttp takes over only when a retry
+	// is due, so a call that succeeds pays nothing for the retry machinery.
+	st.logAttempt(nil, r, 0)
+	resp, err := t.send(r)
 	if r.Body != nil && r.Body != http.NoBody && r.GetBody == nil {
-		st.started()
-		resp, err := t.inner.Do(r)
+		// A body that cannot be replayed is sent once: it is streamed, not
+		// buffered (large uploads use X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD).
 		st.attempts = 1
 		st.observe(ctx, resp, err, "", false, 0)
 		return st.finish(ctx, resp, err, cancel)
 	}
+	retry, ctxErr := st.checkRetry(ctx, resp, err)
+	if ctxErr != nil {
+		err = ctxErr
+	}
+	if !retry {
+		return st.finish(ctx, resp, err, cancel)
+	}
+	if resp != nil {
+		drain(resp.Body)
+	}
+	return t.retry(ctx, r, st, cancel)
+}
 
+// retry makes the attempts after the first through go-retryablehttp.
+func (t *retryTransport) retry(ctx context.Context, r *http.Request, state callState, cancel context.CancelFunc) (*http.Response, error) {
+	st := &state
+	if err := sleep(ctx, st.nextWait); err != nil {
+		return st.finish(ctx, nil, err, cancel)
+	}
+	// go-retryablehttp sets the body of the request it is given: give it a
+	// copy, r may be the caller's.
+	cp := new(http.Request)
+	*cp = *r
+	r = cp
 	rreq := &retryablehttp.Request{Request: r}
 	if r.GetBody != nil {
 		n := r.ContentLength
 		getBody := r.GetBody
 		if err := rreq.SetBody(retryablehttp.ReaderFunc(func() (io.Reader, error) { return getBody() })); err != nil {
-			cancel()
-			return nil, &RequestError{Method: method, Path: path, Err: err}
+			return st.finish(ctx, nil, err, cancel)
 		}
 		r.ContentLength = n // SetBody cannot see the length through GetBody
 	}
 	rc := &retryablehttp.Client{
 		HTTPClient:     t.inner,
-		RetryMax:       t.policy.MaxAttempts - 1,
+		RetryMax:       t.policy.MaxAttempts - 2, // the first attempt was made
 		RetryWaitMin:   t.policy.MinBackoff,
 		RetryWaitMax:   t.policy.MaxBackoff,
 		CheckRetry:     st.checkRetry,
@@ -172,6 +201,43 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	resp, err := rc.Do(rreq)
 	return st.finish(ctx, resp, err, cancel)
+}
+
+// send makes one attempt. Without a cookie jar or a per-attempt timeout
+// (WithHTTPClient's Jar and Timeout) the http.Client adds nothing but a
+// copy of the header and URL for redirects, which are never followed: the
+// signed transport is called directly.
+func (t *retryTransport) send(r *http.Request) (*http.Response, error) {
+	if t.inner.Jar != nil || t.inner.Timeout > 0 {
+		return t.inner.Do(r)
+	}
+	resp, err := t.inner.Transport.RoundTrip(r)
+	if err == nil && resp == nil {
+		err = errors.New("the transport returned neither a response nor an error")
+	}
+	return resp, err
+}
+
+// drain reads a little of a body that will not be used, so that the
+// connection can be reused, and closes it.
+func drain(body io.ReadCloser) {
+	io.CopyN(io.Discard, body, 4096)
+	body.Close()
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
 }
 
 // apiPath is the path of u without the endpoint's own path prefix (a
@@ -206,9 +272,13 @@ func (st *callState) finish(ctx context.Context, resp *http.Response, err error,
 		cancel()
 		return nil, re
 	}
-	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	if !st.noCancel {
+		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	}
 	return resp, nil
 }
+
+func noop() {}
 
 type cancelBody struct {
 	io.ReadCloser
@@ -248,6 +318,7 @@ type callState struct {
 	hook         func(context.Context, Attempt)
 	method, path string
 	idempotent   bool
+	noCancel     bool // the call has no context of its own to cancel
 	deadline     time.Time
 	attempts     int
 	nextWait     time.Duration
@@ -260,10 +331,10 @@ func (st *callState) started() {
 	}
 }
 
-func (st *callState) logAttempt(_ retryablehttp.Logger, r *http.Request, n int) {
+func (st *callState) logAttempt(_ retryablehttp.Logger, r *http.Request, _ int) {
 	st.started()
 	if st.logger.Enabled(r.Context(), slog.LevelDebug) {
-		st.logger.Debug("koogallery: request", "method", st.method, "path", st.path, "attempt", n+1)
+		st.logger.Debug("koogallery: request", "method", st.method, "path", st.path, "attempt", st.attempts+1)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -225,4 +226,25 @@ func TestClassification(t *testing.T) {
 		assert.True(t, isSuccess(ok))
 	}
 	assert.False(t, isSuccess("000000"))
+}
+
+func TestReadBody(t *testing.T) {
+	t.Parallel()
+	body := strings.Repeat("x", 1000)
+	for _, c := range []struct {
+		declared, limit int64
+		want            int
+	}{
+		{1000, 2000, 1000}, {-1, 2000, 1000}, {10, 2000, 1000}, {5000, 2000, 1000}, // lies either way are harmless
+		{1000, 999, 1000}, {-1, 500, 501}, {1000, 500, 501}, // over the limit: limit+1 bytes tell the caller
+	} {
+		resp := &http.Response{ContentLength: c.declared, Body: io.NopCloser(iotest.OneByteReader(strings.NewReader(body)))}
+		got, err := readBody(resp, c.limit)
+		require.NoError(t, err)
+		assert.Len(t, got, c.want, "declared %d, limit %d", c.declared, c.limit)
+		assert.Equal(t, body[:len(got)], string(got))
+	}
+	resp := &http.Response{ContentLength: -1, Body: io.NopCloser(iotest.ErrReader(errors.New("reset")))}
+	_, err := readBody(resp, 100)
+	assert.ErrorContains(t, err, "reset")
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"unicode/utf8"
 
 	"github.com/isvkit/koogallery"
@@ -31,8 +32,7 @@ func WithOrderLineID(id string) QueryOption {
 }
 
 type queryParams struct {
-	OrderID     string `url:"orderId"`
-	OrderLineID string `url:"orderLineId,omitempty"`
+	OrderID, OrderLineID string
 }
 
 type queryResponse struct {
@@ -73,7 +73,11 @@ func (c *Client) QueryOrder(ctx context.Context, orderID string, opts ...QueryOp
 	if err := checkID("order line ID", p.OrderLineID, false); err != nil {
 		return nil, fmt.Errorf("order: query %s: %w", p.OrderID, err)
 	}
-	req, err := c.kg.NewRequest(ctx, http.MethodGet, QueryPath, p, nil)
+	q := url.Values{"orderId": {p.OrderID}}
+	if p.OrderLineID != "" {
+		q["orderLineId"] = []string{p.OrderLineID}
+	}
+	req, err := c.kg.NewRequest(ctx, http.MethodGet, QueryPath, q, nil)
 	if err != nil {
 		return nil, fmt.Errorf("order: query %s: %w", p.OrderID, err)
 	}
