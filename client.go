@@ -44,7 +44,6 @@ const (
 type Client struct {
 	base      *url.URL
 	rt        *retryTransport
-	logger    *slog.Logger
 	userAgent string
 	maxBody   int64
 }
@@ -260,7 +259,6 @@ func NewClient(opts ...Option) (*Client, error) {
 	return &Client{
 		base:      base,
 		rt:        &retryTransport{base: base, inner: inner, policy: cfg.retry, logger: logger, userAgent: ua, hook: cfg.hook},
-		logger:    logger,
 		userAgent: ua,
 		maxBody:   cfg.maxBody,
 	}, nil
