@@ -194,7 +194,8 @@ func (s *Server) Requests() []Request {
 // injected; each answers Times matching requests (1 when 0), before or
 // instead of the normal handling.
 type Fault struct {
-	// Path restricts the fault to requests whose path has this prefix.
+	// Path restricts the fault to requests whose API path (without
+	// BasePath, e.g. order.QueryPath) has this prefix.
 	Path string
 	// Times is how many requests the fault answers (default 1).
 	Times int
