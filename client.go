@@ -353,10 +353,10 @@ func (c *Client) BaseURL() string { return c.base.String() }
 // Idempotency-Key or X-Idempotency-Key header (a nil value marks it
 // without sending it, as net/http's Transport does).
 //
-// Transport failures are *RequestError values naming the method and path;
-// net/http's Client wraps them in a *url.Error that quotes the URL, query
-// included, so log errors.As(err, &re) with re a *RequestError (or use Do)
-// where the query may carry something sensitive.
+// Transport failures are *RequestError values naming the method and path.
+// net/http's Client wraps each in a *url.Error quoting the URL, query
+// included: where the query may carry something sensitive, log the
+// *RequestError found with errors.As, or use Do.
 func (c *Client) HTTPClient() *http.Client {
 	return &http.Client{Transport: c.rt, CheckRedirect: noRedirect}
 }
@@ -381,17 +381,17 @@ func Idempotent() RequestOption {
 	return func(r *http.Request) { r.Header[idempotencyMarker] = nil }
 }
 
-// NewRequest builds a request for path (relative to the base URL, e.g.
-// "/api/mkp-openapi-public/global/v1/order/query"), given decoded: it is
-// escaped on the wire. The path must be absolute and clean
-// (no "." or ".." segment, also percent-encoded, no empty segment, no
-// backslash or control character), or NewRequest fails with an error
-// matching ErrInvalidRequest, so that no value spliced into a path can
-// reach another interface. params, if not nil, is
-// a struct encoded into the query with go-querystring `url` tags (or
-// url.Values) and written in canonical form. body, if not nil, is sent as
-// JSON: []byte and json.RawMessage as they are, anything else through
-// json.Marshal.
+// NewRequest builds a request for path, relative to the base URL (e.g.
+// "/api/mkp-openapi-public/global/v1/order/query") and given decoded: it
+// is escaped on the wire. The path must be absolute and clean, with no "."
+// or ".." segment (also percent-encoded), no empty segment, no backslash or
+// control character; otherwise NewRequest fails with an error matching
+// ErrInvalidRequest, so that no value spliced into a path can reach another
+// interface. params, if not nil, is a struct encoded into the query with
+// go-querystring `url` tags, or url.Values, written in canonical form.
+// body, if not nil, is sent as JSON: []byte and json.RawMessage as they
+// are, anything else through json.Marshal. opts adjust the request (see
+// Idempotent).
 func (c *Client) NewRequest(ctx context.Context, method, path string, params, body any, opts ...RequestOption) (*http.Request, error) {
 	if err := checkPath(path); err != nil {
 		return nil, err
