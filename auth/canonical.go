@@ -2,6 +2,7 @@ package auth
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"hash"
 	"net/url"
@@ -258,15 +259,19 @@ func (c *canonical) appendStringToSign(dst []byte, payload []byte, date string) 
 	return dst, l
 }
 
-// appendHex32 appends the lower-case hex of a SHA-256 sum. Fixed sizes let
-// the compiler drop every bounds check; encoding/hex costs about twice as
-// many instructions here.
+// appendHex32 appends the lower-case hex of a SHA-256 sum, sixteen digits
+// per step: each nibble of four bytes is spread into a byte of a uint64,
+// and n becomes '0'+n, plus 39 when n > 9 (to reach 'a'); no byte carries
+// into its neighbour. About twice as fast as encoding/hex at this size.
 func appendHex32(dst []byte, sum *[sha256.Size]byte) []byte {
-	const digits = "0123456789abcdef"
 	var out [2 * sha256.Size]byte
-	for i, b := range sum {
-		out[2*i] = digits[b>>4]
-		out[2*i+1] = digits[b&15]
+	for i := 0; i < sha256.Size; i += 4 {
+		x := uint64(binary.BigEndian.Uint32(sum[i:]))
+		x = (x | x<<16) & 0x0000FFFF0000FFFF
+		x = (x | x<<8) & 0x00FF00FF00FF00FF
+		x = (x | x<<4) & 0x0F0F0F0F0F0F0F0F
+		letters := ((x + 0x0606060606060606) >> 4) & 0x0101010101010101 // 1 where n > 9
+		binary.BigEndian.PutUint64(out[2*i:], x+0x3030303030303030+letters*39)
 	}
 	return append(dst, out[:]...)
 }

@@ -198,4 +198,12 @@ func TestAppendHex32(t *testing.T) {
 		sum := sha256.Sum256([]byte(seed))
 		assert.Equal(t, "x"+hex.EncodeToString(sum[:]), string(appendHex32([]byte("x"), &sum)))
 	}
+	// Every byte value at every position.
+	for v := range 256 {
+		var sum [sha256.Size]byte
+		for i := range sum {
+			sum[i] = byte(v + i*37)
+		}
+		require.Equal(t, hex.EncodeToString(sum[:]), string(appendHex32(nil, &sum)), "from %#x", v)
+	}
 }
