@@ -28,12 +28,12 @@ const Version = "0.1.0"
 // DefaultMaxResponseBytes bounds the response body Do reads.
 const DefaultMaxResponseBytes = 10 << 20
 
-// Environment variables NewClient reads when WithCredentials is not given,
-// the names Huawei Cloud's own SDKs use.
+// Environment variables NewClient reads when neither WithCredentials nor
+// WithCredentialsProvider is given, the names Huawei Cloud's own SDKs use.
 const (
-	EnvAccessKey     = "HUAWEICLOUD_SDK_AK"
-	EnvSecretKey     = "HUAWEICLOUD_SDK_SK"
-	EnvSecurityToken = "HUAWEICLOUD_SDK_SECURITY_TOKEN"
+	EnvAccessKey     = auth.EnvAccessKey
+	EnvSecretKey     = auth.EnvSecretKey
+	EnvSecurityToken = auth.EnvSecurityToken
 )
 
 // Client calls KooGallery open APIs. Every request it sends is signed with
@@ -43,10 +43,7 @@ const (
 // license) wrap it with typed methods.
 type Client struct {
 	base      *url.URL
-	signer    *auth.Signer
 	rt        *retryTransport
-	http      *http.Client
-	logger    *slog.Logger
 	userAgent string
 	maxBody   int64
 }
@@ -54,6 +51,7 @@ type Client struct {
 type config struct {
 	ak, sk, token string
 	credsSet      bool
+	provider      auth.CredentialsProvider
 	site          Site
 	endpoint      string
 	httpClient    *http.Client
@@ -62,6 +60,7 @@ type config struct {
 	userAgent     string
 	maxBody       int64
 	clock         func() time.Time
+	hook          func(context.Context, Attempt)
 }
 
 // Option configures NewClient.
@@ -79,10 +78,28 @@ func WithCredentials(accessKey, secretKey string) Option {
 
 // WithSecurityToken sets the token of temporary AK/SK credentials; it is
 // sent and signed as X-Security-Token. Without it NewClient reads
-// HUAWEICLOUD_SDK_SECURITY_TOKEN.
+// HUAWEICLOUD_SDK_SECURITY_TOKEN. Temporary credentials expire: prefer
+// WithCredentialsProvider, which renews them.
 func WithSecurityToken(token string) Option {
 	return func(c *config) error {
 		c.token = token
+		return nil
+	}
+}
+
+// WithCredentialsProvider signs every attempt with the credentials p
+// returns at that moment, so that credentials which rotate need no
+// restart: temporary credentials of an ECS or CCE agency
+// (auth.MetadataCredentials behind an auth.CredentialsCache), or your own
+// secret store. It replaces WithCredentials, WithSecurityToken and the
+// environment. A failure of p fails the call before anything is sent
+// (errors.Is(err, auth.ErrCredentials)).
+func WithCredentialsProvider(p auth.CredentialsProvider) Option {
+	return func(c *config) error {
+		if p == nil {
+			return errors.New("koogallery: nil credentials provider")
+		}
+		c.provider = p
 		return nil
 	}
 }
@@ -137,9 +154,10 @@ func WithRetryPolicy(p RetryPolicy) Option {
 	}
 }
 
-// WithLogger sets the logger for attempts and retries (default: discard).
-// Logs carry the method, path, status, result code and request ID, never a
-// query string, header value or body.
+// WithLogger sets the logger for attempts and retries (default, and for
+// nil: slog.Default(), like the handlers). Retries log at INFO, giving up
+// at WARN, every attempt at DEBUG. Logs carry the method, path, status,
+// result code and request ID, never a query string, header value or body.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
 		c.logger = l
@@ -166,8 +184,8 @@ func WithMaxResponseBytes(n int64) Option {
 	}
 }
 
-// WithClock sets the clock requests are signed with (default time.Now), for
-// tests and hosts whose clock is known to be off.
+// WithClock sets the clock requests are signed with, for tests and hosts
+// whose clock is known to be off. nil means time.Now, the default.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		c.clock = now
@@ -184,25 +202,9 @@ func NewClient(opts ...Option) (*Client, error) {
 			return nil, err
 		}
 	}
-	if !cfg.credsSet {
-		cfg.ak, cfg.sk = os.Getenv(EnvAccessKey), os.Getenv(EnvSecretKey)
-	}
-	if cfg.token == "" {
-		cfg.token = os.Getenv(EnvSecurityToken)
-	}
-	if cfg.ak == "" || cfg.sk == "" {
-		return nil, fmt.Errorf("koogallery: no credentials: use WithCredentials or set %s and %s", EnvAccessKey, EnvSecretKey)
-	}
-	var sopts []auth.SignerOption
-	if cfg.token != "" {
-		sopts = append(sopts, auth.WithSecurityToken(cfg.token))
-	}
-	if cfg.clock != nil {
-		sopts = append(sopts, auth.WithClock(cfg.clock))
-	}
-	signer, err := auth.NewSigner(cfg.ak, cfg.sk, sopts...)
+	signer, err := newSigner(&cfg)
 	if err != nil {
-		return nil, fmt.Errorf("koogallery: %w", err)
+		return nil, err
 	}
 
 	baseURL, fallback := cfg.site.BaseURL(), cfg.site.FallbackURL()
@@ -235,7 +237,7 @@ func NewClient(opts ...Option) (*Client, error) {
 
 	logger := cfg.logger
 	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+		logger = slog.Default()
 	}
 	var rt http.RoundTripper = &auth.Transport{Signer: signer, Base: baseRT}
 	if fallback != "" {
@@ -254,16 +256,48 @@ func NewClient(opts ...Option) (*Client, error) {
 	if cfg.userAgent != "" {
 		ua = cfg.userAgent + " " + ua
 	}
-	rtr := &retryTransport{inner: inner, policy: cfg.retry, logger: logger, userAgent: ua}
 	return &Client{
 		base:      base,
-		signer:    signer,
-		rt:        rtr,
-		http:      &http.Client{Transport: rtr, CheckRedirect: noRedirect},
-		logger:    logger,
+		rt:        &retryTransport{base: base, inner: inner, policy: cfg.retry, logger: logger, userAgent: ua, hook: cfg.hook},
 		userAgent: ua,
 		maxBody:   cfg.maxBody,
 	}, nil
+}
+
+// newSigner builds the signer from the credential options, else from the
+// environment.
+func newSigner(cfg *config) (*auth.Signer, error) {
+	var sopts []auth.SignerOption
+	if cfg.clock != nil {
+		sopts = append(sopts, auth.WithClock(cfg.clock))
+	}
+	if cfg.provider != nil {
+		if cfg.credsSet || cfg.token != "" {
+			return nil, errors.New("koogallery: WithCredentialsProvider replaces WithCredentials and WithSecurityToken; use one")
+		}
+		signer, err := auth.NewSignerFrom(cfg.provider, sopts...)
+		if err != nil {
+			return nil, fmt.Errorf("koogallery: %w", err)
+		}
+		return signer, nil
+	}
+	if !cfg.credsSet {
+		cfg.ak, cfg.sk = os.Getenv(EnvAccessKey), os.Getenv(EnvSecretKey)
+	}
+	if cfg.token == "" {
+		cfg.token = os.Getenv(EnvSecurityToken)
+	}
+	if cfg.ak == "" || cfg.sk == "" {
+		return nil, fmt.Errorf("koogallery: no credentials: use WithCredentials or WithCredentialsProvider, or set %s and %s", EnvAccessKey, EnvSecretKey)
+	}
+	if cfg.token != "" {
+		sopts = append(sopts, auth.WithSecurityToken(cfg.token))
+	}
+	signer, err := auth.NewSigner(cfg.ak, cfg.sk, sopts...)
+	if err != nil {
+		return nil, fmt.Errorf("koogallery: %w", err)
+	}
+	return signer, nil
 }
 
 func noRedirect(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
@@ -284,45 +318,94 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, fmt.Errorf("koogallery: endpoint must be an absolute URL without query, fragment or user info")
 	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !isLoopback(u.Hostname()) {
-			return nil, errors.New("koogallery: plain http is only allowed for loopback endpoints; KooGallery requires https")
-		}
-	default:
-		return nil, fmt.Errorf("koogallery: endpoint scheme must be https")
+	if err := checkScheme(u); err != nil {
+		return nil, fmt.Errorf("koogallery: endpoint: %w", err)
 	}
 	return u, nil
 }
 
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
+// checkScheme allows https, and plain http only to a loopback host: a
+// signature sent in clear can be replayed for the gateway's 15 minutes.
+func checkScheme(u *url.URL) error {
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return errors.New("plain http is only allowed to loopback hosts; KooGallery and the API gateway require https")
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return errors.New("the scheme must be https")
 }
 
 // BaseURL returns the base URL calls are sent to.
 func (c *Client) BaseURL() string { return c.base.String() }
 
-// HTTPClient returns an *http.Client that signs, retries and bounds every
+// HTTPClient returns a new *http.Client that signs, retries and bounds every
 // request like the open-API calls, for API Gateway calls this SDK does not
-// wrap. Requests may target any host. Unlike Do, it does not decode bodies
-// or map errors; the caller closes resp.Body.
-func (c *Client) HTTPClient() *http.Client { return c.http }
+// wrap. Requests may target any host, over https (plain http only to
+// loopback hosts). Changing the returned client changes nothing for the
+// SDK. Unlike Do it neither decodes bodies nor maps errors: pass the
+// response to CheckResponse for the same *APIError mapping; the caller
+// closes resp.Body. A POST or other non-idempotent request is retried only
+// when it cannot have reached the server, unless it carries an
+// Idempotency-Key or X-Idempotency-Key header (net/http's convention) or
+// was built by NewRequest with Idempotent.
+//
+// Transport failures are *RequestError values naming the method and path.
+// net/http's Client wraps each in a *url.Error quoting the URL, query
+// included: where the query may carry something sensitive, log the
+// *RequestError found with errors.As, or use Do.
+func (c *Client) HTTPClient() *http.Client {
+	return &http.Client{Transport: c.rt, CheckRedirect: noRedirect}
+}
 
-// NewRequest builds a request for path (relative to the base URL, e.g.
-// "/api/mkp-openapi-public/global/v1/order/query"). params, if not nil, is a
-// struct encoded into the query with go-querystring `url` tags and written
-// in canonical form. body, if not nil, is sent as JSON: []byte and
-// json.RawMessage as they are, anything else through json.Marshal.
-func (c *Client) NewRequest(ctx context.Context, method, path string, params, body any) (*http.Request, error) {
+// RequestOption adjusts a request NewRequest builds.
+type RequestOption func(*http.Request)
+
+// idempotentKey marks, in a request's context, a request Idempotent made.
+// A context value rather than net/http's nil-valued X-Idempotency-Key
+// header: with the header, net/http's Transport would itself resend a
+// request whose answer was lost on a reused connection, an attempt the
+// RetryPolicy neither counts nor signs afresh.
+type idempotentKey struct{}
+
+// Idempotent marks a request that is safe to send twice, so that it is
+// retried even after a failure that may have reached the server (a reset
+// connection, a timeout, a 5xx): a call whose body carries its own
+// idempotency key, such as the usage push's metering_sn, or a query sent
+// as POST. GET, HEAD and OPTIONS need no mark. Without it a POST is
+// retried only when it cannot have been received: the connection was
+// refused, the host not found, or KooGallery answered that it throttled
+// the request without running it. Nothing is sent for the mark.
+func Idempotent() RequestOption {
+	return func(r *http.Request) { *r = *r.WithContext(context.WithValue(r.Context(), idempotentKey{}, true)) }
+}
+
+// NewRequest builds a request for path, relative to the base URL (e.g.
+// "/api/mkp-openapi-public/global/v1/order/query") and given decoded: it
+// is escaped on the wire. The path must be absolute and clean, with no "."
+// or ".." segment (also percent-encoded), no empty segment, no backslash or
+// control character; otherwise NewRequest fails with an error matching
+// ErrInvalidRequest, so that no value spliced into a path can reach another
+// interface. params, if not nil, is a struct encoded into the query with
+// go-querystring `url` tags, or url.Values, written in canonical form.
+// body, if not nil, is sent as JSON: []byte and json.RawMessage as they
+// are, anything else through json.Marshal. opts adjust the request (see
+// Idempotent).
+func (c *Client) NewRequest(ctx context.Context, method, path string, params, body any, opts ...RequestOption) (*http.Request, error) {
+	if err := checkPath(path); err != nil {
+		return nil, err
+	}
 	u := *c.base
 	u.Path = c.base.Path + path
 	u.RawPath = ""
-	if params != nil {
+	switch p := params.(type) {
+	case nil:
+	case url.Values:
+		u.RawQuery = auth.EncodeQuery(p)
+	default:
 		v, err := query.Values(params)
 		if err != nil {
 			return nil, fmt.Errorf("koogallery: encode query: %w", err)
@@ -346,53 +429,68 @@ func (c *Client) NewRequest(ctx context.Context, method, path string, params, bo
 	if data != nil {
 		rd = bytes.NewReader(data)
 	}
-	// Build on the base URL's host, then hand over the parsed URL: no need
-	// to print it and parse it again.
-	req, err := http.NewRequestWithContext(ctx, method, c.base.Scheme+"://"+c.base.Host, rd)
+	// Hand over the URL already built: no need to print it and parse it
+	// again.
+	req, err := http.NewRequestWithContext(ctx, method, "", rd)
 	if err != nil {
 		return nil, fmt.Errorf("koogallery: new request: %w", err)
 	}
-	req.URL = &u
-	req.Header["Content-Type"] = []string{"application/json;charset=UTF-8"}
-	req.Header["Accept"] = []string{"application/json"}
-	req.Header["User-Agent"] = []string{c.userAgent}
+	req.URL, req.Host = &u, u.Host
+	// One array for the three values; each slice is capped, so appending to
+	// one never touches another.
+	vals := &[3]string{"application/json;charset=UTF-8", "application/json", c.userAgent}
+	req.Header["Content-Type"], req.Header["Accept"], req.Header["User-Agent"] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
+	for _, o := range opts {
+		if o != nil {
+			o(req)
+		}
+	}
 	return req, nil
 }
 
-// Result is the result envelope of the open APIs, both families:
-// resultCode/resultMsg (query order) and error_code/error_msg/request_id
-// (usage, license, file upload, gateway errors). Embed it in a response type
-// passed to Do and the body is decoded in one pass instead of two.
-type Result struct {
-	ResultCode string          `json:"resultCode,omitempty"`
-	ResultMsg  string          `json:"resultMsg,omitempty"`
-	ErrorCode  string          `json:"error_code,omitempty"`
-	ErrorMsg   string          `json:"error_msg,omitempty"`
-	RequestID  string          `json:"request_id,omitempty"`
-	ExtraInfo  json.RawMessage `json:"extra_info,omitempty"`
-}
-
-// Code returns the result code and message of whichever family is present.
-func (r *Result) Code() (code, msg string) {
-	if r.ResultCode != "" {
-		return r.ResultCode, r.ResultMsg
+// checkPath refuses an API path that is not absolute and clean: a value
+// spliced into a path must not reach another interface. Other characters
+// ('?', '#', '%', spaces, UTF-8) are escaped on the wire and stay inside
+// their segment.
+func checkPath(path string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%w: path %q %s", ErrInvalidRequest, excerpt([]byte(path)), why)
 	}
-	return r.ErrorCode, r.ErrorMsg
+	if !strings.HasPrefix(path, "/") {
+		return bad("is not absolute")
+	}
+	for i := 0; i < len(path); i++ {
+		switch c := path[i]; {
+		case c < 0x20 || c == 0x7f:
+			return bad("contains a control character")
+		case c == '\\':
+			return bad("contains a backslash")
+		}
+	}
+	if strings.Contains(path, "//") {
+		return bad("contains an empty segment")
+	}
+	for seg := range strings.SplitSeq(path[1:], "/") {
+		// Also "%2e%2e", which a server that decodes twice reads as "..".
+		if u, err := url.PathUnescape(seg); seg == "." || seg == ".." || (err == nil && (u == "." || u == "..")) {
+			return bad("contains a dot segment")
+		}
+	}
+	return nil
 }
-
-func (r *Result) result() *Result { return r }
-
-// resulter is implemented by types that embed Result.
-type resulter interface{ result() *Result }
 
 // Do sends req (signing every attempt, retrying what is safe to retry),
 // reads at most the configured number of response bytes, and decodes the
-// JSON body into v (if not nil). The call succeeds iff the result code is
+// JSON body into v (if not nil). The call ends when ctx or the request's
+// own context ends, whichever is first; values are looked up in the
+// request's context, then in ctx. The call succeeds iff the result code is
 // MKT.0000, CBC.0000 or 92020000, or a 2xx response carries no code. Any
 // other outcome is an error: an *APIError for what KooGallery or the
 // gateway answered (also with HTTP 200, and for non-JSON bodies such as a
-// proxy's HTML page), the context's error when it ended first, or a
-// transport error. Errors never contain the query string or secrets.
+// proxy's HTML page), a *RequestError wrapping the context's error when it
+// ended first, or another *RequestError for a transport failure. Errors
+// never contain the query string or secrets. CaptureResponse gives the
+// request ID, status and headers of a call that succeeded.
 func (c *Client) Do(ctx context.Context, req *http.Request, v any) error {
 	if ctx == nil {
 		return errors.New("koogallery: nil context")
@@ -400,22 +498,25 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) error {
 	if req == nil || req.URL == nil {
 		return errors.New("koogallery: nil request")
 	}
-	method, path := req.Method, req.URL.Path
+	method, path := req.Method, c.rt.apiPath(req.URL)
 	if method == "" {
 		method = http.MethodGet
 	}
-	// The retry transport directly: the outer http.Client of HTTPClient()
-	// adds nothing here (redirects are not followed anyway).
-	resp, err := c.rt.RoundTrip(req.WithContext(ctx))
+	if own := req.Context(); own != ctx {
+		joined, cancel := joinContexts(ctx, own)
+		defer cancel()
+		ctx, req = joined, req.WithContext(joined)
+	}
+	resp, err := c.rt.RoundTrip(req)
 	if err != nil {
-		return transportError(ctx, method, path, err)
+		return requestError(ctx, method, path, err)
 	}
 	defer resp.Body.Close()
 
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	data, err := readBody(resp, c.maxBody)
 	if err != nil {
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("koogallery: %s %s: read response: %w", method, path, ctxErr)
+		if cause := contextCause(ctx); cause != nil {
+			return &RequestError{Method: method, Path: path, Err: fmt.Errorf("read response: %w", cause)}
 		}
 		return &APIError{StatusCode: resp.StatusCode, Method: method, Path: path,
 			Message: "reading the response failed: " + err.Error(), RequestID: resp.Header.Get("X-Request-Id")}
@@ -424,136 +525,86 @@ func (c *Client) Do(ctx context.Context, req *http.Request, v any) error {
 		return &APIError{StatusCode: resp.StatusCode, Method: method, Path: path, RequestID: resp.Header.Get("X-Request-Id"),
 			Message: fmt.Sprintf("response body exceeds the %d-byte limit", c.maxBody)}
 	}
-	return decodeResponse(resp, data, method, path, v)
+	err = decodeResponse(resp, data, method, path, v)
+	if dst := capturedResponse(ctx); dst != nil {
+		if ae, ok := err.(*APIError); ok && ae.RequestID != "" {
+			dst.RequestID = ae.RequestID
+		}
+	}
+	return err
 }
 
-// decodeResponse maps a complete response to v or an error.
-func decodeResponse(resp *http.Response, data []byte, method, path string, v any) error {
-	trimmed := bytes.TrimSpace(data)
-	fail := func(code, msg string, env *Result) *APIError {
-		e := &APIError{StatusCode: resp.StatusCode, Code: code, Message: redactMessage(msg), Method: method, Path: path,
-			RequestID: resp.Header.Get("X-Request-Id"), RetryAfter: retryAfter(resp.Header, time.Now())}
-		if env != nil {
-			if len(trimmed) <= MaxErrorBody {
-				e.Body = append([]byte(nil), trimmed...)
-			}
-			if env.RequestID != "" {
-				e.RequestID = env.RequestID
-			}
-			if len(env.ExtraInfo) > 0 && string(env.ExtraInfo) != "null" {
-				e.ExtraInfo = env.ExtraInfo
-			}
-		}
-		return e
+// joinContexts returns a context that ends when either ends, with the
+// earlier deadline, whose values are own's, then arg's.
+func joinContexts(arg, own context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(own)
+	stop := context.AfterFunc(arg, func() { cancel(context.Cause(arg)) })
+	stopDeadline := context.CancelFunc(func() {})
+	if dl, ok := arg.Deadline(); ok {
+		ctx, stopDeadline = context.WithDeadline(ctx, dl)
 	}
-	if len(trimmed) == 0 {
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			return nil
-		}
-		return fail("", "empty response body", nil)
+	return joinedContext{Context: ctx, other: arg}, func() {
+		stop()
+		stopDeadline()
+		cancel(context.Canceled)
 	}
-	if trimmed[0] != '{' {
-		return fail("", "response is not the documented JSON: "+excerpt(trimmed), nil)
+}
+
+// joinedContext adds the values of other to a context.
+type joinedContext struct {
+	context.Context
+	other context.Context
+}
+
+func (j joinedContext) Value(key any) any {
+	if v := j.Context.Value(key); v != nil {
+		return v
 	}
-	// One pass when v carries the envelope itself; else the envelope first.
-	var env *Result
-	var decodeErr error
-	decoded := false
-	if r, ok := v.(resulter); ok {
-		decodeErr = json.Unmarshal(trimmed, v)
-		env, decoded = r.result(), true
-		if decodeErr != nil {
-			env = new(Result)
-			if json.Unmarshal(trimmed, env) != nil {
-				return fail("", "response is not the documented JSON: "+excerpt(trimmed), nil)
-			}
-		}
-	} else {
-		env = new(Result)
-		if json.Unmarshal(trimmed, env) != nil {
-			return fail("", "response is not the documented JSON: "+excerpt(trimmed), nil)
-		}
-	}
-	code, msg := env.Code()
-	switch {
-	case isSuccess(code):
-	case code == "" && resp.StatusCode >= 200 && resp.StatusCode < 300:
-	default:
-		if msg == "" && code == "" {
-			msg = "no result code: " + excerpt(trimmed)
-		}
-		return fail(code, msg, env)
-	}
-	if v == nil {
+	return j.other.Value(key)
+}
+
+// contextCause returns why ctx ended (its cause, so that a deadline reads
+// as context.DeadlineExceeded however it was reached), or nil.
+func contextCause(ctx context.Context) error {
+	if ctx.Err() == nil {
 		return nil
 	}
-	if !decoded {
-		decodeErr = json.Unmarshal(trimmed, v)
-	}
-	if decodeErr != nil {
-		return fail(code, "decoding the response failed: "+decodeErr.Error(), env)
-	}
-	return nil
+	return context.Cause(ctx)
 }
 
-// excerpt returns a short, printable prefix of a body for error messages.
-func excerpt(b []byte) string {
-	const max = 120
-	cut := len(b) > max
-	if cut {
-		b = b[:max]
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
 	}
-	s := strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '\uFFFD' {
-			return ' '
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// readBody reads at most limit+1 bytes of resp's body, in one allocation
+// when a length of up to 64 KiB is announced (a larger announcement is not
+// trusted with memory before the bytes arrive).
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	size := int64(512)
+	if n := resp.ContentLength; n >= size && n <= limit && n < 64<<10 {
+		size = n + 1 // room to see EOF without growing
+	}
+	buf := make([]byte, 0, size)
+	for int64(len(buf)) <= limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
 		}
-		return r
-	}, string(b))
-	if cut {
-		s += "…"
+		room := cap(buf) - len(buf)
+		if over := limit + 1 - int64(len(buf)); int64(room) > over {
+			room = int(over)
+		}
+		n, err := resp.Body.Read(buf[len(buf) : len(buf)+room])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
 	}
-	return strings.Join(strings.Fields(s), " ")
-}
-
-// redactMessage hides a security token the gateway may echo inside a
-// canonical request ("x-security-token:…|").
-func redactMessage(msg string) string {
-	const key = "x-security-token:"
-	i := strings.Index(msg, key)
-	if i < 0 {
-		return msg
-	}
-	rest := msg[i+len(key):]
-	end := strings.IndexAny(rest, "|\n")
-	if end < 0 {
-		end = len(rest)
-	}
-	return msg[:i+len(key)] + "<redacted>" + redactMessage(rest[end:])
-}
-
-// RequestError is a failure to get any response: a connection, TLS or
-// signing error, or the context ending. It names the call without its query.
-type RequestError struct {
-	Method, Path string
-	Err          error
-}
-
-func (e *RequestError) Error() string {
-	return "koogallery: " + e.Method + " " + e.Path + ": " + e.Err.Error()
-}
-
-// Unwrap returns the cause (for errors.Is with context.DeadlineExceeded,
-// auth.ErrSign, *net.OpError, ...).
-func (e *RequestError) Unwrap() error { return e.Err }
-
-// transportError strips the URL that net/http puts into its errors.
-func transportError(ctx context.Context, method, path string, err error) error {
-	var ue *url.Error
-	for errors.As(err, &ue) {
-		err = ue.Err
-	}
-	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
-		err = fmt.Errorf("%w (%v)", ctxErr, err)
-	}
-	return &RequestError{Method: method, Path: path, Err: err}
+	return buf, nil
 }

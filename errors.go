@@ -1,8 +1,10 @@
 package koogallery
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -219,4 +221,40 @@ func classifyGateway(n string, status int) error {
 		return ErrInvalidRequest
 	}
 	return nil
+}
+
+// RequestError is a failure to get any response: a connection, TLS,
+// signing or credentials error, a plain-http URL off loopback, or the
+// context ending. It names the call by method and path, never by URL, so
+// that no query value reaches it.
+type RequestError struct {
+	Method, Path string
+	Err          error
+}
+
+func (e *RequestError) Error() string {
+	return "koogallery: " + e.Method + " " + e.Path + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause (for errors.Is with context.DeadlineExceeded,
+// auth.ErrSign, auth.ErrCredentials, *net.OpError, ...).
+func (e *RequestError) Unwrap() error { return e.Err }
+
+// requestError makes the *RequestError for a failed call: the *url.Error
+// wrappers net/http adds (and with them the URL and its query) stripped,
+// and the context's cause when the context ended.
+func requestError(ctx context.Context, method, path string, err error) *RequestError {
+	if re, ok := err.(*RequestError); ok {
+		return re
+	}
+	var ue *url.Error
+	for errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if cause := contextCause(ctx); cause != nil && !errors.Is(err, cause) {
+		// What the transport saw after the context ended (a closed
+		// connection or pipe) is only the consequence.
+		err = cause
+	}
+	return &RequestError{Method: method, Path: path, Err: err}
 }

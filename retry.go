@@ -12,7 +12,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"strconv"
+	"net/url"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -22,10 +23,14 @@ import (
 )
 
 // RetryPolicy bounds how a call is retried. Only what is safe is retried:
-// connection errors, HTTP 5xx (not 501, and not when the body carries a
-// result code that says the request itself is wrong), 429, and KooGallery's
-// throttling (HTTP 406 with MKT.0250/CBC.0250). A signature failure
-// (APIGW.0301) is never retried: five in a row lock the AK for five minutes.
+// a failure before the request was sent (connection refused, host not
+// found), KooGallery's answer that it throttled the request without running
+// it (HTTP 429, and 406 with MKT.0250/CBC.0250), and, for idempotent
+// requests only (GET, or marked with Idempotent), any other connection
+// failure and HTTP 5xx (not 501, and not when the body carries a result
+// code that says the request itself is wrong). A signature failure
+// (APIGW.0301) is never retried: five in a row lock the AK for five
+// minutes.
 type RetryPolicy struct {
 	// MaxAttempts is the number of attempts including the first; 1 turns
 	// retries off.
@@ -46,21 +51,74 @@ func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 4, MinBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second, MaxElapsed: 45 * time.Second}
 }
 
+// Attempt describes one attempt of a call, for metrics and tracing: the
+// hook of WithAttemptHook receives one per attempt, after it ends.
+type Attempt struct {
+	// Method and Path identify the call (never the query).
+	Method, Path string
+	// Attempt counts from 1.
+	Attempt int
+	// StatusCode is the HTTP status, 0 when no response arrived.
+	StatusCode int
+	// Code is the result code of an error response (non-2xx); success
+	// bodies are not read here.
+	Code string
+	// RequestID is the gateway's X-Request-Id.
+	RequestID string
+	// Err is the transport failure when no response arrived, stripped of
+	// the URL.
+	Err error
+	// Duration is from sending to the response's header or the failure.
+	Duration time.Duration
+	// Retry reports that another attempt follows, after Wait.
+	Retry bool
+	Wait  time.Duration
+}
+
+// WithAttemptHook calls fn after every attempt, with the call's context,
+// so that a seller can count attempts, statuses, result codes and waits in
+// Prometheus or OpenTelemetry without this SDK importing either. fn runs
+// on the calling goroutine: keep it fast.
+func WithAttemptHook(fn func(ctx context.Context, a Attempt)) Option {
+	return func(c *config) error {
+		c.hook = fn
+		return nil
+	}
+}
+
 // retryTransport runs each request through go-retryablehttp with a per-call
 // policy. The signer sits below it, so every attempt is signed afresh.
 type retryTransport struct {
+	base      *url.URL // the endpoint, whose path prefix errors and logs leave out
 	inner     *http.Client
 	policy    RetryPolicy
 	logger    *slog.Logger
 	userAgent string
+	hook      func(context.Context, Attempt)
 }
 
 func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	// Never modify the caller's request: work on a copy, with its own header
-	// map only when the User-Agent must be added (NewRequest sets it).
-	r := new(http.Request)
-	*r = *req
+	method, path := req.Method, ""
+	if method == "" {
+		method = http.MethodGet
+	}
+	if req.URL == nil {
+		closeBody(req)
+		return nil, &RequestError{Method: method, Err: errors.New("request has no URL")}
+	}
+	path = t.apiPath(req.URL)
+	if err := checkScheme(req.URL); err != nil {
+		closeBody(req)
+		return nil, &RequestError{Method: method, Path: path, Err: err}
+	}
+
+	// Never modify the caller's request: a copy with its own header map
+	// only when the User-Agent must be added (NewRequest sets it), a copy
+	// for the call's context when it needs one, else the request as it is.
+	r := req
 	if len(req.Header["User-Agent"]) == 0 {
+		r = new(http.Request)
+		*r = *req
 		r.Header = req.Header.Clone()
 		if r.Header == nil {
 			r.Header = make(http.Header)
@@ -68,37 +126,72 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		r.Header["User-Agent"] = []string{t.userAgent}
 	}
 
+	// The call's bound: MaxElapsed, unless the context ends sooner anyway
+	// (then no timer is needed).
 	ctx := r.Context()
-	cancel := context.CancelFunc(func() {})
+	cancel, noCancel := context.CancelFunc(noop), true
 	if t.policy.MaxElapsed > 0 {
-		ctx, cancel = context.WithTimeout(ctx, t.policy.MaxElapsed)
-		r = r.WithContext(ctx)
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > t.policy.MaxElapsed {
+			ctx, cancel = context.WithTimeout(ctx, t.policy.MaxElapsed)
+			r, noCancel = r.WithContext(ctx), false
+		}
 	}
 
-	// A body that cannot be replayed is sent once: it is streamed, not
-	// buffered (large uploads use X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD).
-	if r.Body != nil && r.Body != http.NoBody && r.GetBody == nil {
-		resp, err := t.inner.Do(r)
-		return cancelOnClose(resp, err, cancel)
-	}
-
-	st := &callState{policy: t.policy, logger: t.logger, method: r.Method, path: r.URL.Path}
+	// The state stays on the stack unless a retry is due.
+	st := callState{policy: t.policy, logger: t.logger, hook: t.hook, method: method, path: path,
+		idempotent: isIdempotent(r), noCancel: noCancel}
 	if dl, ok := ctx.Deadline(); ok {
 		st.deadline = dl
 	}
+
+	// The first attempt goes straight to the signed transport, classified
+	// by the same checkRetry; go-retryablehttp takes over only when a retry
+	// is due, so a call that succeeds pays nothing for the retry machinery.
+	st.logAttempt(nil, r, 0)
+	resp, err := t.send(r)
+	if r.Body != nil && r.Body != http.NoBody && r.GetBody == nil {
+		// A body that cannot be replayed is sent once: it is streamed, not
+		// buffered (large uploads use X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD).
+		st.attempts = 1
+		st.observe(ctx, resp, err, "", false, 0)
+		return st.finish(ctx, resp, err, cancel)
+	}
+	retry, ctxErr := st.checkRetry(ctx, resp, err)
+	if ctxErr != nil {
+		err = ctxErr
+	}
+	if !retry {
+		return st.finish(ctx, resp, err, cancel)
+	}
+	if resp != nil {
+		drain(resp.Body)
+	}
+	return t.retry(ctx, r, st, cancel)
+}
+
+// retry makes the attempts after the first through go-retryablehttp.
+func (t *retryTransport) retry(ctx context.Context, r *http.Request, state callState, cancel context.CancelFunc) (*http.Response, error) {
+	st := &state
+	if err := sleep(ctx, st.nextWait); err != nil {
+		return st.finish(ctx, nil, err, cancel)
+	}
+	// go-retryablehttp sets the body of the request it is given: give it a
+	// copy, r may be the caller's.
+	cp := new(http.Request)
+	*cp = *r
+	r = cp
 	rreq := &retryablehttp.Request{Request: r}
 	if r.GetBody != nil {
 		n := r.ContentLength
 		getBody := r.GetBody
 		if err := rreq.SetBody(retryablehttp.ReaderFunc(func() (io.Reader, error) { return getBody() })); err != nil {
-			cancel()
-			return nil, err
+			return st.finish(ctx, nil, err, cancel)
 		}
 		r.ContentLength = n // SetBody cannot see the length through GetBody
 	}
 	rc := &retryablehttp.Client{
 		HTTPClient:     t.inner,
-		RetryMax:       t.policy.MaxAttempts - 1,
+		RetryMax:       t.policy.MaxAttempts - 2, // the first attempt was made
 		RetryWaitMin:   t.policy.MinBackoff,
 		RetryWaitMax:   t.policy.MaxBackoff,
 		CheckRetry:     st.checkRetry,
@@ -107,21 +200,85 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		RequestLogHook: st.logAttempt,
 	}
 	resp, err := rc.Do(rreq)
-	return cancelOnClose(resp, err, cancel)
+	return st.finish(ctx, resp, err, cancel)
 }
 
-// cancelOnClose ties the per-call context to the response body's life.
-func cancelOnClose(resp *http.Response, err error, cancel context.CancelFunc) (*http.Response, error) {
+// send makes one attempt. Without a cookie jar or a per-attempt timeout
+// (WithHTTPClient's Jar and Timeout) the http.Client adds nothing but a
+// copy of the header and URL for redirects, which are never followed: the
+// signed transport is called directly.
+func (t *retryTransport) send(r *http.Request) (*http.Response, error) {
+	if t.inner.Jar != nil || t.inner.Timeout > 0 {
+		return t.inner.Do(r)
+	}
+	resp, err := t.inner.Transport.RoundTrip(r)
+	if err == nil && resp == nil {
+		err = errors.New("the transport returned neither a response nor an error")
+	}
+	return resp, err
+}
+
+// drain reads a little of a body that will not be used, so that the
+// connection can be reused, and closes it.
+func drain(body io.ReadCloser) {
+	io.CopyN(io.Discard, body, 4096)
+	body.Close()
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
+
+// apiPath is the path of u without the endpoint's own path prefix (a
+// proxy's mount point, koogallerytest.BasePath), so that errors, logs and
+// the attempt hook name the API whatever the endpoint.
+func (t *retryTransport) apiPath(u *url.URL) string {
+	if p := t.base.Path; p != "" && u.Host == t.base.Host {
+		if rest, ok := strings.CutPrefix(u.Path, p); ok && strings.HasPrefix(rest, "/") {
+			return rest
+		}
+	}
+	return u.Path
+}
+
+// finish records the outcome for CaptureResponse and ties the call's
+// context to the response body's life.
+func (st *callState) finish(ctx context.Context, resp *http.Response, err error, cancel context.CancelFunc) (*http.Response, error) {
+	if dst := capturedResponse(ctx); dst != nil {
+		*dst = Response{Attempts: st.attempts}
+		if resp != nil {
+			dst.StatusCode, dst.Header, dst.RequestID = resp.StatusCode, resp.Header, resp.Header.Get("X-Request-Id")
+		}
+	}
 	if err != nil || resp == nil {
-		cancel()
+		if resp != nil {
+			resp.Body.Close()
+		}
 		if err == nil {
 			err = errors.New("no response")
 		}
-		return nil, err
+		re := requestError(ctx, st.method, st.path, err) // before cancel: it reads whether ctx ended
+		cancel()
+		return nil, re
 	}
-	resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	if !st.noCancel {
+		resp.Body = &cancelBody{ReadCloser: resp.Body, cancel: cancel}
+	}
 	return resp, nil
 }
+
+func noop() {}
 
 type cancelBody struct {
 	io.ReadCloser
@@ -134,19 +291,54 @@ func (b *cancelBody) Close() error {
 	return err
 }
 
+// closeBody honours the RoundTripper contract of closing the body on error.
+func closeBody(r *http.Request) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+}
+
+// isIdempotent reports whether a request may be sent twice: GET, HEAD,
+// OPTIONS and TRACE, one marked with Idempotent, or one carrying an
+// Idempotency-Key or X-Idempotency-Key header (net/http's Transport has the
+// same rule).
+func isIdempotent(r *http.Request) bool {
+	switch r.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	if r.Context().Value(idempotentKey{}) != nil {
+		return true
+	}
+	_, a := r.Header["Idempotency-Key"]
+	_, b := r.Header["X-Idempotency-Key"]
+	return a || b
+}
+
 // callState is the retry state of one call.
 type callState struct {
 	policy       RetryPolicy
 	logger       *slog.Logger
+	hook         func(context.Context, Attempt)
 	method, path string
+	idempotent   bool
+	noCancel     bool // the call has no context of its own to cancel
 	deadline     time.Time
 	attempts     int
 	nextWait     time.Duration
+	start        time.Time // of the current attempt, when a hook wants it
 }
 
-func (st *callState) logAttempt(_ retryablehttp.Logger, r *http.Request, n int) {
+func (st *callState) started() {
+	if st.hook != nil {
+		st.start = time.Now()
+	}
+}
+
+func (st *callState) logAttempt(_ retryablehttp.Logger, r *http.Request, _ int) {
+	st.started()
 	if st.logger.Enabled(r.Context(), slog.LevelDebug) {
-		st.logger.Debug("koogallery: request", "method", st.method, "path", st.path, "attempt", n+1)
+		st.logger.Debug("koogallery: request", "method", st.method, "path", st.path, "attempt", st.attempts+1)
 	}
 }
 
@@ -154,14 +346,35 @@ func (st *callState) backoff(_, _ time.Duration, _ int, _ *http.Response) time.D
 	return st.nextWait
 }
 
+// observe reports an attempt to the hook.
+func (st *callState) observe(ctx context.Context, resp *http.Response, err error, code string, retry bool, wait time.Duration) {
+	if st.hook == nil {
+		return
+	}
+	a := Attempt{Method: st.method, Path: st.path, Attempt: st.attempts, Code: code, Retry: retry, Duration: time.Since(st.start)}
+	if retry {
+		a.Wait = wait
+	}
+	if resp != nil {
+		a.StatusCode, a.RequestID = resp.StatusCode, resp.Header.Get("X-Request-Id")
+		if code == "" && resp.StatusCode >= 300 {
+			a.Code, _ = peekCode(resp)
+		}
+	} else if err != nil {
+		a.Err = requestError(ctx, st.method, st.path, err).Err
+	}
+	st.hook(ctx, a)
+}
+
 // checkRetry decides whether to make another attempt, and how long to wait.
 func (st *callState) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st.attempts++
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return false, ctxErr
+	if ctx.Err() != nil {
+		st.observe(ctx, resp, err, "", false, 0)
+		return false, context.Cause(ctx)
 	}
 	retry, code, wait := st.decide(resp, err)
-	if !retry && !st.logger.Enabled(ctx, slog.LevelDebug) {
+	if !retry && st.hook == nil && !st.logger.Enabled(ctx, slog.LevelDebug) {
 		return false, nil // the common case: an answer to return, nothing to log
 	}
 	attrs := []any{"method", st.method, "path", st.path, "attempt", st.attempts}
@@ -171,29 +384,38 @@ func (st *callState) checkRetry(ctx context.Context, resp *http.Response, err er
 			attrs = append(attrs, "code", code)
 		}
 	} else if err != nil {
-		attrs = append(attrs, "error", transportError(ctx, st.method, st.path, err).(*RequestError).Err.Error())
+		attrs = append(attrs, "error", requestError(ctx, st.method, st.path, err).Err.Error())
 	}
-	if !retry {
+	switch {
+	case !retry:
 		st.logger.Debug("koogallery: response", attrs...)
-		return false, nil
-	}
-	if st.attempts >= st.policy.MaxAttempts {
+	case st.attempts >= st.policy.MaxAttempts:
+		retry = false
 		st.logger.Warn("koogallery: giving up after the last attempt", attrs...)
-		return false, nil
-	}
-	if !st.deadline.IsZero() && time.Now().Add(wait).After(st.deadline) {
+	case !st.deadline.IsZero() && time.Now().Add(wait).After(st.deadline):
+		retry = false
 		st.logger.Warn("koogallery: giving up: the next attempt would pass the deadline", attrs...)
-		return false, nil
+	default:
+		st.nextWait = wait
+		st.logger.Info("koogallery: retrying", append(attrs, "wait", wait)...)
 	}
-	st.nextWait = wait
-	st.logger.Info("koogallery: retrying", append(attrs, "wait", wait)...)
-	return true, nil
+	st.observe(ctx, resp, err, code, retry, wait)
+	return retry, nil
 }
 
-// decide classifies one attempt's outcome.
+// decide classifies one attempt's outcome. What may have reached the server
+// is retried only when the request is idempotent; a throttling answer says
+// the request was refused without running, so it is retried whatever the
+// method.
 func (st *callState) decide(resp *http.Response, err error) (retry bool, code string, wait time.Duration) {
 	if err != nil {
-		return retryableError(err), "", st.jitter()
+		switch {
+		case !retryableError(err):
+			return false, "", 0
+		case notSent(err), st.idempotent:
+			return true, "", st.jitter()
+		}
+		return false, "", 0
 	}
 	switch s := resp.StatusCode; {
 	case s == http.StatusTooManyRequests:
@@ -205,7 +427,7 @@ func (st *callState) decide(resp *http.Response, err error) (retry bool, code st
 	case s >= 500 && s != http.StatusNotImplemented:
 		code, _ = peekCode(resp)
 		c := classifyCode(code, s)
-		retry = c == nil || c == ErrServer || c == ErrThrottled
+		retry = c == ErrThrottled || (st.idempotent && (c == nil || c == ErrServer))
 	}
 	if !retry {
 		return false, code, 0
@@ -253,6 +475,13 @@ func retryableError(err error) bool {
 	return true
 }
 
+// notSent reports failures that happened before the request could reach
+// the server: credentials that could not be obtained, and what unreachable
+// reports.
+func notSent(err error) bool {
+	return errors.Is(err, auth.ErrCredentials) || unreachable(err)
+}
+
 // peekCode reads the result code from at most 64 KiB of the body and puts
 // the bytes back, so the body can still be read in full.
 func peekCode(resp *http.Response) (string, error) {
@@ -270,24 +499,6 @@ func peekCode(resp *http.Response) (string, error) {
 	}
 	code, _ := env.Code()
 	return code, nil
-}
-
-// retryAfter parses Retry-After (seconds or an HTTP date).
-func retryAfter(h http.Header, now time.Time) time.Duration {
-	v := h.Get("Retry-After")
-	if v == "" {
-		return 0
-	}
-	if s, err := strconv.Atoi(v); err == nil {
-		if s < 0 {
-			return 0
-		}
-		return time.Duration(s) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now)
-	}
-	return 0
 }
 
 // fallbackTransport sends requests for the primary host to the fallback

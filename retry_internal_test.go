@@ -1,6 +1,7 @@
 package koogallery
 
 import (
+	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -78,7 +80,7 @@ func TestUnreachable(t *testing.T) {
 
 func TestDecide(t *testing.T) {
 	t.Parallel()
-	st := &callState{policy: RetryPolicy{MaxAttempts: 4, MinBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second}, attempts: 1}
+	policy := RetryPolicy{MaxAttempts: 4, MinBackoff: 100 * time.Millisecond, MaxBackoff: 2 * time.Second}
 	resp := func(status int, body string, hdr ...string) *http.Response {
 		h := http.Header{}
 		for i := 0; i+1 < len(hdr); i += 2 {
@@ -86,42 +88,60 @@ func TestDecide(t *testing.T) {
 		}
 		return &http.Response{StatusCode: status, Header: h, Body: io.NopCloser(strings.NewReader(body))}
 	}
+	refused := &net.OpError{Op: "dial", Err: errors.New("refused")}
 	cases := []struct {
-		name  string
-		resp  *http.Response
-		err   error
-		retry bool
+		name string
+		resp func() *http.Response
+		err  error
+		// retry of an idempotent request, and of one that is not
+		idem, other bool
 	}{
-		{"200", resp(200, `{"resultCode":"MKT.0000"}`), nil, false},
-		{"401 signature", resp(401, `{"error_code":"APIGW.0301"}`), nil, false},
-		{"403", resp(403, `{"error_code":"CBC.0150"}`), nil, false},
-		{"400", resp(400, `{"resultCode":"MKT.0101"}`), nil, false},
-		{"406 throttled", resp(406, `{"resultCode":"MKT.0250"}`), nil, true},
-		{"406 CBC throttled", resp(406, `{"error_code":"CBC.0250"}`), nil, true},
-		{"406 other", resp(406, `{"resultCode":"MKT.0199"}`), nil, false},
-		{"429", resp(429, ``), nil, true},
-		{"500 internal", resp(500, `{"resultCode":"MKT.0999"}`), nil, true},
-		{"500 validation", resp(500, `{"resultCode":"MKT.0100"}`), nil, false},
-		{"500 not found", resp(500, `{"resultCode":"MKT.9001"}`), nil, false},
-		{"500 92020001", resp(500, `{"error_code":"92020001"}`), nil, true},
-		{"501", resp(501, ``), nil, false},
-		{"502 html", resp(502, `<html>`), nil, true},
-		{"503 retry-after too long", resp(503, ``, "Retry-After", "60"), nil, false},
-		{"connection refused", nil, &net.OpError{Op: "dial", Err: errors.New("refused")}, true},
-		{"signing", nil, auth.ErrSign, false},
-		{"tls", nil, &url.Error{Op: "Get", URL: "u", Err: errors.New("x")}, true},
+		{"200", func() *http.Response { return resp(200, `{"resultCode":"MKT.0000"}`) }, nil, false, false},
+		{"401 signature", func() *http.Response { return resp(401, `{"error_code":"APIGW.0301"}`) }, nil, false, false},
+		{"403", func() *http.Response { return resp(403, `{"error_code":"CBC.0150"}`) }, nil, false, false},
+		{"400", func() *http.Response { return resp(400, `{"resultCode":"MKT.0101"}`) }, nil, false, false},
+		{"406 throttled", func() *http.Response { return resp(406, `{"resultCode":"MKT.0250"}`) }, nil, true, true},
+		{"406 CBC throttled", func() *http.Response { return resp(406, `{"error_code":"CBC.0250"}`) }, nil, true, true},
+		{"406 other", func() *http.Response { return resp(406, `{"resultCode":"MKT.0199"}`) }, nil, false, false},
+		{"429", func() *http.Response { return resp(429, ``) }, nil, true, true},
+		{"500 internal", func() *http.Response { return resp(500, `{"resultCode":"MKT.0999"}`) }, nil, true, false},
+		{"500 validation", func() *http.Response { return resp(500, `{"resultCode":"MKT.0100"}`) }, nil, false, false},
+		{"500 not found", func() *http.Response { return resp(500, `{"resultCode":"MKT.9001"}`) }, nil, false, false},
+		{"500 92020001", func() *http.Response { return resp(500, `{"error_code":"92020001"}`) }, nil, true, false},
+		{"501", func() *http.Response { return resp(501, ``) }, nil, false, false},
+		{"502 html", func() *http.Response { return resp(502, `<html>`) }, nil, true, false},
+		{"503 retry-after too long", func() *http.Response { return resp(503, ``, "Retry-After", "60") }, nil, false, false},
+		{"connection refused", nil, refused, true, true},
+		{"no such host", nil, &net.DNSError{Err: "no such host", Name: "h"}, true, true},
+		{"credentials", nil, auth.ErrCredentials, true, true},
+		{"connection reset", nil, &net.OpError{Op: "read", Err: errors.New("reset")}, true, false},
+		{"signing", nil, auth.ErrSign, false, false},
+		{"canceled", nil, context.Canceled, false, false},
+		{"other", nil, &url.Error{Op: "Get", URL: "u", Err: errors.New("x")}, true, false},
 	}
-	for _, c := range cases {
-		retry, _, wait := st.decide(c.resp, c.err)
-		assert.Equal(t, c.retry, retry, c.name)
-		if retry {
-			assert.LessOrEqual(t, wait, st.policy.MaxBackoff, c.name)
-		}
-		if c.resp != nil {
-			b, _ := io.ReadAll(c.resp.Body)
-			assert.NotNil(t, b, "the peeked body is still readable")
+	for _, idempotent := range []bool{true, false} {
+		st := &callState{policy: policy, attempts: 1, idempotent: idempotent}
+		for _, c := range cases {
+			var r *http.Response
+			if c.resp != nil {
+				r = c.resp()
+			}
+			retry, _, wait := st.decide(r, c.err)
+			want := c.other
+			if idempotent {
+				want = c.idem
+			}
+			assert.Equal(t, want, retry, "%s (idempotent %v)", c.name, idempotent)
+			if retry {
+				assert.LessOrEqual(t, wait, st.policy.MaxBackoff, c.name)
+			}
+			if r != nil {
+				b, _ := io.ReadAll(r.Body)
+				assert.NotNil(t, b, "the peeked body is still readable")
+			}
 		}
 	}
+	st := &callState{policy: policy, attempts: 1, idempotent: true}
 	r := resp(503, `{"error_code":"APIGW.0201"}`, "Retry-After", "1")
 	retry, code, wait := st.decide(r, nil)
 	assert.True(t, retry)
@@ -152,10 +172,25 @@ func TestRetryAfterParsing(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 27, 8, 0, 0, 0, time.UTC)
 	h := func(v string) http.Header { return http.Header{"Retry-After": {v}} }
-	assert.Equal(t, 3*time.Second, retryAfter(h("3"), now))
-	assert.Equal(t, time.Duration(0), retryAfter(h("-1"), now))
-	assert.Equal(t, 90*time.Second, retryAfter(h(now.Add(90*time.Second).Format(http.TimeFormat)), now))
-	assert.Equal(t, time.Duration(0), retryAfter(h("soon"), now))
+	for v, want := range map[string]time.Duration{
+		"3":                       3 * time.Second,
+		" 3 ":                     3 * time.Second,
+		"0":                       0,
+		"-1":                      0,
+		"+1":                      0,
+		"1.5":                     0,
+		"soon":                    0,
+		"":                        0,
+		"9223372036":              9223372036 * time.Second, // the largest whole second a Duration holds
+		"9223372037":              maxDuration,
+		"18446744074":             maxDuration, // ×1e9 wraps around int64 to about 290 ms
+		"99999999999999999999999": maxDuration, // beyond int64 altogether
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second,
+		now.Add(-time.Hour).Format(http.TimeFormat):       0,
+		"Fri, 31 Dec 9999 23:59:59 GMT":                   maxDuration, // Sub saturates
+	} {
+		assert.Equal(t, want, retryAfter(h(v), now), "%q", v)
+	}
 	assert.Equal(t, time.Duration(0), retryAfter(http.Header{}, now))
 }
 
@@ -191,4 +226,25 @@ func TestClassification(t *testing.T) {
 		assert.True(t, isSuccess(ok))
 	}
 	assert.False(t, isSuccess("000000"))
+}
+
+func TestReadBody(t *testing.T) {
+	t.Parallel()
+	body := strings.Repeat("x", 1000)
+	for _, c := range []struct {
+		declared, limit int64
+		want            int
+	}{
+		{1000, 2000, 1000}, {-1, 2000, 1000}, {10, 2000, 1000}, {5000, 2000, 1000}, // lies either way are harmless
+		{1000, 999, 1000}, {-1, 500, 501}, {1000, 500, 501}, // over the limit: limit+1 bytes tell the caller
+	} {
+		resp := &http.Response{ContentLength: c.declared, Body: io.NopCloser(iotest.OneByteReader(strings.NewReader(body)))}
+		got, err := readBody(resp, c.limit)
+		require.NoError(t, err)
+		assert.Len(t, got, c.want, "declared %d, limit %d", c.declared, c.limit)
+		assert.Equal(t, body[:len(got)], string(got))
+	}
+	resp := &http.Response{ContentLength: -1, Body: io.NopCloser(iotest.ErrReader(errors.New("reset")))}
+	_, err := readBody(resp, 100)
+	assert.ErrorContains(t, err, "reset")
 }

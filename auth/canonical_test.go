@@ -137,3 +137,73 @@ func TestOfficialUnitTestVectors(t *testing.T) {
 	assert.Equal(t, "cecc2af119b18ab70b4d094c0750f3b42c02f254903179a0fc2cc72fc9db4f59",
 		sign("POST", "key=value", []byte("{\"Name\":\"test\",\"Id\":1}\n")))
 }
+
+// TestCanonicalQueryFastPath: a query recognised as already canonical is
+// exactly what parsing, sorting and escaping it would write.
+func TestCanonicalQueryFastPath(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]bool{
+		"orderId=MOCK&orderLineId=MOCK-000001": true,
+		"a=1":                                  true,
+		"a=":                                   true,
+		"=x":                                   true,
+		"a=1&a=1":                              true,
+		"a=1&a=2":                              true,
+		"a=2&a=1":                              false,
+		"b=1&a=1":                              false,
+		"a=2&a-b=1":                            true, // by name, not by the pair's text
+		"a-b=1&a=2":                            false,
+		"a":                                    false, // canonically "a="
+		"a=1&":                                 false,
+		"&a=1":                                 false,
+		"a=1&&b=2":                             false,
+		"a=b=c":                                false,
+		"a=%20":                                false,
+		"a=+":                                  false,
+		"a=*":                                  false,
+		"":                                     false,
+	} {
+		assert.Equal(t, want, isCanonicalQuery(raw), raw)
+		if want {
+			ps, err := parseQuery(nil, raw)
+			require.NoError(t, err)
+			assert.Equal(t, raw, string(appendCanonicalQuery(nil, ps)), raw)
+		}
+	}
+}
+
+// FuzzCanonicalQuery: whenever the fast path applies it agrees with the
+// full canonicalisation.
+func FuzzCanonicalQuery(f *testing.F) {
+	for _, s := range []string{"orderId=MOCK&orderLineId=MOCK-000001", "a=2&a-b=1", "a=1&a=1", "=x", "a=b=c", "a&b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !isCanonicalQuery(raw) {
+			return
+		}
+		ps, err := parseQuery(nil, raw)
+		if err != nil {
+			t.Fatalf("fast path accepted %q, which does not parse: %v", raw, err)
+		}
+		if got := string(appendCanonicalQuery(nil, ps)); got != raw {
+			t.Fatalf("fast path kept %q, canonical form is %q", raw, got)
+		}
+	})
+}
+
+func TestAppendHex32(t *testing.T) {
+	t.Parallel()
+	for _, seed := range []string{"", "a", "koogallery"} {
+		sum := sha256.Sum256([]byte(seed))
+		assert.Equal(t, "x"+hex.EncodeToString(sum[:]), string(appendHex32([]byte("x"), &sum)))
+	}
+	// Every byte value at every position.
+	for v := range 256 {
+		var sum [sha256.Size]byte
+		for i := range sum {
+			sum[i] = byte(v + i*37)
+		}
+		require.Equal(t, hex.EncodeToString(sum[:]), string(appendHex32(nil, &sum)), "from %#x", v)
+	}
+}

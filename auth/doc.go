@@ -17,6 +17,12 @@
 // and query, exactly as the gateway decodes what it receives, so any valid
 // percent-encoding on the wire verifies.
 //
+// Credentials are fixed (NewSigner) or asked of a [CredentialsProvider] at
+// every signature (NewSignerFrom): [StaticCredentials], [EnvCredentials],
+// or the temporary credentials of an ECS or CCE agency from
+// [MetadataCredentials] behind a [CredentialsCache], so that rotation needs
+// no restart.
+//
 // The secret key never appears in errors, debug output or panics; the
 // security token and the Authorization value are redacted from debug output.
 package auth

@@ -1,9 +1,13 @@
 package auth_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/isvkit/koogallery/auth"
@@ -72,4 +76,56 @@ func ExampleVerifier() {
 		fmt.Fprintln(w, "hello")
 	}))
 	_ = http.ListenAndServe // http.ListenAndServe(":8080", mux)
+}
+
+// Write a query exactly as the signature sees it, so the bytes on the wire
+// are the bytes signed: names and values sorted, a space as %20, '+' as %2B.
+func ExampleEncodeQuery() {
+	q := url.Values{"orderLineId": {"CS1-000001"}, "orderId": {"CS 1+x"}}
+	fmt.Println(auth.EncodeQuery(q))
+	// Output: orderId=CS%201%2Bx&orderLineId=CS1-000001
+}
+
+// Sign with credentials that rotate: the provider is asked at every
+// signature, so new keys take effect without a restart.
+func ExampleNewSignerFrom() {
+	var current atomic.Pointer[auth.Credentials]
+	current.Store(&auth.Credentials{AccessKey: "AK-2026-11", SecretKey: "SK-2026-11"})
+	provider := providerFunc(func(ctx context.Context) (auth.Credentials, error) { return *current.Load(), nil })
+
+	signer, err := auth.NewSignerFrom(provider)
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, ak := range []string{"AK-2026-11", "AK-2026-12"} {
+		current.Store(&auth.Credentials{AccessKey: ak, SecretKey: "SK-" + ak[3:]})
+		req, _ := http.NewRequest(http.MethodGet, "https://mkt.myhuaweicloud.com/x", nil)
+		if err := signer.Sign(req); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(strings.SplitN(req.Header.Get("Authorization"), ",", 2)[0])
+	}
+	// Output:
+	// SDK-HMAC-SHA256 Access=AK-2026-11
+	// SDK-HMAC-SHA256 Access=AK-2026-12
+}
+
+type providerFunc func(context.Context) (auth.Credentials, error)
+
+func (f providerFunc) Credentials(ctx context.Context) (auth.Credentials, error) { return f(ctx) }
+
+// On a Huawei Cloud ECS instance or CCE node with an agency bound, sign
+// with the agency's temporary credentials, renewed 40 minutes before they
+// expire.
+func ExampleMetadataCredentials() {
+	creds, err := auth.NewCredentialsCache(&auth.MetadataCredentials{Timeout: 3 * time.Second})
+	if err != nil {
+		log.Fatal(err)
+	}
+	signer, err := auth.NewSignerFrom(creds)
+	if err != nil {
+		log.Fatal(err)
+	}
+	client := &http.Client{Transport: &auth.Transport{Signer: signer}, Timeout: 30 * time.Second}
+	_ = client // every request it sends is signed with the credentials current at that moment
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
@@ -42,18 +41,57 @@ const emptyHash = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b
 
 var emptyHashBytes = []byte(emptyHash)
 
-// Signer signs HTTP requests with an AK/SK pair. It is safe for concurrent
-// use; build one per credential and share it.
+// Signer signs HTTP requests with an AK/SK pair, fixed (NewSigner) or
+// asked of a CredentialsProvider at every signature (NewSignerFrom), so
+// that rotating temporary credentials need no restart. It is safe for
+// concurrent use; build one per credential source and share it.
 type Signer struct {
-	accessKey string
-	token     string
-	now       func() time.Time
-	debug     func(Debug)
-	// extra holds the lower-case names of additional headers to sign when
-	// present, merged with the fixed candidates in byte order.
+	// static holds fixed credentials; nil when provider is set.
+	static   *signingKey
+	provider CredentialsProvider
+	// key is the signing state of the provider's latest credentials.
+	key   atomic.Pointer[signingKey]
+	token string // WithSecurityToken, for fixed credentials
+	now   func() time.Time
+	debug func(Debug)
+	// candidates holds the lower-case names of the optional headers signed
+	// when present, in byte order; nameLens has bit n set when a candidate
+	// or a header Sign writes is n bytes long, so the header scan skips
+	// other names at once.
 	candidates []string
-	macs       sync.Pool // of hash.Hash keyed with the secret key
+	nameLens   uint64
 	date       atomic.Pointer[cachedDate]
+}
+
+// signingKey is the signing state of one set of credentials: the HMAC
+// keyed with the secret, pooled with a scratch buffer.
+type signingKey struct {
+	accessKey, secretKey, token string
+	authPrefix                  string // "SDK-HMAC-SHA256 Access=AK, SignedHeaders="
+	states                      sync.Pool
+}
+
+// signState is the scratch state of one signature.
+type signState struct {
+	mac hash.Hash
+	buf []byte
+}
+
+func newSigningKey(c Credentials) (*signingKey, error) {
+	if c.AccessKey == "" || c.SecretKey == "" {
+		return nil, errors.New("auth: access key and secret key are required")
+	}
+	if err := checkHeaderValue(c.AccessKey); err != nil || strings.ContainsAny(c.AccessKey, ", ") {
+		return nil, errors.New("auth: access key contains characters that cannot appear in the Authorization header")
+	}
+	if err := checkHeaderValue(c.SecurityToken); err != nil {
+		return nil, fmt.Errorf("auth: security token: %w", err)
+	}
+	k := &signingKey{accessKey: c.AccessKey, secretKey: c.SecretKey, token: c.SecurityToken,
+		authPrefix: Algorithm + " Access=" + c.AccessKey + ", SignedHeaders="}
+	key := []byte(c.SecretKey)
+	k.states.New = func() any { return &signState{mac: hmac.New(sha256.New, key), buf: make([]byte, 0, 1024)} }
+	return k, nil
 }
 
 type cachedDate struct {
@@ -61,31 +99,18 @@ type cachedDate struct {
 	text string
 }
 
-// SignerOption configures a Signer.
-type SignerOption func(*Signer) error
-
-// WithClock sets the clock the Signer stamps X-Sdk-Date from. Tests pin it;
-// hosts with a skewed clock can add a fixed offset. The default is time.Now.
-func WithClock(now func() time.Time) SignerOption {
-	return func(s *Signer) error {
-		if now == nil {
-			return errors.New("auth: nil clock")
-		}
-		s.now = now
-		return nil
-	}
-}
-
-// WithSecurityToken makes the Signer send and sign X-Security-Token, as
-// temporary AK/SK credentials (from IAM/STS or a metadata service) require.
+// WithSecurityToken makes a Signer built by NewSigner send and sign
+// X-Security-Token, as temporary AK/SK credentials (from IAM/STS or a
+// metadata service) require. With NewSignerFrom the provider supplies the
+// token instead.
 func WithSecurityToken(token string) SignerOption {
-	return func(s *Signer) error {
+	return signerFunc(func(s *Signer) error {
 		if err := checkHeaderValue(token); err != nil {
 			return fmt.Errorf("auth: security token: %w", err)
 		}
 		s.token = token
 		return nil
-	}
+	})
 }
 
 // WithSignedHeaders adds header names that are signed whenever a request
@@ -93,7 +118,7 @@ func WithSecurityToken(token string) SignerOption {
 // the transport may rewrite (User-Agent, Content-Length, Accept-Encoding),
 // nor names containing '_', which proxies drop.
 func WithSignedHeaders(names ...string) SignerOption {
-	return func(s *Signer) error {
+	return signerFunc(func(s *Signer) error {
 		for _, n := range names {
 			ln := strings.ToLower(strings.TrimSpace(n))
 			switch {
@@ -105,7 +130,7 @@ func WithSignedHeaders(names ...string) SignerOption {
 			s.addCandidate(ln)
 		}
 		return nil
-	}
+	})
 }
 
 // WithDebug installs a hook that receives the canonical request and the
@@ -113,10 +138,10 @@ func WithSignedHeaders(names ...string) SignerOption {
 // "canonicalRequest:" echo. The secret key never reaches it, and the
 // security token is redacted.
 func WithDebug(fn func(Debug)) SignerOption {
-	return func(s *Signer) error {
+	return signerFunc(func(s *Signer) error {
 		s.debug = fn
 		return nil
-	}
+	})
 }
 
 // Debug is what a WithDebug hook receives for each signature.
@@ -137,32 +162,99 @@ func (d Debug) String() string {
 		" stringToSign:" + strings.ReplaceAll(d.StringToSign, "\n", "|")
 }
 
-// NewSigner returns a Signer for the access key and secret key. Empty keys
-// are an error.
+// NewSigner returns a Signer for a fixed access key and secret key. Empty
+// keys are an error.
 func NewSigner(accessKey, secretKey string, opts ...SignerOption) (*Signer, error) {
-	if accessKey == "" || secretKey == "" {
-		return nil, errors.New("auth: access key and secret key are required")
+	s, err := newSigner(opts)
+	if err != nil {
+		return nil, err
 	}
-	if err := checkHeaderValue(accessKey); err != nil || strings.ContainsAny(accessKey, ", ") {
-		return nil, errors.New("auth: access key contains characters that cannot appear in the Authorization header")
+	if s.static, err = newSigningKey(Credentials{AccessKey: accessKey, SecretKey: secretKey, SecurityToken: s.token}); err != nil {
+		return nil, err
 	}
-	s := &Signer{
-		accessKey:  accessKey,
-		now:        time.Now,
-		candidates: []string{"content-type", "x-sdk-content-sha256", "x-security-token"},
-	}
-	for _, o := range opts {
-		if err := o(s); err != nil {
-			return nil, err
-		}
-	}
-	key := []byte(secretKey)
-	s.macs.New = func() any { return hmac.New(sha256.New, key) }
 	return s, nil
 }
 
-// AccessKey returns the access key the Signer signs with.
-func (s *Signer) AccessKey() string { return s.accessKey }
+// NewSignerFrom returns a Signer that asks p for credentials at every
+// signature, with the request's context, so credentials that rotate need no
+// restart. p must be fast and safe for concurrent use: wrap a provider that
+// fetches over the network in a CredentialsCache. Credentials whose Expires
+// has passed are refused rather than sent, since every failed signature
+// counts towards the gateway's lock-out of the access key.
+func NewSignerFrom(p CredentialsProvider, opts ...SignerOption) (*Signer, error) {
+	if p == nil {
+		return nil, errors.New("auth: nil credentials provider")
+	}
+	s, err := newSigner(opts)
+	if err != nil {
+		return nil, err
+	}
+	if s.token != "" {
+		return nil, errors.New("auth: WithSecurityToken applies to NewSigner; a provider returns its own SecurityToken")
+	}
+	if sp, ok := p.(staticCredentials); ok {
+		if s.static, err = newSigningKey(Credentials(sp)); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
+	s.provider = p
+	return s, nil
+}
+
+func newSigner(opts []SignerOption) (*Signer, error) {
+	s := &Signer{now: time.Now, candidates: []string{"content-type", "x-sdk-content-sha256", "x-security-token"}}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o.applySigner(s); err != nil {
+			return nil, err
+		}
+	}
+	for _, n := range append([]string{"x-sdk-date", "authorization"}, s.candidates...) {
+		if len(n) < 64 {
+			s.nameLens |= 1 << len(n)
+		}
+	}
+	return s, nil
+}
+
+// AccessKey returns the access key the Signer signs with: the fixed one, or
+// the one a provider returned last ("" before the first signature).
+func (s *Signer) AccessKey() string {
+	if s.static != nil {
+		return s.static.accessKey
+	}
+	if k := s.key.Load(); k != nil {
+		return k.accessKey
+	}
+	return ""
+}
+
+// signingKey returns the signing state for a signature made at now.
+func (s *Signer) signingKey(r *http.Request, now time.Time) (*signingKey, error) {
+	if s.static != nil {
+		return s.static, nil
+	}
+	c, err := s.provider.Credentials(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCredentials, err)
+	}
+	if !c.Expires.IsZero() && !now.Before(c.Expires) {
+		return nil, fmt.Errorf("%w: the credentials of access key %s expired at %s", ErrCredentials,
+			c.AccessKey, c.Expires.UTC().Format(time.RFC3339))
+	}
+	if k := s.key.Load(); k != nil && k.accessKey == c.AccessKey && k.secretKey == c.SecretKey && k.token == c.SecurityToken {
+		return k, nil
+	}
+	k, err := newSigningKey(c)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrCredentials, err)
+	}
+	s.key.Store(k)
+	return k, nil
+}
 
 func (s *Signer) addCandidate(name string) {
 	for _, c := range s.candidates {
@@ -184,17 +276,16 @@ func (s *Signer) addCandidate(name string) {
 // maxSigned bounds the signed headers kept on the stack; more spill to the heap.
 const maxSigned = 8
 
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
-
 // Sign signs r in place. It sets X-Sdk-Date from the Signer's clock
-// (replacing any value present), X-Security-Token when the Signer has one,
-// and Authorization. It hashes the exact body bytes, through r.GetBody when
-// set, else by buffering and restoring r.Body (setting GetBody), so the
+// (replacing any value present), X-Security-Token when the credentials have
+// one, and Authorization. It hashes the exact body bytes, through r.GetBody
+// when set, else by buffering and restoring r.Body (setting GetBody), so the
 // request can still be sent and signed again for a retry.
 //
 // Sign refuses what it cannot sign correctly: a request without URL or host,
 // an opaque URL, a query servers would split differently, a signed header
-// sent twice or carrying control characters.
+// sent twice or carrying control characters. Those errors wrap ErrSign; a
+// provider's failure wraps ErrCredentials.
 func (s *Signer) Sign(r *http.Request) error {
 	if r == nil || r.URL == nil {
 		return signError("request has no URL")
@@ -221,48 +312,63 @@ func (s *Signer) Sign(r *http.Request) error {
 	}
 
 	var qbuf [16]param
-	query, err := parseQuery(qbuf[:0], r.URL.RawQuery)
+	c := canonical{method: method, path: r.URL.Path}
+	if isCanonicalQuery(r.URL.RawQuery) {
+		c.rawQuery = r.URL.RawQuery // already canonical: no decoding, sorting or escaping
+	} else {
+		var err error
+		if c.query, err = parseQuery(qbuf[:0], r.URL.RawQuery); err != nil {
+			return signError("%w", err)
+		}
+	}
+
+	now := s.now()
+	k, err := s.signingKey(r, now)
 	if err != nil {
-		return signError("%w", err)
+		return err
 	}
 
 	// One pass over the header map: drop every spelling of the headers this
-	// Signer writes, and collect the optional signed headers.
+	// Signer writes, and collect the optional signed headers. Names of a
+	// length no candidate has are skipped at once.
 	var found [maxSigned]header
 	optional := found[:0]
-	for k, vs := range r.Header {
-		if k == HeaderDate || k == HeaderAuthorization || (s.token != "" && k == HeaderSecurityToken) {
-			continue // overwritten below
-		}
-		if strings.EqualFold(k, HeaderDate) || strings.EqualFold(k, HeaderAuthorization) ||
-			(s.token != "" && strings.EqualFold(k, HeaderSecurityToken)) {
-			delete(r.Header, k) // a non-canonical spelling Go would send as well
+	for name, vs := range r.Header {
+		l := len(name)
+		if l < 64 && s.nameLens&(1<<l) == 0 {
 			continue
 		}
-		for _, c := range s.candidates {
-			if !strings.EqualFold(k, c) || len(vs) == 0 {
+		if name == HeaderDate || name == HeaderAuthorization || (k.token != "" && name == HeaderSecurityToken) {
+			continue // overwritten below
+		}
+		if (l == len(HeaderDate) && strings.EqualFold(name, HeaderDate)) ||
+			(l == len(HeaderAuthorization) && strings.EqualFold(name, HeaderAuthorization)) ||
+			(k.token != "" && l == len(HeaderSecurityToken) && strings.EqualFold(name, HeaderSecurityToken)) {
+			delete(r.Header, name) // a non-canonical spelling Go would send as well
+			continue
+		}
+		for _, cand := range s.candidates {
+			if len(cand) != l || !strings.EqualFold(name, cand) || len(vs) == 0 {
 				continue
 			}
 			if len(vs) > 1 {
-				return signError("header %s is sent %d times; a signed header must be sent once", c, len(vs))
+				return signError("header %s is sent %d times; a signed header must be sent once", cand, len(vs))
 			}
 			for _, h := range optional {
-				if h.name == c {
-					return signError("header %s is sent twice under different spellings", c)
+				if h.name == cand {
+					return signError("header %s is sent twice under different spellings", cand)
 				}
 			}
 			if err := checkHeaderValue(vs[0]); err != nil {
-				return signError("header %s: %w", c, err)
+				return signError("header %s: %w", cand, err)
 			}
-			optional = append(optional, header{c, vs[0]})
+			optional = append(optional, header{cand, vs[0]})
 		}
 	}
 
-	date := s.dateText(s.now())
-	r.Header[HeaderDate] = []string{date}
-	if s.token != "" {
-		r.Header[HeaderSecurityToken] = []string{s.token}
-		optional = append(optional, header{"x-security-token", s.token})
+	date := s.dateText(now)
+	if k.token != "" {
+		optional = append(optional, header{"x-security-token", k.token})
 	}
 
 	// host and x-sdk-date are always signed; order all names bytewise.
@@ -272,6 +378,7 @@ func (s *Signer) Sign(r *http.Request) error {
 			headers[j], headers[j-1] = headers[j-1], headers[j]
 		}
 	}
+	c.headers = headers
 
 	// Payload hash: the caller's override, or the hash of the exact body.
 	var payload []byte
@@ -289,54 +396,44 @@ func (s *Signer) Sign(r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		hex.Encode(hexSum[:], sum[:])
+		appendHex32(hexSum[:0], &sum)
 		payload = hexSum[:]
 	}
 
-	bp := bufPool.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= 64<<10 {
-			bufPool.Put(bp)
-		}
-	}()
-	buf := (*bp)[:0]
+	st := k.states.Get().(*signState)
+	buf, l := c.appendStringToSign(st.buf[:0], payload, date)
+	buf = appendMAC(buf, st.mac, buf[l.stsStart:l.stsEnd])
+	sigStart := len(buf) - sha256.Size
 
-	c := canonical{method: method, path: r.URL.Path, query: query, headers: headers}
-	buf, ss, se := c.appendRequest(buf)
-	buf = append(buf, payload...)
-	crEnd := len(buf)
-	crHash := sha256.Sum256(buf)
-	stsStart := len(buf)
-	buf = append(buf, Algorithm+"\n"...)
-	buf = append(buf, date...)
-	buf = append(buf, '\n')
-	buf = hex.AppendEncode(buf, crHash[:])
-	stsEnd := len(buf)
-
-	mac := s.macs.Get().(hash.Hash)
-	mac.Reset()
-	mac.Write(buf[stsStart:stsEnd])
-	buf = mac.Sum(buf)
-	s.macs.Put(mac)
-	sig := buf[stsEnd:]
-
+	// The Authorization value is the one string this signature allocates;
+	// the header values share one array.
 	authStart := len(buf)
-	buf = append(buf, Algorithm+" Access="...)
-	buf = append(buf, s.accessKey...)
-	buf = append(buf, ", SignedHeaders="...)
-	buf = append(buf, buf[ss:se]...)
+	buf = append(buf, k.authPrefix...)
+	buf = append(buf, buf[l.signedStart:l.signedEnd]...)
 	buf = append(buf, ", Signature="...)
-	buf = hex.AppendEncode(buf, sig)
-	r.Header[HeaderAuthorization] = []string{string(buf[authStart:])}
+	buf = appendHex32(buf, (*[sha256.Size]byte)(buf[sigStart:authStart]))
+	authz := string(buf[authStart:])
+	if k.token != "" {
+		vals := new([3]string)
+		vals[0], vals[1], vals[2] = date, authz, k.token
+		r.Header[HeaderDate], r.Header[HeaderAuthorization], r.Header[HeaderSecurityToken] = vals[0:1:1], vals[1:2:2], vals[2:3:3]
+	} else {
+		vals := new([2]string)
+		vals[0], vals[1] = date, authz
+		r.Header[HeaderDate], r.Header[HeaderAuthorization] = vals[0:1:1], vals[1:2:2]
+	}
 
 	if s.debug != nil {
 		s.debug(Debug{
-			CanonicalRequest: redact(string(buf[:crEnd]), s.token),
-			StringToSign:     string(buf[stsStart:stsEnd]),
-			SignedHeaders:    string(buf[ss:se]),
+			CanonicalRequest: redact(string(buf[:l.crEnd]), k.token),
+			StringToSign:     string(buf[l.stsStart:l.stsEnd]),
+			SignedHeaders:    string(buf[l.signedStart:l.signedEnd]),
 		})
 	}
-	*bp = buf
+	if cap(buf) <= 64<<10 {
+		st.buf = buf
+		k.states.Put(st)
+	}
 	return nil
 }
 
@@ -416,12 +513,19 @@ func redact(cr, token string) string {
 	return strings.ReplaceAll(cr, "x-security-token:"+token+"\n", "x-security-token:<redacted>\n")
 }
 
+// okValue and okHost mark the bytes checkHeaderValue and checkHost accept.
+var okValue, okHost = func() (v, h [256]bool) {
+	for c := range 256 {
+		v[c] = (c >= 0x20 || c == '\t') && c != 0x7f
+		h[c] = c > 0x20 && c < 0x7f && c != '/' && c != '%' && c != '?' && c != '#' && c != '@'
+	}
+	return v, h
+}()
+
 // checkHeaderValue refuses values the wire cannot carry unchanged.
 func checkHeaderValue(v string) error {
-	for i := 0; i < len(v); i++ {
-		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
-			return errors.New("value contains a control character")
-		}
+	if safePrefix(v, &okValue) != len(v) {
+		return errors.New("value contains a control character")
 	}
 	return nil
 }
@@ -429,11 +533,8 @@ func checkHeaderValue(v string) error {
 // checkHost refuses hosts that Go's client would rewrite before sending
 // (non-ASCII names are converted to punycode, zones and junk are cut).
 func checkHost(h string) error {
-	for i := 0; i < len(h); i++ {
-		c := h[i]
-		if c <= 0x20 || c >= 0x7f || c == '/' || c == '%' || c == '?' || c == '#' || c == '@' {
-			return errors.New("host contains characters that are rewritten on the wire; use its ASCII (punycode) form")
-		}
+	if safePrefix(h, &okHost) != len(h) {
+		return errors.New("host contains characters that are rewritten on the wire; use its ASCII (punycode) form")
 	}
 	return nil
 }

@@ -134,43 +134,38 @@ type Verifier struct {
 	maxBody int64
 }
 
-// VerifierOption configures a Verifier.
-type VerifierOption func(*Verifier)
-
-// WithVerifierClock sets the Verifier's clock (default time.Now).
-func WithVerifierClock(now func() time.Time) VerifierOption {
-	return func(v *Verifier) {
-		if now != nil {
-			v.now = now
-		}
-	}
-}
+// WithVerifierClock sets the Verifier's clock.
+//
+// Deprecated: use WithClock, which every constructor of this package accepts.
+func WithVerifierClock(now func() time.Time) VerifierOption { return WithClock(now) }
 
 // WithMaxSkew sets how far X-Sdk-Date may be from the Verifier's clock, in
 // either direction (default 15 minutes, as the gateway allows).
 func WithMaxSkew(d time.Duration) VerifierOption {
-	return func(v *Verifier) {
+	return verifierFunc(func(v *Verifier) {
 		if d > 0 {
 			v.skew = d
 		}
-	}
+	})
 }
 
 // WithMaxBodyBytes bounds the body the Verifier reads to hash it (default
 // 12 MiB, the gateway's limit). A larger body fails with ErrMalformed.
 func WithMaxBodyBytes(n int64) VerifierOption {
-	return func(v *Verifier) {
+	return verifierFunc(func(v *Verifier) {
 		if n > 0 {
 			v.maxBody = n
 		}
-	}
+	})
 }
 
 // NewVerifier returns a Verifier that finds secret keys with lookup.
 func NewVerifier(lookup func(accessKey string) (secretKey string, ok bool), opts ...VerifierOption) *Verifier {
 	v := &Verifier{lookup: lookup, now: time.Now, skew: 15 * time.Minute, maxBody: 12 << 20}
 	for _, o := range opts {
-		o(v)
+		if o != nil {
+			o.applyVerifier(v)
+		}
 	}
 	return v
 }
@@ -213,8 +208,14 @@ func (v *Verifier) Verify(r *http.Request) error {
 		return fail(ErrExpired, fmt.Sprintf("X-Sdk-Date %s is %s away from server time", date, d.Round(time.Second)), a.AccessKey)
 	}
 
-	query, err := parseQuery(nil, r.URL.RawQuery)
-	if err != nil {
+	method := r.Method
+	if method == "" {
+		method = http.MethodGet
+	}
+	c := canonical{method: method, path: r.URL.Path}
+	if isCanonicalQuery(r.URL.RawQuery) {
+		c.rawQuery = r.URL.RawQuery
+	} else if c.query, err = parseQuery(nil, r.URL.RawQuery); err != nil {
 		return fail(ErrMalformed, err.Error(), a.AccessKey)
 	}
 	headers := make([]header, 0, len(a.SignedHeaders))
@@ -264,31 +265,17 @@ func (v *Verifier) Verify(r *http.Request) error {
 		}
 	}
 
-	method := r.Method
-	if method == "" {
-		method = http.MethodGet
-	}
-	c := canonical{method: method, path: r.URL.Path, query: query, headers: headers}
-	cr, _, _ := c.appendRequest(make([]byte, 0, 512))
-	cr = append(cr, payload...)
-	crHash := sha256.Sum256(cr)
-	sts := make([]byte, 0, 128)
-	sts = append(sts, Algorithm+"\n"...)
-	sts = append(sts, date...)
-	sts = append(sts, '\n')
-	sts = hex.AppendEncode(sts, crHash[:])
-
-	mac := hmac.New(sha256.New, []byte(sk))
-	mac.Write(sts)
-	want := mac.Sum(nil)
+	c.headers = headers
+	buf, l := c.appendStringToSign(make([]byte, 0, 512), payload, date)
+	want := appendMAC(nil, hmac.New(sha256.New, []byte(sk)), buf[l.stsStart:l.stsEnd])
 	got, _ := hex.DecodeString(a.Signature) // ParseAuthorization checked the digits
 	if !hmac.Equal(want, got) {
 		return &VerifyError{
 			Err:              ErrMismatch,
 			Reason:           "the signature does not match the request",
 			AccessKey:        a.AccessKey,
-			CanonicalRequest: redact(string(cr), token),
-			StringToSign:     string(sts),
+			CanonicalRequest: redact(string(buf[:l.crEnd]), token),
+			StringToSign:     string(buf[l.stsStart:l.stsEnd]),
 		}
 	}
 	return nil

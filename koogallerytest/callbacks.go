@@ -30,20 +30,14 @@ type Sender struct {
 	now    func() time.Time
 }
 
-// SenderOption configures a Sender.
-type SenderOption func(*Sender)
+// SenderOption configures a Sender or a V1Sender: WithHTTPClient,
+// WithClock.
+type SenderOption interface{ applySender(*Sender) }
 
 // WithHTTPClient sets the client that sends calls (http.DefaultClient if
 // unset). Pass httptest.Server.Client() for a TLS test server.
 func WithHTTPClient(c *http.Client) SenderOption {
-	return func(s *Sender) { s.client = c }
-}
-
-// WithClock sets the clock calls are stamped from (time.Now if unset or
-// nil). Give the handler under test the same clock (see Clock), so that the
-// handler's freshness window and the calls' timestamps agree on any date.
-func WithClock(now func() time.Time) SenderOption {
-	return func(s *Sender) { s.now = now }
+	return senderFunc(func(s *Sender) { s.client = c })
 }
 
 // NewSender returns a Sender signing with accessKey, the secret the handler
@@ -57,7 +51,9 @@ func NewSender(accessKey string, opts ...SenderOption) *Sender {
 // apply applies opts and fills in the defaults.
 func (s *Sender) apply(opts []SenderOption) {
 	for _, o := range opts {
-		o(s)
+		if o != nil {
+			o.applySender(s)
+		}
 	}
 	if s.client == nil {
 		s.client = http.DefaultClient

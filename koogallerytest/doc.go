@@ -12,4 +12,9 @@
 //   - Sender signs production-interface callbacks exactly as KooGallery
 //     does (SaaS V2, License 2.0, orderNotify, kit x-sign), and produces the
 //     stale, replayed, forged and tampered calls a handler must refuse.
+//
+// Server serves under a path prefix (BasePath), as a gateway behind a proxy
+// would, so that an absolute-path bug shows in tests. WithClock sets the
+// clock of every fake and sender alike: give them and the code under test
+// one Clock.
 package koogallerytest

@@ -25,17 +25,17 @@ const DefaultMaxUploadBytes = 12 << 20
 // WithSellerKey sets the seller key the usage push's signature header is
 // checked with.
 func WithSellerKey(key string) ServerOption {
-	return func(c *serverConfig) { c.sellerKey = key }
+	return serverFunc(func(c *serverConfig) { c.sellerKey = key })
 }
 
 // WithMaxUploadBytes sets the largest event-file upload body the fake
 // accepts (default DefaultMaxUploadBytes).
 func WithMaxUploadBytes(n int64) ServerOption {
-	return func(c *serverConfig) {
+	return serverFunc(func(c *serverConfig) {
 		if n > 0 {
 			c.maxUpload = n
 		}
-	}
+	})
 }
 
 // openState is the state of the usage, licence and upload APIs. It is

@@ -53,23 +53,24 @@ type oauthGrant struct {
 	expires     time.Time
 }
 
-// OAuthServerOption configures NewOAuthServer.
-type OAuthServerOption func(*OAuthServer)
+// OAuthServerOption configures NewOAuthServer: WithOAuthCredentials,
+// WithTokenLifetime, WithClock.
+type OAuthServerOption interface{ applyOAuth(*OAuthServer) }
 
 // WithOAuthCredentials sets the client ID and secret the fake accepts.
 func WithOAuthCredentials(clientID, clientSecret string) OAuthServerOption {
-	return func(s *OAuthServer) { s.id, s.secret = clientID, clientSecret }
+	return oauthFunc(func(s *OAuthServer) { s.id, s.secret = clientID, clientSecret })
 }
 
 // WithTokenLifetime sets how long access tokens last (default one hour).
 func WithTokenLifetime(d time.Duration) OAuthServerOption {
-	return func(s *OAuthServer) { s.lifetime = d }
+	return oauthFunc(func(s *OAuthServer) { s.lifetime = d })
 }
 
 // WithOAuthClock sets the clock codes and tokens expire by.
-func WithOAuthClock(now func() time.Time) OAuthServerOption {
-	return func(s *OAuthServer) { s.now = now }
-}
+//
+// Deprecated: use WithClock, which every fake and sender accepts.
+func WithOAuthClock(now func() time.Time) OAuthServerOption { return WithClock(now) }
 
 // codeLifetime is how long an authorisation code can be exchanged.
 const codeLifetime = 5 * time.Minute
@@ -81,7 +82,9 @@ func NewOAuthServer(opts ...OAuthServerOption) *OAuthServer {
 		codes: map[string]*oauthGrant{}, access: map[string]*oauthGrant{}, refresh: map[string]*oauthGrant{},
 	}
 	for _, o := range opts {
-		o(s)
+		if o != nil {
+			o.applyOAuth(s)
+		}
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(kit.OAuthTokenPath, s.token)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -41,7 +42,8 @@ const (
 // LicenseCode and Uploads show what the seller's code sent. NewOAuthServer
 // fakes the joint-operation identity provider.
 type Server struct {
-	// URL is the base URL to pass to koogallery.WithEndpoint.
+	// URL is the base URL to pass to koogallery.WithEndpoint: the
+	// server's address and BasePath.
 	URL string
 
 	srv      *httptest.Server
@@ -65,6 +67,8 @@ type Server struct {
 // Request is a request the Server received.
 type Request struct {
 	Method string
+	// Path is the API path, without BasePath (e.g. order.QueryPath); a
+	// request outside BasePath keeps its whole path.
 	Path   string
 	Query  url.Values
 	Header http.Header
@@ -79,8 +83,9 @@ type Request struct {
 	Code   string
 }
 
-// ServerOption configures NewServer.
-type ServerOption func(*serverConfig)
+// ServerOption configures NewServer: WithKey, WithTLS, WithClock,
+// WithSellerKey, WithMaxUploadBytes.
+type ServerOption interface{ applyServer(*serverConfig) }
 
 type serverConfig struct {
 	keys      map[string]string
@@ -93,23 +98,25 @@ type serverConfig struct {
 // WithKey adds an AK/SK pair the Server accepts (DefaultAccessKey /
 // DefaultSecretKey is always accepted).
 func WithKey(accessKey, secretKey string) ServerOption {
-	return func(c *serverConfig) { c.keys[accessKey] = secretKey }
+	return serverFunc(func(c *serverConfig) { c.keys[accessKey] = secretKey })
 }
 
 // WithTLS serves HTTPS with a test certificate; Server.NewClient trusts it.
-func WithTLS() ServerOption { return func(c *serverConfig) { c.tls = true } }
+func WithTLS() ServerOption { return serverFunc(func(c *serverConfig) { c.tls = true }) }
 
 // WithServerClock sets the clock the Server checks X-Sdk-Date against.
-func WithServerClock(now func() time.Time) ServerOption {
-	return func(c *serverConfig) { c.now = now }
-}
+//
+// Deprecated: use WithClock, which every fake and sender accepts.
+func WithServerClock(now func() time.Time) ServerOption { return WithClock(now) }
 
 // NewServer starts a fake KooGallery open API. Close it when done.
 func NewServer(opts ...ServerOption) *Server {
 	cfg := serverConfig{keys: map[string]string{DefaultAccessKey: DefaultSecretKey}, now: time.Now,
 		sellerKey: DefaultSellerKey, maxUpload: DefaultMaxUploadBytes}
 	for _, o := range opts {
-		o(&cfg)
+		if o != nil {
+			o.applyServer(&cfg)
+		}
 	}
 	s := &Server{
 		now:      cfg.now,
@@ -130,7 +137,7 @@ func NewServer(opts ...ServerOption) *Server {
 	} else {
 		s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	}
-	s.URL = s.srv.URL
+	s.URL = s.srv.URL + BasePath
 	return s
 }
 
@@ -140,13 +147,21 @@ func (s *Server) Close() {
 	s.srv.Close()
 }
 
+// HTTPClient returns an *http.Client that reaches the Server (and trusts
+// its test certificate under WithTLS), to use as the base transport of a
+// koogallery.Client built by hand.
+func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
+
 // NewClient returns a koogallery.Client for this Server with the default
-// credentials; opts are applied after (and may override) them.
+// credentials and a logger that discards (tests stay quiet; pass
+// koogallery.WithLogger to see the retries); opts are applied after, and
+// may override, these.
 func (s *Server) NewClient(opts ...koogallery.Option) (*koogallery.Client, error) {
 	base := []koogallery.Option{
 		koogallery.WithEndpoint(s.URL),
 		koogallery.WithCredentials(DefaultAccessKey, DefaultSecretKey),
 		koogallery.WithHTTPClient(s.srv.Client()),
+		koogallery.WithLogger(slog.New(slog.DiscardHandler)),
 	}
 	return koogallery.NewClient(append(base, opts...)...)
 }
@@ -179,7 +194,8 @@ func (s *Server) Requests() []Request {
 // injected; each answers Times matching requests (1 when 0), before or
 // instead of the normal handling.
 type Fault struct {
-	// Path restricts the fault to requests whose path has this prefix.
+	// Path restricts the fault to requests whose API path (without
+	// BasePath, e.g. order.QueryPath) has this prefix.
 	Path string
 	// Times is how many requests the fault answers (default 1).
 	Times int
@@ -272,7 +288,25 @@ func (s *Server) lookup(ak string) (string, bool) {
 // maxRequestBody is the gateway's request size limit (APIGW.0201, HTTP 413).
 const maxRequestBody = 12 << 20
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+// BasePath is the path prefix the Server serves the open API under: URL
+// ends with it. A client that builds an absolute path instead of one
+// relative to its endpoint gets APIGW.0101, as it would behind a proxy that
+// mounts the gateway under a path.
+const BasePath = "/koogallerytest"
+
+func (s *Server) serve(w http.ResponseWriter, full *http.Request) {
+	// full is the request as signed (the whole path); r is the same request
+	// with the API path, for routing and the handlers.
+	apiPath, inside := strings.CutPrefix(full.URL.Path, BasePath)
+	inside = inside && strings.HasPrefix(apiPath, "/")
+	r := full
+	if inside {
+		r = new(http.Request)
+		*r = *full
+		u := *full.URL
+		u.Path, u.RawPath = apiPath, strings.TrimPrefix(u.RawPath, BasePath)
+		r.URL = &u
+	}
 	rec := Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone()}
 	// A file upload is streamed to its handler, never held in memory; every
 	// other body is read (up to the gateway's limit) and recorded.
@@ -285,6 +319,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rec.Body = body
+		full.Body = io.NopCloser(bytes.NewReader(body))
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	rw := &recorder{ResponseWriter: w, rec: &rec}
@@ -296,6 +331,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	requestID := newRequestID()
 	w.Header().Set("X-Request-Id", requestID)
 
+	if !inside {
+		writeJSON(rw, http.StatusNotFound, "APIGW.0101", "The API does not exist or has not been published in the environment", requestID)
+		return
+	}
 	if f := s.takeFault(r.URL.Path, true); f != nil && s.applyFault(rw, r, f, requestID) {
 		return
 	}
@@ -306,7 +345,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if a, err := auth.ParseAuthorization(r.Header.Get("Authorization")); err == nil {
 		rec.AccessKey = a.AccessKey
 	}
-	if code, status, msg := s.authenticate(r, rec.AccessKey); code != "" {
+	if code, status, msg := s.authenticate(full, rec.AccessKey); code != "" {
 		rec.AuthError = errors.New(msg)
 		writeJSON(rw, status, code, msg, requestID)
 		return

@@ -196,8 +196,13 @@ func (c *Client) HeartbeatBatch(ctx context.Context, licenses []string) (*BatchR
 	return decodeBatch(env.Data), nil
 }
 
+// call sends one of the licence-code APIs. Each is idempotent, so it is
+// retried like a GET: activating a code that is active changes nothing (the
+// first activation's time is kept), a query is a query, and a software
+// usage report states a day's totals and login identities, which a repeat
+// does not add to.
 func (c *Client) call(ctx context.Context, path string, body, v any) error {
-	req, err := c.kg.NewRequest(ctx, http.MethodPost, path, nil, body)
+	req, err := c.kg.NewRequest(ctx, http.MethodPost, path, nil, body, koogallery.Idempotent())
 	if err != nil {
 		return err
 	}

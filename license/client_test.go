@@ -405,3 +405,34 @@ func TestDocumentedCodesClassify(t *testing.T) {
 		assert.ErrorIs(t, err, tc.sentinel, "%d %s", tc.status, tc.code)
 	}
 }
+
+// TestLicenseCallsAreRetriedAsIdempotent: every licence-code API, and the
+// characters upload, may be sent again after a server error.
+func TestLicenseCallsAreRetriedAsIdempotent(t *testing.T) {
+	t.Parallel()
+	fake, _, c := newLicenseClient(t)
+	fake.AddEvents("EV1")
+	calls := map[string]func() error{
+		"activate":       func() error { _, err := c.Activate(context.Background(), "PL0001"); return err },
+		"activate batch": func() error { _, err := c.ActivateBatch(context.Background(), []string{"PL0001"}); return err },
+		"heartbeat":      func() error { _, err := c.Heartbeat(context.Background(), "PL0001"); return err },
+		"heartbeat batch": func() error {
+			_, err := c.HeartbeatBatch(context.Background(), []string{"PL0001"})
+			return err
+		},
+		"software usage": func() error {
+			_, err := c.ReportSoftwareUsage(context.Background(), []license.SoftwareUsage{{License: "PL0001", Entries: []license.UsageEntry{{ID: "u1"}}}})
+			return err
+		},
+		"upload characters": func() error { return c.UploadCharacters(context.Background(), "EV1", "LICENSE-TEXT") },
+	}
+	for name, call := range calls {
+		before := len(fake.Requests())
+		fake.Inject(koogallerytest.Unavailable())
+		require.NoError(t, call(), name)
+		reqs := fake.Requests()[before:]
+		require.Len(t, reqs, 2, name)
+		assert.Equal(t, http.StatusServiceUnavailable, reqs[0].Status, name)
+		assert.Equal(t, reqs[0].Body, reqs[1].Body, name)
+	}
+}

@@ -89,8 +89,9 @@ type FileReceipt struct {
 // UploadCharacters sends a string to a market event (type CHARACTERS; at
 // most 1024 characters), for example a licence for the eventId of a
 // getLicenseAsync callback. The small multipart body is built in memory and
-// hashed into the AK/SK signature like any JSON body, so the call is
-// retried when that is safe.
+// hashed into the AK/SK signature like any JSON body, and the call is
+// retried like an idempotent one: sending the same characters to the same
+// event again delivers nothing new.
 func (c *Client) UploadCharacters(ctx context.Context, eventID, characters string) error {
 	if err := checkEventID(eventID); err != nil {
 		return fmt.Errorf("license: upload characters: %w", err)
@@ -109,7 +110,7 @@ func (c *Client) UploadCharacters(ctx context.Context, eventID, characters strin
 	if err := mw.Close(); err != nil {
 		return fmt.Errorf("license: upload characters to event %s: %w", eventID, err)
 	}
-	req, err := c.kg.NewRequest(ctx, http.MethodPost, EventFilePath(eventID), nil, buf.Bytes())
+	req, err := c.kg.NewRequest(ctx, http.MethodPost, EventFilePath(eventID), nil, buf.Bytes(), koogallery.Idempotent())
 	if err != nil {
 		return fmt.Errorf("license: upload characters to event %s: %w", eventID, err)
 	}
@@ -143,6 +144,10 @@ func (c *Client) UploadCharacters(ctx context.Context, eventID, characters strin
 // once: no retry and no fallback host. The API gateway documents a 12 MB
 // limit for request bodies in general (APIGW.0201, HTTP 413); no other limit
 // is documented for this API.
+//
+// UploadFile returns when ctx ends, even while a Read of f.Content is
+// blocked; that Read is then left to return on its own, and nothing more is
+// read after it.
 func (c *Client) UploadFile(ctx context.Context, eventID string, f File) (*FileReceipt, error) {
 	if err := checkEventID(eventID); err != nil {
 		return nil, fmt.Errorf("license: upload file: %w", err)
@@ -195,14 +200,31 @@ func (c *Client) UploadFile(ctx context.Context, eventID string, f File) (*FileR
 		pw.CloseWithError(o.err) // nil: a clean EOF
 		done <- o
 	}()
+	// When ctx ends the transport waits for its body read to return before
+	// it gives up; closing the pipe makes that read return even while the
+	// Content's Read is blocked.
+	stop := context.AfterFunc(ctx, func() { pr.CloseWithError(context.Cause(ctx)) })
 	err = c.kg.Do(ctx, req, nil)
+	stop()
 	pr.CloseWithError(errUploadEnded) // unblock the writer if the transport stopped reading
-	o := <-done
 
 	var apiErr *koogallery.APIError
-	switch {
-	case errors.As(err, &apiErr):
+	if errors.As(err, &apiErr) {
 		return fail(err) // KooGallery answered: its answer is the outcome
+	}
+	// The writer ends at once unless the Content's Read is blocked; a
+	// blocked Read is not waited for past the context (it returns to a
+	// closed pipe whenever it returns, and nothing more is read).
+	var o outcome
+	select {
+	case o = <-done:
+	case <-ctx.Done():
+		if err == nil {
+			err = context.Cause(ctx)
+		}
+		return fail(err)
+	}
+	switch {
 	case o.err != nil && !errors.Is(o.err, errUploadEnded):
 		return fail(o.err) // the content could not be read, or did not match
 	case err != nil:

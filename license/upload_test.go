@@ -254,6 +254,45 @@ func TestUploadContextCancelledMidStream(t *testing.T) {
 	}
 }
 
+// TestUploadReturnsWhenTheContextEndsWhileTheReaderStalls: a Content that
+// blocks does not hold UploadFile past its deadline, and the error says
+// why it ended.
+func TestUploadReturnsWhenTheContextEndsWhileTheReaderStalls(t *testing.T) {
+	t.Parallel()
+	_, _, c := newUploadClient(t)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	var sent atomic.Bool
+	src := readFunc(func(p []byte) (int, error) {
+		if sent.CompareAndSwap(false, true) {
+			return copy(p, "first bytes"), nil
+		}
+		<-release // a stalled network share, a pipe nobody writes to
+		return 0, io.EOF
+	})
+	for _, size := range []int64{0, 1 << 20} { // chunked, and with a Content-Length
+		sent.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		start := time.Now()
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.UploadFile(ctx, "EV", license.File{Name: "stalled", Content: src, Size: size})
+			done <- err
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("size %d: UploadFile still blocked 10 s after a 300 ms deadline", size)
+		}
+		cancel()
+		require.Error(t, err, "size %d", size)
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "size %d: %v", size, err)
+		assert.Less(t, time.Since(start), 2*time.Second, "size %d", size)
+		assert.NotContains(t, err.Error(), "closed pipe", "size %d", size)
+	}
+}
+
 type readFunc func([]byte) (int, error)
 
 func (f readFunc) Read(p []byte) (int, error) { return f(p) }

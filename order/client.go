@@ -2,8 +2,10 @@ package order
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"unicode/utf8"
 
 	"github.com/isvkit/koogallery"
@@ -30,8 +32,7 @@ func WithOrderLineID(id string) QueryOption {
 }
 
 type queryParams struct {
-	OrderID     string `url:"orderId"`
-	OrderLineID string `url:"orderLineId,omitempty"`
+	OrderID, OrderLineID string
 }
 
 type queryResponse struct {
@@ -42,11 +43,25 @@ type queryResponse struct {
 // maxIDLen is the documented maximum length of order and order-line IDs.
 const maxIDLen = 64
 
+// ErrOrderNotFound is matched (errors.Is) by the error QueryOrder returns
+// when KooGallery does not know the order or the order line asked for.
+var ErrOrderNotFound = errors.New("order: order not found")
+
 // QueryOrder returns the order with the given ID: typically called after an
 // order notification or a newInstance callback, which carry only IDs.
-// Invalid IDs fail before any network call with an error matching
-// koogallery.ErrInvalidRequest; failures reported by KooGallery are
-// *koogallery.APIError values (errors.Is against the koogallery sentinels).
+// Invalid IDs (empty, over 64 characters, not UTF-8) fail before any
+// network call with an error matching koogallery.ErrInvalidRequest;
+// failures reported by KooGallery are *koogallery.APIError values
+// (errors.Is against the koogallery sentinels).
+//
+// An unknown order: KooGallery's error table for this API (查询订单, 错误码)
+// has no entry for it. Its nearest entries are HTTP 500 MKT.0100 ("Failure
+// of input parameter": the input failed validation) and HTTP 500 MKT.9001
+// (not found); koogallerytest answers MKT.0100. QueryOrder reads both
+// codes, and their CBC.* spellings, as "no order (or order line) by that
+// ID", since it has checked the IDs' form itself: the error then matches
+// ErrOrderNotFound and koogallery.ErrNotFound, besides the code's own
+// class (koogallery.ErrInvalidRequest for MKT.0100) and *APIError.
 func (c *Client) QueryOrder(ctx context.Context, orderID string, opts ...QueryOption) (*Order, error) {
 	p := queryParams{OrderID: orderID}
 	for _, o := range opts {
@@ -58,12 +73,19 @@ func (c *Client) QueryOrder(ctx context.Context, orderID string, opts ...QueryOp
 	if err := checkID("order line ID", p.OrderLineID, false); err != nil {
 		return nil, fmt.Errorf("order: query %s: %w", p.OrderID, err)
 	}
-	req, err := c.kg.NewRequest(ctx, http.MethodGet, QueryPath, p, nil)
+	q := url.Values{"orderId": {p.OrderID}}
+	if p.OrderLineID != "" {
+		q["orderLineId"] = []string{p.OrderLineID}
+	}
+	req, err := c.kg.NewRequest(ctx, http.MethodGet, QueryPath, q, nil)
 	if err != nil {
 		return nil, fmt.Errorf("order: query %s: %w", p.OrderID, err)
 	}
 	var resp queryResponse
 	if err := c.kg.Do(ctx, req, &resp); err != nil {
+		if notFound(err) {
+			err = &notFoundError{err: err}
+		}
 		return nil, fmt.Errorf("order: query %s: %w", p.OrderID, err)
 	}
 	if resp.OrderInfo == nil {
@@ -85,4 +107,28 @@ func checkID(what, id string, required bool) error {
 		return fmt.Errorf("%w: %s is not valid UTF-8", koogallery.ErrInvalidRequest, what)
 	}
 	return nil
+}
+
+// notFound reports the answers QueryOrder reads as an unknown order.
+func notFound(err error) bool {
+	var ae *koogallery.APIError
+	if !errors.As(err, &ae) {
+		return false
+	}
+	switch ae.Code {
+	case "MKT.0100", "CBC.0100", "MKT.9001", "CBC.9001":
+		return true
+	}
+	return false
+}
+
+// notFoundError marks KooGallery's answer for an unknown order.
+type notFoundError struct{ err error }
+
+func (e *notFoundError) Error() string { return "order not found: " + e.err.Error() }
+func (e *notFoundError) Unwrap() error { return e.err }
+
+// Is matches ErrOrderNotFound and koogallery.ErrNotFound.
+func (e *notFoundError) Is(target error) bool {
+	return target == ErrOrderNotFound || target == koogallery.ErrNotFound
 }

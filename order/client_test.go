@@ -209,3 +209,49 @@ func TestOrderJSONRoundTrip(t *testing.T) {
 	want.ExtendParams = nil // an empty list is omitted
 	assert.Equal(t, &want, &back)
 }
+
+// TestQueryOrderUnknownOrder: what QueryOrder returns for an order (or an
+// order line) KooGallery does not know, and how to ask "not found?".
+func TestQueryOrderUnknownOrder(t *testing.T) {
+	t.Parallel()
+	fake, orders := newClient(t)
+	for _, c := range []struct {
+		id   string
+		opts []order.QueryOption
+	}{
+		{"NOSUCHORDER", nil},
+		{"MOCKPERIODYEARNEW", []order.QueryOption{order.WithOrderLineID("MOCKPERIODYEARNEW-999999")}},
+	} {
+		_, err := orders.QueryOrder(context.Background(), c.id, c.opts...)
+		require.Error(t, err)
+		assert.ErrorIs(t, err, order.ErrOrderNotFound, c.id)
+		assert.ErrorIs(t, err, koogallery.ErrNotFound, c.id)
+		assert.ErrorIs(t, err, koogallery.ErrInvalidRequest, "the code's own class still holds")
+		var ae *koogallery.APIError
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, 500, ae.StatusCode)
+		assert.Equal(t, "MKT.0100", ae.Code)
+		assert.Contains(t, err.Error(), "order: query "+c.id+": order not found: koogallery: GET "+order.QueryPath)
+	}
+	for _, code := range []string{"MKT.9001", "CBC.9001", "CBC.0100"} {
+		fake.Inject(koogallerytest.Fault{Status: 500, Code: code, Message: "x"})
+		_, err := orders.QueryOrder(context.Background(), "MOCKPERIODYEARNEW")
+		assert.ErrorIs(t, err, order.ErrOrderNotFound, code)
+	}
+	for _, f := range []koogallerytest.Fault{
+		{Status: 401, Code: "MKT.0150", Message: "Illegal operation"},
+		{Status: 400, Code: "MKT.0101", Message: "Invalid parameter"},
+		{Status: 500, Code: "MKT.0999", Message: "System internal error.", Times: 10},
+	} {
+		fake.Inject(f)
+		_, err := orders.QueryOrder(context.Background(), "MOCKPERIODYEARNEW")
+		require.Error(t, err)
+		assert.NotErrorIs(t, err, order.ErrOrderNotFound, f.Code)
+		assert.NotErrorIs(t, err, koogallery.ErrNotFound, f.Code)
+	}
+	fake.ClearFaults()
+	// Invalid IDs never reach KooGallery and are not "not found".
+	_, err := orders.QueryOrder(context.Background(), strings.Repeat("X", 65))
+	assert.ErrorIs(t, err, koogallery.ErrInvalidRequest)
+	assert.NotErrorIs(t, err, order.ErrOrderNotFound)
+}

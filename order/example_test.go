@@ -42,3 +42,19 @@ func ExampleClient_QueryOrder() {
 	// 0a4d1578-5295-46a7-92d4-7c803dccc51d 50
 	// mock_user_01 test.xxxx.com
 }
+
+// Tell an unknown order from other failures.
+func ExampleErrOrderNotFound() {
+	fake := koogallerytest.NewServer()
+	defer fake.Close()
+	kg, err := fake.NewClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	_, err = order.NewClient(kg).QueryOrder(context.Background(), "CS-NO-SUCH-ORDER")
+	var apiErr *koogallery.APIError
+	if errors.Is(err, order.ErrOrderNotFound) && errors.As(err, &apiErr) {
+		fmt.Println("no such order:", apiErr.StatusCode, apiErr.Code)
+	}
+	// Output: no such order: 500 MKT.0100
+}

@@ -9,8 +9,12 @@
 // newInstance provisions an instance; KooGallery's retry of newInstance gets
 // the same instance without provisioning twice; a forged call is refused.
 //
-// With HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK set it queries the real
-// KooGallery instead (the documented mock order IDs work there too).
+// Only with -real does it call the real KooGallery, with the credentials in
+// HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (the documented mock order IDs
+// work there too): having them in the environment is not enough, since
+// many Huawei Cloud users keep them in their shell.
+//
+//	go run ./examples/quickstart -real -order MOCKPERIODYEARNEW
 package main
 
 import (
@@ -38,11 +42,15 @@ const accessKey = "quickstart-access-key"
 
 func main() {
 	orderID := flag.String("order", "MOCKPERIODYEARNEW", "order ID to query")
+	useReal := flag.Bool("real", false, "query the real KooGallery with "+koogallery.EnvAccessKey+" and "+koogallery.EnvSecretKey+" instead of running the fake flow")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	if os.Getenv(koogallery.EnvAccessKey) != "" && os.Getenv(koogallery.EnvSecretKey) != "" {
+	if *useReal {
+		if os.Getenv(koogallery.EnvAccessKey) == "" || os.Getenv(koogallery.EnvSecretKey) == "" {
+			log.Fatalf("-real needs %s and %s", koogallery.EnvAccessKey, koogallery.EnvSecretKey)
+		}
 		fmt.Println("Querying the real KooGallery with the credentials in the environment.")
 		kg, err := koogallery.NewClient()
 		if err != nil {
@@ -64,7 +72,7 @@ func main() {
 		log.Fatal(err)
 	}
 	orders := order.NewClient(kg)
-	fmt.Printf("No %s/%s set: the fake KooGallery runs at %s.\n", koogallery.EnvAccessKey, koogallery.EnvSecretKey, market.URL)
+	fmt.Printf("The fake KooGallery runs at %s (pass -real to query the real one).\n", market.URL)
 
 	// 2. The seller's server: the SDK's handlers verify every callback.
 	quiet := slog.New(slog.DiscardHandler)

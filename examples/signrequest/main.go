@@ -3,9 +3,12 @@
 //
 //	go run ./examples/signrequest -url 'https://mkt.myhuaweicloud.com/api/mkp-openapi-public/global/v1/order/query?orderId=MOCKPERIODYEARNEW'
 //
-// Credentials come from HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK; without
-// them it signs with example keys, which is enough to see the scheme at work.
-// The Authorization value is printed only with -show-authorization.
+// Credentials come from HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (and
+// HUAWEICLOUD_SDK_SECURITY_TOKEN); without them it signs with example keys,
+// which is enough to see the scheme at work. With -ecs they are the
+// temporary credentials of the agency bound to the ECS instance or CCE node
+// it runs on, from the metadata service. The Authorization value is printed
+// only with -show-authorization; a security token never.
 package main
 
 import (
@@ -29,23 +32,26 @@ func main() {
 	send := flag.Bool("send", false, "send the request and print the response")
 	showAuth := flag.Bool("show-authorization", false, "print the Authorization value")
 	debug := flag.Bool("debug", false, "print the canonical request and string to sign")
+	ecs := flag.Bool("ecs", false, "sign with the temporary credentials of this ECS instance's agency")
 	flag.Parse()
 
-	ak, sk := os.Getenv("HUAWEICLOUD_SDK_AK"), os.Getenv("HUAWEICLOUD_SDK_SK")
-	if ak == "" || sk == "" {
-		ak, sk = "HWAKEXAMPLE000000001", "HWSKEXAMPLEsecretKey00000000000000000001"
+	var creds auth.CredentialsProvider
+	switch ak, sk := os.Getenv(auth.EnvAccessKey), os.Getenv(auth.EnvSecretKey); {
+	case *ecs:
+		creds = &auth.MetadataCredentials{}
+	case ak != "" && sk != "":
+		creds = auth.EnvCredentials()
+	default:
+		creds = auth.StaticCredentials("HWAKEXAMPLE000000001", "HWSKEXAMPLEsecretKey00000000000000000001", "")
 		fmt.Fprintln(os.Stderr, "HUAWEICLOUD_SDK_AK/SK not set: signing with example keys")
 	}
-	opts := []auth.SignerOption{}
-	if tok := os.Getenv("HUAWEICLOUD_SDK_SECURITY_TOKEN"); tok != "" {
-		opts = append(opts, auth.WithSecurityToken(tok))
-	}
+	var opts []auth.SignerOption
 	if *debug {
 		opts = append(opts, auth.WithDebug(func(d auth.Debug) {
 			fmt.Printf("--- canonical request\n%s\n--- string to sign\n%s\n---\n", d.CanonicalRequest, d.StringToSign)
 		}))
 	}
-	signer, err := auth.NewSigner(ak, sk, opts...)
+	signer, err := auth.NewSignerFrom(creds, opts...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -71,9 +77,12 @@ func main() {
 	sort.Strings(names)
 	for _, k := range names {
 		v := req.Header.Get(k)
-		if k == auth.HeaderAuthorization && !*showAuth {
+		switch {
+		case k == auth.HeaderAuthorization && !*showAuth:
 			sig := strings.Index(v, "Signature=")
 			v = v[:sig] + "Signature=<hidden, use -show-authorization>"
+		case k == auth.HeaderSecurityToken:
+			v = "<redacted>"
 		}
 		fmt.Printf("%s: %s\n", k, v)
 	}

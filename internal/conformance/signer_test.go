@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"math/rand/v2"
 	"net/http"
@@ -120,6 +121,10 @@ func TestAgreesWithOfficialSigner(t *testing.T) {
 		g := generate(t, rng, date)
 		opts := []auth.SignerOption{auth.WithClock(func() time.Time { return when })}
 		s, err := auth.NewSigner(ak, sk, opts...)
+		if i%3 == 0 {
+			// Credentials asked of a provider at each signature sign alike.
+			s, err = auth.NewSignerFrom(rotating{}, opts...)
+		}
 		require.NoError(t, err)
 		require.NoError(t, s.Sign(g.ours), "case %d", i)
 
@@ -152,4 +157,12 @@ func TestOfficialUnitVectors(t *testing.T) {
 	got, err := signer.Signer{}.Sign(req, "AccessKey", "SecretKey")
 	require.NoError(t, err)
 	assert.Equal(t, "SDK-HMAC-SHA256 Access=AccessKey, SignedHeaders=x-sdk-date, Signature=5a2ce64c865e0e6046321c6f3d5a77ba8413eeaf355c3166c03d58d02ac79624", got["Authorization"])
+}
+
+// rotating is a provider that is not recognised as static: the Signer asks
+// it at every signature.
+type rotating struct{}
+
+func (rotating) Credentials(context.Context) (auth.Credentials, error) {
+	return auth.Credentials{AccessKey: ak, SecretKey: sk}, nil
 }

@@ -285,7 +285,9 @@ func (c *Client) pushUsage(ctx context.Context, records []Record) (*Result, erro
 		return nil, fmt.Errorf("usage: push usage: nonce: %w", err)
 	}
 	ts := strconv.FormatInt(c.now().UnixMilli(), 10)
-	req, err := c.kg.NewRequest(ctx, http.MethodPost, Path, nil, body)
+	// metering_sn makes the push idempotent: it may be retried even after
+	// a failure that reached KooGallery.
+	req, err := c.kg.NewRequest(ctx, http.MethodPost, Path, nil, body, koogallery.Idempotent())
 	if err != nil {
 		return nil, fmt.Errorf("usage: push usage: %w", err)
 	}
@@ -295,11 +297,13 @@ func (c *Client) pushUsage(ctx context.Context, records []Record) (*Result, erro
 	return c.send(ctx, req, "push usage", len(records))
 }
 
-// PushLegacy reports usage records through the old API
-// (LegacyPath): AK/SK only, ProductID required, MeteringSN not sent.
-// Prefer Push, whose MeteringSN makes retries idempotent: a push of
-// the old API that failed with a server error is retried too, and KooGallery
-// may then count its records twice.
+// PushLegacy reports usage records through the old API (LegacyPath):
+// AK/SK only, ProductID required, MeteringSN not sent. Prefer Push, whose
+// MeteringSN makes retries idempotent: a push of the old API is retried only
+// when it cannot have reached KooGallery (the connection was refused, or
+// KooGallery throttled it), never after a server error or a lost connection,
+// since KooGallery might then count its records twice; such a failure is
+// returned for the caller to reconcile.
 func (c *Client) PushLegacy(ctx context.Context, records []Record) (*Result, error) {
 	if err := validateUsage(records, apiLegacy, true); err != nil {
 		return nil, fmt.Errorf("usage: push legacy usage: %w", err)
