@@ -70,6 +70,7 @@ It prints the environment that points the SDK and kgctl at it, and logs each req
 				return runErr(err)
 			}
 			backend, _ := url.Parse(market.URL)
+			backend.Path = "" // the path, BasePath included, passes as the client signed it
 			proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 				r.SetURL(backend)
 				r.Out.Host = r.In.Host // the signature covers the Host the client sent
@@ -83,7 +84,8 @@ It prints the environment that points the SDK and kgctl at it, and logs each req
 				h = logRequests(mux, logw)
 			}
 			srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-			endpoint := "http://" + ln.Addr().String()
+			root := "http://" + ln.Addr().String()
+			endpoint := root + koogallerytest.BasePath // the fake serves the open API under its BasePath
 			out := cmd.OutOrStdout()
 			fmt.Fprintf(out, `# kgctl fake: the KooGallery open API on %s, the OAuth identity provider on %s
 # Point the SDK and kgctl at it (koogallery.WithEndpoint(os.Getenv("KOOGALLERY_ENDPOINT"))):
@@ -100,7 +102,7 @@ export KOOGALLERY_OAUTH_CA_FILE=%s
 # Ctrl-C stops it.
 `, endpoint, idp.URL, endpoint, koogallerytest.DefaultAccessKey, koogallerytest.DefaultSecretKey, koogallerytest.DefaultSellerKey,
 				idp.URL, koogallerytest.DefaultOAuthClientID, koogallerytest.DefaultOAuthClientSecret, caFile,
-				strings.Join(koogallerytest.MockOrderIDs, " "), endpoint, oauthLoginPath)
+				strings.Join(koogallerytest.MockOrderIDs, " "), root, oauthLoginPath)
 			errc := make(chan error, 1)
 			go func() { errc <- srv.Serve(ln) }()
 			select {

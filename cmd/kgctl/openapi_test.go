@@ -68,7 +68,8 @@ func TestFakeServesTheSDKAndKgctl(t *testing.T) {
 	// The login page issues a code the SDK's OAuth client exchanges, over
 	// the certificate written to --ca-file.
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := noRedirect.Get(endpoint + oauthLoginPath + "?userName=bob&state=s1&redirect_uri=" + url.QueryEscape("https://seller.example.com/cb"))
+	root := strings.TrimSuffix(endpoint, koogallerytest.BasePath) // the open API is under the fake's BasePath, the login page is not
+	resp, err := noRedirect.Get(root + oauthLoginPath + "?userName=bob&state=s1&redirect_uri=" + url.QueryEscape("https://seller.example.com/cb"))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusFound, resp.StatusCode)
@@ -89,7 +90,7 @@ func TestFakeServesTheSDKAndKgctl(t *testing.T) {
 	assert.Equal(t, "bob", user.UserName)
 
 	require.NoError(t, fake.stop(t, syscall.SIGINT))
-	assert.Contains(t, fake.errText(), "GET "+queryPath+" 200")
+	assert.Contains(t, fake.errText(), "GET "+koogallerytest.BasePath+queryPath+" 200")
 	assert.Contains(t, fake.errText(), "kgctl fake: stopped")
 }
 
@@ -136,8 +137,9 @@ func TestDryRunPrintsAWorkingCurlCommand(t *testing.T) {
 	env := append([]string{"KOOGALLERY_ENDPOINT=" + fake.URL, "HUAWEICLOUD_SDK_SECURITY_TOKEN=" + token}, fakeEnv...)
 	r := kgctl(t, env, "", []string{koogallerytest.DefaultSecretKey, token}, "call", "--dry-run", "-d", `{"q":"a b"}`, queryPath+"?orderId=MOCK+PERIOD")
 	require.Equal(t, 0, r.code, r)
-	for _, s := range []string{"Canonical request:\nPOST\n" + queryPath + "/\norderId=MOCK%20PERIOD\n", "String to sign:\nSDK-HMAC-SHA256\n",
-		"canonicalRequest:POST|" + queryPath + "/|", "Authorization: SDK-HMAC-SHA256 Access=" + koogallerytest.DefaultAccessKey,
+	signed := koogallerytest.BasePath + queryPath // the fake's URL carries its BasePath
+	for _, s := range []string{"Canonical request:\nPOST\n" + signed + "/\norderId=MOCK%20PERIOD\n", "String to sign:\nSDK-HMAC-SHA256\n",
+		"canonicalRequest:POST|" + signed + "/|", "Authorization: SDK-HMAC-SHA256 Access=" + koogallerytest.DefaultAccessKey,
 		"x-security-token:<redacted>", `$HUAWEICLOUD_SDK_SECURITY_TOKEN`} {
 		assert.Contains(t, r.stdout, s)
 	}

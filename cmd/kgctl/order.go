@@ -125,7 +125,7 @@ The AK/SK come from HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK (or --ak with --sk
 security token from HUAWEICLOUD_SDK_SECURITY_TOKEN.`,
 		Example: `  kgctl order MOCKPERIODYEARNEW
   kgctl order CS2611270001ABCDE --line CS2611270001ABCDE-000001 --json
-  KOOGALLERY_ENDPOINT=http://127.0.0.1:8800 kgctl order MOCKONDEMAND   # against kgctl fake`,
+  KOOGALLERY_ENDPOINT=http://127.0.0.1:8800/koogallerytest kgctl order MOCKONDEMAND   # against kgctl fake`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usageErr("order takes one ORDER_ID")
