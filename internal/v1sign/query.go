@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/isvkit/koogallery/internal/canonjson"
 )
 
 // Names of the query parameters that carry the V1 authToken scheme.
@@ -107,7 +109,7 @@ func countPairs(raw string) int {
 
 // sortParams sorts params in Java order and keeps the first of each name.
 func sortParams(params []param) []param {
-	slices.SortStableFunc(params, func(a, b param) int { return compareJava(a.name, b.name) })
+	slices.SortStableFunc(params, func(a, b param) int { return canonjson.CompareJava(a.name, b.name) })
 	return slices.CompactFunc(params, func(a, b param) bool { return a.name == b.name })
 }
 
@@ -124,7 +126,7 @@ func (q *Query) Lookup(name string) (string, bool) {
 }
 
 func lookup(params []param, name string) (string, bool) {
-	i, ok := slices.BinarySearchFunc(params, name, func(p param, name string) int { return compareJava(p.name, name) })
+	i, ok := slices.BinarySearchFunc(params, name, func(p param, name string) int { return canonjson.CompareJava(p.name, name) })
 	if !ok {
 		return "", false
 	}

@@ -2,8 +2,10 @@ package v1sign
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"math/big"
 	"net/url"
 	"reflect"
 	"strings"
@@ -425,4 +427,11 @@ func FuzzVerifiedValuesAreSigned(f *testing.F) {
 			t.Fatalf("FormQuery does not form-decode to the verified reading: %q", raw)
 		}
 	})
+}
+
+func randInt(t *testing.T, n int) int {
+	t.Helper()
+	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	require.NoError(t, err)
+	return int(v.Int64())
 }

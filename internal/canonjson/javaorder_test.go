@@ -1,4 +1,4 @@
-package v1sign
+package canonjson
 
 import (
 	"crypto/rand"
@@ -44,10 +44,10 @@ func TestCompareJava(t *testing.T) {
 		{"中", "中文", -1},
 	}
 	for _, tc := range tests {
-		assert.Equal(t, tc.want, compareJava(tc.a, tc.b), "%q vs %q", tc.a, tc.b)
+		assert.Equal(t, tc.want, CompareJava(tc.a, tc.b), "%q vs %q", tc.a, tc.b)
 		assert.Equal(t, tc.want, javaOracle(tc.a, tc.b), "oracle %q vs %q", tc.a, tc.b)
 	}
-	assert.Equal(t, 1, strings.Compare("😀", "Ａ"), "Go byte order differs here, which is why compareJava exists")
+	assert.Equal(t, 1, strings.Compare("😀", "Ａ"), "Go byte order differs here, which is why CompareJava exists")
 }
 
 func TestCompareJavaMatchesOracleOnRandomStrings(t *testing.T) {
@@ -67,7 +67,7 @@ func TestCompareJavaMatchesOracleOnRandomStrings(t *testing.T) {
 		if randInt(t, 2) == 0 {
 			b = a + b // shared prefix
 		}
-		require.Equal(t, javaOracle(a, b), compareJava(a, b), "%q vs %q", a, b)
+		require.Equal(t, javaOracle(a, b), CompareJava(a, b), "%q vs %q", a, b)
 	}
 }
 
@@ -78,22 +78,22 @@ func TestCompareJavaIsTotalOnInvalidUTF8(t *testing.T) {
 	// names differently.
 	s := []string{"\xe4\xb8", "\xe4\xb8\xad", "\xff", "\xfe", "\uFFFD", "a\xff", "a", "\xe4", "\U0001F600", "\uFF21"}
 	for _, a := range s {
-		assert.Equal(t, 0, compareJava(a, a), "%q", a)
+		assert.Equal(t, 0, CompareJava(a, a), "%q", a)
 		for _, b := range s {
-			assert.Equal(t, compareJava(a, b), -compareJava(b, a), "antisymmetry %q %q", a, b)
+			assert.Equal(t, CompareJava(a, b), -CompareJava(b, a), "antisymmetry %q %q", a, b)
 			if a != b {
-				assert.NotEqual(t, 0, compareJava(a, b), "distinct strings %q %q", a, b)
+				assert.NotEqual(t, 0, CompareJava(a, b), "distinct strings %q %q", a, b)
 			}
 			for _, c := range s {
-				if compareJava(a, b) < 0 && compareJava(b, c) < 0 {
-					assert.Negative(t, compareJava(a, c), "transitivity %q %q %q", a, b, c)
+				if CompareJava(a, b) < 0 && CompareJava(b, c) < 0 {
+					assert.Negative(t, CompareJava(a, c), "transitivity %q %q %q", a, b, c)
 				}
 			}
 		}
 	}
 	sorted := slices.Clone(s)
-	slices.SortFunc(sorted, compareJava)
-	assert.True(t, sort.SliceIsSorted(sorted, func(i, j int) bool { return compareJava(sorted[i], sorted[j]) < 0 }))
+	slices.SortFunc(sorted, CompareJava[string])
+	assert.True(t, sort.SliceIsSorted(sorted, func(i, j int) bool { return CompareJava(sorted[i], sorted[j]) < 0 }))
 }
 
 func randInt(t *testing.T, n int) int {
