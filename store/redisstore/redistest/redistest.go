@@ -355,7 +355,7 @@ func (s *Sentinel) waitMonitoring() error {
 		// a failover (NOGOODSLAVE).
 		seen := len(replicas) == 1 && replicas[0]["flags"] == "slave" && replicas[0]["master-link-status"] == "ok"
 		if err == nil && len(addr) == 2 && net.JoinHostPort(addr[0], addr[1]) == s.Master.Addr &&
-			strings.Contains(info, "master_link_status:up") && seen {
+			strings.Contains(info, "master_link_status:up") && seen && s.replicaAcks(ctx) {
 			return nil
 		}
 		select {
@@ -364,6 +364,20 @@ func (s *Sentinel) waitMonitoring() error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// replicaAcks reports whether the master counts the replica as
+// acknowledging its writes: the replica reports its link up a moment before
+// the master moves it online, and a WAIT in that moment (what
+// redisstore.WithWait sends) counts no replica.
+func (s *Sentinel) replicaAcks(ctx context.Context) bool {
+	mc := redis.NewClient(&redis.Options{Addr: s.Master.Addr})
+	defer mc.Close()
+	if err := mc.Set(ctx, "redistest:sync", "1", 0).Err(); err != nil {
+		return false
+	}
+	n, err := mc.Do(ctx, "WAIT", 1, 1000).Int()
+	return err == nil && n >= 1
 }
 
 // FailoverOptions returns client options reaching the master through the
