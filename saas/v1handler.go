@@ -63,7 +63,7 @@ import (
 // (KooGallery may re-send an identical request; a URL replayed from an access
 // log cannot undo a later change). Concurrent identical requests wait for the
 // first. Those calls run with a context detached from KooGallery hanging up,
-// ending after 4 minutes.
+// ending after 4 minutes (4/5 of WithClaimLease).
 //
 // NewV1Handler panics if key is empty, p is nil, or an option is invalid
 // (WithEncryptType naming an unknown size) or does not apply.
@@ -85,7 +85,7 @@ func NewV1Handler(key string, p V1Provider, opts ...Option) http.Handler {
 		keys:    fieldcrypt.DeriveKeys(key),
 		encType: fieldcrypt.EncryptType(encType),
 		once:    once(s, log),
-		done:    idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.Now, s.DoneKeep(), log),
+		done:    idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.Now, s.ClaimLease(), s.DoneKeep(), log),
 	}
 	return callback.NewHandler(key, s.Config, h.serve)
 }
