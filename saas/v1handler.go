@@ -56,10 +56,11 @@ import (
 // under keys "v1.newInstance/<orderId>/<productId or empty>" and
 // "v1.upgrade/<orderId>/".
 //
-// Replays. V1 has no nonce. The handler remembers, in this process, each
-// refreshInstance, expireInstance, releaseInstance and instanceStatus call
-// that succeeded, by its authToken, for as long as the window accepts it; the
-// same signed request arriving again is answered 000000 without calling p
+// Replays. V1 has no nonce. The handler remembers each refreshInstance,
+// expireInstance, releaseInstance and instanceStatus call that succeeded, by
+// its authToken, for as long as the window accepts it, in its Store
+// (WithStore; this process's memory by default); the same signed request
+// arriving again is answered 000000 without calling p
 // (KooGallery may re-send an identical request; a URL replayed from an access
 // log cannot undo a later change). Concurrent identical requests wait for the
 // first. Those calls run with a context detached from KooGallery hanging up,

@@ -61,9 +61,10 @@ import (
 // secret. Without a key the ciphertext is passed on, undecrypted.
 //
 // Idempotency is mostly the seller's (see Provider). The handler adds
-// this: a call that succeeded is remembered in this process (by its authToken
-// for V1, by its path and canonical body for V2) and an identical delivery is
-// answered 000000 without calling p again; concurrent identical deliveries
+// this: a call that succeeded is remembered in its Store (WithStore; this
+// process's memory by default), by its authToken for V1 and by its path and
+// canonical body for V2, and an identical delivery is answered 000000
+// without calling p again; concurrent identical deliveries
 // share one call. A V2 body without timeStamp, which could recur as a
 // distinct event, is only shared between concurrent deliveries. Calls run
 // with a context detached from KooGallery hanging up, ending after 4 minutes
