@@ -31,6 +31,7 @@ type Ledger interface {
 	Note(ctx context.Context, marker string) error
 	// Dump returns the log and the counts.
 	Dump(ctx context.Context) (*Dump, error)
+	// Close releases the ledger's connections.
 	Close()
 }
 
