@@ -16,14 +16,14 @@ import (
 // value, panics at start-up naming it.
 //
 // Both handlers accept WithLogger, WithMaxBodyBytes, WithClockSkew,
-// WithReplayCacheSize, WithClock and WithStore; NewHandler also
-// WithReplayCache, NewV1Handler WithEncryptType and WithV1Window.
+// WithReplayCacheSize, WithClock, WithStore and WithClaimLease; NewHandler
+// also WithReplayCache, NewV1Handler WithEncryptType and WithV1Window.
 type Option = callback.Option
 
 // Options each handler accepts.
 const (
-	v2Options = callback.CommonOptions | callback.OptStore | callback.OptReplayCache
-	v1Options = callback.CommonOptions | callback.OptStore | callback.OptEncryptType | callback.OptV1Window
+	v2Options = callback.CommonOptions | callback.OptStore | callback.OptReplayCache | callback.OptClaimLease
+	v1Options = callback.CommonOptions | callback.OptStore | callback.OptEncryptType | callback.OptV1Window | callback.OptClaimLease
 )
 
 // settings applies opts for ctor over base and fills in the defaults the
@@ -49,7 +49,7 @@ func once(s *callback.Settings, log *slog.Logger) idempotency.Group[Record] {
 	}
 	return idempotency.Group[Record]{
 		Store:  st,
-		Lease:  idempotency.Lease,
+		Lease:  s.ClaimLease(),
 		Keep:   s.Keep,
 		Wait:   idempotency.Wait,
 		Final:  func(r *Record) bool { return !r.Pending },
@@ -101,3 +101,22 @@ func WithClock(now func() time.Time) Option { return callback.WithClock(now) }
 // store/redisstore, store/pgstore). A full or failing store answers 000005
 // (retryable), logged at ERROR: nothing is provisioned without a claim.
 func WithStore(s Store, keep time.Duration) Option { return callback.WithStore(s, keep) }
+
+// WithClaimLease sets how long a replica's claim on an order line (and, for
+// NewV1Handler, on a call its replay guard is serving) lives in the Store
+// if the replica stops answering: 5 minutes by default, at least one
+// second. The Provider runs with a context that ends at 4/5 of it, so that
+// the claim cannot lapse while a Provider that honours its context is still
+// working.
+//
+// Until a dead replica's lease runs out, every replica answers that order
+// line's newInstance with a retryable 000005; then one of them takes the
+// claim over and calls NewInstance again, which must find the instance the
+// dead one had begun (look it up by order line before creating one).
+// KooGallery re-sends hourly, so the default costs nothing there. Shorten
+// the lease when NewInstance always finishes (or answers Pending) within a
+// few seconds and an order line should be served again sooner after a
+// crash, for the console's re-send or a seller's manual retry, or in fault
+// drills that kill replicas; lengthen it only for a NewInstance that must
+// run synchronously for longer than 4 minutes (answer Pending instead).
+func WithClaimLease(d time.Duration) Option { return callback.WithClaimLease(d) }

@@ -18,8 +18,9 @@ import (
 // "upgradeInstance/<orderId>/<orderLineId>", each ID path-escaped.
 //
 // The handler calls the Provider with a context that ends at 4/5 of the
-// lease (4 minutes), so that a claim cannot lapse while its Provider call is
-// still running, provided the Provider honours its context.
+// claim lease (4 minutes by default, see WithClaimLease), so that a claim
+// cannot lapse while its Provider call is still running, provided the
+// Provider honours its context.
 type Store = store.Store
 
 // Record is the recorded outcome of a newInstance or upgradeInstance call

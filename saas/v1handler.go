@@ -56,14 +56,15 @@ import (
 // under keys "v1.newInstance/<orderId>/<productId or empty>" and
 // "v1.upgrade/<orderId>/".
 //
-// Replays. V1 has no nonce. The handler remembers, in this process, each
-// refreshInstance, expireInstance, releaseInstance and instanceStatus call
-// that succeeded, by its authToken, for as long as the window accepts it; the
-// same signed request arriving again is answered 000000 without calling p
+// Replays. V1 has no nonce. The handler remembers each refreshInstance,
+// expireInstance, releaseInstance and instanceStatus call that succeeded, by
+// its authToken, for as long as the window accepts it, in its Store
+// (WithStore; this process's memory by default); the same signed request
+// arriving again is answered 000000 without calling p
 // (KooGallery may re-send an identical request; a URL replayed from an access
 // log cannot undo a later change). Concurrent identical requests wait for the
 // first. Those calls run with a context detached from KooGallery hanging up,
-// ending after 4 minutes.
+// ending after 4 minutes (4/5 of WithClaimLease).
 //
 // NewV1Handler panics if key is empty, p is nil, or an option is invalid
 // (WithEncryptType naming an unknown size) or does not apply.
@@ -85,7 +86,7 @@ func NewV1Handler(key string, p V1Provider, opts ...Option) http.Handler {
 		keys:    fieldcrypt.DeriveKeys(key),
 		encType: fieldcrypt.EncryptType(encType),
 		once:    once(s, log),
-		done:    idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.Now, s.DoneKeep(), log),
+		done:    idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.Now, s.ClaimLease(), s.DoneKeep(), log),
 	}
 	return callback.NewHandler(key, s.Config, h.serve)
 }

@@ -18,8 +18,16 @@
 // the order. GET /healthz answers 200 "ok". SIGINT or SIGTERM stops it
 // gracefully.
 //
-// State lives in memory: one process, forgotten on restart. Several
-// replicas need a shared saas.Store (see newStore).
+// The handlers' state (which newInstance and upgrade already ran, the
+// nonces and calls already served) lives where the environment says:
+//
+//	KOOGALLERY_REDIS_URL     redis://[:password@]host:6379/0: Redis (store/redisstore), shared by every replica
+//	KOOGALLERY_DATABASE_URL  postgres://user:password@host:5432/db: PostgreSQL (store/pgstore), shared by every replica
+//	neither                  memory: one process only, forgotten on restart
+//
+// This example's provider keeps its instances in memory, so only the
+// handlers' state is shared: a real seller keeps its instances in its own
+// database, and looks an order line up there before provisioning.
 package main
 
 import (
@@ -35,10 +43,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/isvkit/koogallery"
 	"github.com/isvkit/koogallery/license"
 	"github.com/isvkit/koogallery/order"
 	"github.com/isvkit/koogallery/saas"
+	"github.com/isvkit/koogallery/store"
+	"github.com/isvkit/koogallery/store/pgstore"
+	"github.com/isvkit/koogallery/store/redisstore"
 )
 
 // config is what the server reads from its environment.
@@ -48,6 +62,7 @@ type config struct {
 	v1EncryptType            saas.EncryptType
 	publicURL                string // where buyers reach the instances
 	orders                   *order.Client
+	redisURL, databaseURL    string // the shared store, if any; secrets: never logged
 }
 
 func configFromEnv(log *slog.Logger) (config, error) {
@@ -58,6 +73,11 @@ func configFromEnv(log *slog.Logger) (config, error) {
 		kitPrivateKeyFile: os.Getenv("KOOGALLERY_KIT_PRIVATE_KEY_FILE"),
 		publicURL:         os.Getenv("KOOGALLERY_PUBLIC_URL"),
 		v1EncryptType:     saas.AES256,
+		redisURL:          os.Getenv("KOOGALLERY_REDIS_URL"),
+		databaseURL:       os.Getenv("KOOGALLERY_DATABASE_URL"),
+	}
+	if c.redisURL != "" && c.databaseURL != "" {
+		return c, errors.New("set one of KOOGALLERY_REDIS_URL and KOOGALLERY_DATABASE_URL, not both")
 	}
 	if c.accessKey == "" && c.v1Key == "" && c.kitKey == "" {
 		return c, errors.New("set at least one of KOOGALLERY_ACCESS_KEY, KOOGALLERY_V1_KEY, KOOGALLERY_KIT_KEY")
@@ -86,30 +106,94 @@ func configFromEnv(log *slog.Logger) (config, error) {
 	return c, nil
 }
 
-// newStore is where newInstance and upgrade outcomes are recorded. The memory
-// store gives at-most-once provisioning in one process; replicas behind a
-// load balancer need a shared store (store/redisstore, store/pgstore).
-func newStore() saas.Store {
-	return saas.NewMemoryStore(saas.DefaultMemoryStoreSize)
+// state is where the handlers keep what makes them exactly-once and
+// replay-proof.
+type state struct {
+	kind   string            // "memory", "redis" or "postgres"
+	store  store.Store       // the at-most-once records and the V1 and kit replay guards
+	replay store.ReplayCache // the nonces of V2-scheme calls; nil: each handler's own memory
+	close  func()
 }
 
-// newMux mounts every family whose key is configured.
-func newMux(cfg config, p *provider, log *slog.Logger) (*http.ServeMux, error) {
+// openState opens the store the configuration names. Memory gives
+// at-most-once provisioning and replay protection within one process; a
+// shared store (Redis, PostgreSQL) gives them to every replica sharing it,
+// and across restarts.
+func openState(ctx context.Context, cfg config, log *slog.Logger) (*state, error) {
+	switch {
+	case cfg.redisURL != "":
+		opts, err := redis.ParseURL(cfg.redisURL)
+		if err != nil {
+			return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %w", err)
+		}
+		// A store that does not answer must cost a call a retryable 000005
+		// well inside KooGallery's 5 s, not the whole 5 s.
+		opts.ContextTimeoutEnabled = true
+		for _, d := range []*time.Duration{&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout} {
+			if *d == 0 {
+				*d = time.Second
+			}
+		}
+		rdb := redis.NewClient(opts)
+		pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := rdb.Ping(pctx).Err(); err != nil {
+			rdb.Close()
+			return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %w", err)
+		}
+		s := redisstore.New(rdb)
+		return &state{kind: "redis", store: s, replay: s, close: func() { rdb.Close() }}, nil
+	case cfg.databaseURL != "":
+		pool, err := pgxpool.New(ctx, cfg.databaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("KOOGALLERY_DATABASE_URL: %w", err)
+		}
+		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := pgstore.Migrate(mctx, pool); err != nil { // safe from every replica at once
+			pool.Close()
+			return nil, fmt.Errorf("KOOGALLERY_DATABASE_URL: %w", err)
+		}
+		s := pgstore.New(pool, pgstore.WithLogger(log))
+		return &state{kind: "postgres", store: s, replay: s, close: pool.Close}, nil
+	}
+	return &state{kind: "memory", store: saas.NewMemoryStore(saas.DefaultMemoryStoreSize), close: func() {}}, nil
+}
+
+// newMux mounts every family whose key is configured, keeping their state
+// in st.
+func newMux(cfg config, p *provider, st *state, log *slog.Logger) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	store := newStore()
+	// records: the SaaS handlers' outcomes and the V1 replay guard. With
+	// memory the kit keeps its replay guard in its own memory store, apart
+	// from the outcomes, which are kept 30 days.
+	records := []saas.Option{saas.WithStore(st.store, 0)}
+	kitState := []saas.Option{}
+	nonces := []saas.Option{}
+	if st.replay != nil {
+		kitState = append(kitState, saas.WithStore(st.store, 0))
+		nonces = append(nonces, saas.WithReplayCache(st.replay))
+	}
+	with := func(opts ...[]saas.Option) []saas.Option {
+		all := []saas.Option{saas.WithLogger(log)}
+		for _, o := range opts {
+			all = append(all, o...)
+		}
+		return all
+	}
 	var mounted []string
 	if cfg.accessKey != "" {
-		mux.Handle("/isv/produce", saas.NewHandler(cfg.accessKey, p, saas.WithStore(store, 0), saas.WithLogger(log)))
-		mux.Handle("/isv/license", license.NewHandler(cfg.accessKey, p.licenses(), license.WithLogger(log)))
-		mux.Handle("/isv/order", order.NewNotificationHandler(cfg.accessKey, p.onOrder, order.WithLogger(log)))
+		mux.Handle("/isv/produce", saas.NewHandler(cfg.accessKey, p, with(records, nonces)...))
+		mux.Handle("/isv/license", license.NewHandler(cfg.accessKey, p.licenses(), with(nonces)...))
+		mux.Handle("/isv/order", order.NewNotificationHandler(cfg.accessKey, p.onOrder, with(nonces)...))
 		mounted = append(mounted, "/isv/produce", "/isv/license", "/isv/order")
 	}
 	if cfg.v1Key != "" {
-		v1opts := []saas.Option{saas.WithStore(store, 0), saas.WithLogger(log)}
+		v1opts := with(records)
 		if cfg.v1EncryptType != "" { // unset: the handler's default, AES-256
 			v1opts = append(v1opts, saas.WithEncryptType(cfg.v1EncryptType))
 		}
@@ -117,7 +201,7 @@ func newMux(cfg config, p *provider, log *slog.Logger) (*http.ServeMux, error) {
 		mounted = append(mounted, "/isv/v1")
 	}
 	if cfg.kitKey != "" {
-		opts := []saas.Option{saas.WithLogger(log)}
+		opts := with(kitState, nonces)
 		if cfg.kitPrivateKeyFile != "" {
 			pem, err := os.ReadFile(cfg.kitPrivateKeyFile)
 			if err != nil {
@@ -134,7 +218,7 @@ func newMux(cfg config, p *provider, log *slog.Logger) (*http.ServeMux, error) {
 		mux.Handle("/isv/produce/", saas.NewKitHandler(cfg.kitKey, p.kit(), opts...))
 		mounted = append(mounted, "/isv/produce/produceAPI/...")
 	}
-	log.Info("seller-server: interfaces mounted", slog.Any("paths", mounted))
+	log.Info("seller-server: interfaces mounted", slog.Any("paths", mounted), slog.String("state", st.kind))
 	return mux, nil
 }
 
@@ -191,8 +275,13 @@ func run(addr string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	st, err := openState(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer st.close() // after serve: in-flight calls still use it
 	p := newProvider(cfg.publicURL, cfg.orders, log)
-	mux, err := newMux(cfg, p, log)
+	mux, err := newMux(cfg, p, st, log)
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,9 @@ func testConfig() config {
 
 func TestMuxMountsTheFamiliesWithAKey(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
-	mux, err := newMux(testConfig(), newProvider("https://seller.example.com", nil, log), log)
+	st, err := openState(context.Background(), testConfig(), log)
+	require.NoError(t, err)
+	mux, err := newMux(testConfig(), newProvider("https://seller.example.com", nil, log), st, log)
 	require.NoError(t, err)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()

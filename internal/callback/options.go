@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/isvkit/koogallery/internal/idempotency"
 	"github.com/isvkit/koogallery/store"
 )
 
@@ -24,6 +25,8 @@ type Settings struct {
 	// Store and Keep: WithStore.
 	Store store.Store
 	Keep  time.Duration
+	// Lease: WithClaimLease (0: idempotency.Lease).
+	Lease time.Duration
 	// EncryptType: WithEncryptType (SaaS V1 field encryption), as sent in
 	// answers ("1" AES-256, "2" AES-128).
 	EncryptType string
@@ -50,13 +53,14 @@ const (
 	OptPrivateKey
 	OptReplayCache
 	OptObserver
+	OptClaimLease
 )
 
 // CommonOptions are accepted by every handler.
 const CommonOptions = OptLogger | OptMaxBodyBytes | OptClockSkew | OptReplayCacheSize | OptClock | OptObserver
 
 var optionNames = [...]string{"WithLogger", "WithMaxBodyBytes", "WithClockSkew", "WithReplayCacheSize", "WithClock",
-	"WithStore", "WithEncryptType", "WithV1Window", "WithPrivateKey", "WithReplayCache", "WithObserver"}
+	"WithStore", "WithEncryptType", "WithV1Window", "WithPrivateKey", "WithReplayCache", "WithObserver", "WithClaimLease"}
 
 func (s *Settings) mark(o Options) { s.set |= o }
 
@@ -132,6 +136,32 @@ func WithClock(now func() time.Time) Option {
 // how long its records are kept (≤ 0: the handler's default).
 func WithStore(st store.Store, keep time.Duration) Option {
 	return func(s *Settings) { s.mark(OptStore); s.Store, s.Keep = st, keep }
+}
+
+// MinClaimLease is the shortest lease WithClaimLease accepts: the seller's
+// code gets 4/5 of it, and a lease of nanoseconds (WithClaimLease(5)) is a
+// mistake, not a choice.
+const MinClaimLease = time.Second
+
+// WithClaimLease sets how long a claim lives in the Store when its holder
+// stops answering (≥ MinClaimLease); the seller's code runs with a context
+// ending at 4/5 of it.
+func WithClaimLease(d time.Duration) Option {
+	return func(s *Settings) {
+		s.mark(OptClaimLease)
+		if d < MinClaimLease {
+			s.invalid("WithClaimLease(%v): the lease must be at least %v (the provider gets 4/5 of it)", d, MinClaimLease)
+		}
+		s.Lease = d
+	}
+}
+
+// ClaimLease is the configured claim lease, idempotency.Lease by default.
+func (s *Settings) ClaimLease() time.Duration {
+	if s.Lease > 0 {
+		return s.Lease
+	}
+	return idempotency.Lease
 }
 
 // WithReplayCache sets where the nonces of verified V2 and kit calls are

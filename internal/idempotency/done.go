@@ -8,9 +8,10 @@ import (
 	"github.com/isvkit/koogallery/store"
 )
 
-// Lease and Wait are the handlers' claim lease and how long a call waits
-// for a claim another process holds: KooGallery gives up after 5 s, and the
-// seller's code runs with a context ending at 4/5 of the lease.
+// Lease and Wait are the handlers' default claim lease (WithClaimLease
+// changes it) and how long a call waits for a claim another process holds:
+// KooGallery gives up after 5 s, and the seller's code runs with a context
+// ending at 4/5 of the lease.
 const (
 	Lease = 5 * time.Minute
 	Wait  = 3 * time.Second
@@ -35,15 +36,15 @@ type DoneGuard struct {
 }
 
 // NewDoneGuard remembers successes in st (if nil, a store.Memory of size
-// keys on the clock now), each for keep. A full or failing store makes Do
-// fail with ErrStore: the call is not run unchecked.
-func NewDoneGuard(st store.Store, size int, now func() time.Time, keep time.Duration, log *slog.Logger) *DoneGuard {
+// keys on the clock now), each for keep, claiming keys for lease. A full or
+// failing store makes Do fail with ErrStore: the call is not run unchecked.
+func NewDoneGuard(st store.Store, size int, now func() time.Time, lease, keep time.Duration, log *slog.Logger) *DoneGuard {
 	if st == nil {
 		st = store.NewMemory(size, store.WithClock(now))
 	}
 	return &DoneGuard{g: Group[store.Record]{
 		Store:  st,
-		Lease:  Lease,
+		Lease:  lease,
 		Keep:   keep,
 		Wait:   Wait,
 		Final:  func(r *store.Record) bool { return !r.Pending },
@@ -53,7 +54,7 @@ func NewDoneGuard(st store.Store, size int, now func() time.Time, keep time.Dura
 
 // Do runs fn unless a call with key already succeeded (and was final).
 // fn's context is detached from the caller's cancellation and ends at 4/5
-// of Lease.
+// of the lease.
 func (d *DoneGuard) Do(ctx context.Context, key string, final bool, fn func(context.Context) error) error {
 	_, err := d.g.Do(ctx, key, func(ctx context.Context, _ *store.Record) (*store.Record, error) {
 		if err := fn(ctx); err != nil {

@@ -111,23 +111,30 @@ func (g *Group[R]) Do(ctx context.Context, key string, op Op[R]) (*R, error) {
 }
 
 func (g *Group[R]) run(ctx context.Context, key string, op Op[R]) (*R, error) {
-	opCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.Lease*4/5)
-	defer cancel()
-
+	detached := context.WithoutCancel(ctx)
 	deadline := time.Now().Add(g.Wait)
 	backoff := 10 * time.Millisecond
 	for {
+		// Each claim gets its own context, started before the claim and so
+		// before its lease: the operation that follows a won claim ends at
+		// 4/5 of that lease, however long the polling before it took.
+		opCtx, cancel := context.WithTimeout(detached, g.Lease*4/5)
 		prev, claimed, err := g.Store.Claim(opCtx, key, g.Lease)
 		switch {
 		case err != nil:
+			cancel()
 			return nil, fmt.Errorf("idempotency: claim %s: %w: %w", key, ErrStore, err)
 		case claimed:
+			defer cancel()
 			return g.first(opCtx, key, op)
 		case prev != nil && g.Final(prev):
+			cancel()
 			return prev, nil
 		case prev != nil:
+			defer cancel()
 			return g.recheck(opCtx, key, prev, op)
 		}
+		cancel()
 		// Claimed by another process: poll until it records an answer,
 		// releases (we claim next time), or its lease runs out.
 		if time.Now().Add(backoff).After(deadline) {

@@ -210,6 +210,30 @@ func TestDoGivesUpWaitingForAForeignClaim(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
+// A claim whose holder died is taken over once its lease runs out, even
+// when the lease is shorter than Wait; the operation then gets 4/5 of the
+// lease from its own claim, not what the wait left of it.
+func TestDoTakesOverAnExpiredClaimWithAShortLease(t *testing.T) {
+	t.Parallel()
+	st := store.NewMemory(10)
+	const lease = time.Second
+	_, claimed, err := st.Claim(context.Background(), "k", lease) // a replica that dies now
+	require.NoError(t, err)
+	require.True(t, claimed)
+	g := newGroup(st)
+	g.Lease, g.Wait = lease, 3*time.Second
+	start := time.Now()
+	r, err := g.Do(context.Background(), "k", func(ctx context.Context, _ *rec) (*rec, error) {
+		deadline, ok := ctx.Deadline()
+		assert.True(t, ok)
+		assert.Greater(t, time.Until(deadline), lease/2, "the operation's time is counted from its claim")
+		return &rec{InstanceID: "taken-over"}, nil
+	})
+	require.NoError(t, err)
+	assert.Equal(t, "taken-over", r.InstanceID)
+	assert.GreaterOrEqual(t, time.Since(start), lease*9/10, "not before the lease ran out")
+}
+
 func TestDoDetachesOperationFromCaller(t *testing.T) {
 	t.Parallel()
 	g := newGroup(store.NewMemory(10))

@@ -61,12 +61,14 @@ import (
 // secret. Without a key the ciphertext is passed on, undecrypted.
 //
 // Idempotency is mostly the seller's (see Provider). The handler adds
-// this: a call that succeeded is remembered in this process (by its authToken
-// for V1, by its path and canonical body for V2) and an identical delivery is
-// answered 000000 without calling p again; concurrent identical deliveries
+// this: a call that succeeded is remembered in its Store (WithStore; this
+// process's memory by default), by its authToken for V1 and by its path and
+// canonical body for V2, and an identical delivery is answered 000000
+// without calling p again; concurrent identical deliveries
 // share one call. A V2 body without timeStamp, which could recur as a
 // distinct event, is only shared between concurrent deliveries. Calls run
-// with a context detached from KooGallery hanging up, ending after 4 minutes.
+// with a context detached from KooGallery hanging up, ending after 4 minutes
+// (4/5 of WithClaimLease).
 //
 // NewHandler panics if key is empty, p is nil, or an option is invalid or
 // does not apply (programming errors, caught at start-up).
@@ -82,7 +84,7 @@ func NewHandler(key string, p Provider, opts ...Option) http.Handler {
 	if log == nil {
 		log = slog.Default()
 	}
-	k := &kitHandler{p: p, log: log, secretKey: s.PrivateKey, done: idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.Now, s.DoneKeep(), log)}
+	k := &kitHandler{p: p, log: log, secretKey: s.PrivateKey, done: idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.Now, s.ClaimLease(), s.DoneKeep(), log)}
 	v1, v2 := s.Config, s.Config
 	v1.Scheme, v2.Scheme = callback.SchemeV1Kit, callback.SchemeKit
 	k.v1 = callback.NewHandler(key, v1, unknownKit)

@@ -13,11 +13,12 @@ import (
 // package (saas.Option, license.Option and order.NotificationOption are the
 // same type), so options mix freely; NewHandler accepts WithLogger,
 // WithMaxBodyBytes, WithClockSkew, WithReplayCacheSize, WithReplayCache,
-// WithStore, WithClock, WithV1Window and WithPrivateKey, and panics at
-// start-up on any other or on an invalid value.
+// WithStore, WithClaimLease, WithClock, WithV1Window and WithPrivateKey, and
+// panics at start-up on any other or on an invalid value.
 type Option = callback.Option
 
-const handlerOptions = callback.CommonOptions | callback.OptV1Window | callback.OptPrivateKey | callback.OptStore | callback.OptReplayCache
+const handlerOptions = callback.CommonOptions | callback.OptV1Window | callback.OptPrivateKey | callback.OptStore | callback.OptReplayCache |
+	callback.OptClaimLease
 
 // WithLogger sets the logger for refused calls, failures and panics
 // (slog.Default() if nil). The key, the clientSecret and the users' data are
@@ -52,6 +53,13 @@ func WithReplayCache(c store.ReplayCache) Option { return callback.WithReplayCac
 // fails or is full, calls are answered 000005 (retryable) and logged at
 // ERROR, never served unchecked.
 func WithStore(s store.Store, keep time.Duration) Option { return callback.WithStore(s, keep) }
+
+// WithClaimLease sets how long a replica's claim on a call being served
+// lives in the Store (WithStore) if the replica stops answering: 5 minutes
+// by default, at least one second. Until it runs out, an identical delivery
+// to another replica is answered 000005; the Provider runs with a context
+// that ends at 4/5 of it. See saas.WithClaimLease for when to change it.
+func WithClaimLease(d time.Duration) Option { return callback.WithClaimLease(d) }
 
 // WithClock sets the clock the freshness windows are checked against
 // (time.Now if nil). Tests give the handler and koogallerytest's senders one

@@ -12,10 +12,15 @@
 // Each operation touches one key, in one command or one Lua script, so it
 // is atomic on every topology and needs no hash tags:
 //
-//	<prefix>rec:<key>     claim "c", or record "r" + "0"|"1" (pending) + InstanceID bytes
+//	<prefix>rec:<key>     claim "c" + token, or record "r" + "0"|"1" (pending) + InstanceID bytes
 //	                      PX lease (claim) or keep (record)
-//	<prefix>replay:<key>  "1", PX ttl
+//	<prefix>replay:<key>  token, PX ttl
 //
+// The token (16 random hex digits) is new for every Claim and Add: when
+// go-redis sends a command again because its answer timed out (MaxRetries),
+// the script finds its own token and answers as the first run would have,
+// instead of taking a genuine call for a replay or its own claim for
+// another's.
 // The prefix is "koogallery:" unless WithPrefix says otherwise. Every key
 // has a TTL, so Redis itself forgets expired entries; durations are rounded
 // up to whole milliseconds and measured on the Redis server's clock.
@@ -42,6 +47,8 @@ package redisstore
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -118,25 +125,60 @@ func New(c redis.UniversalClient, opts ...Option) *Store {
 
 // Value tags of a record key.
 const (
-	claimValue = "c"
-	recordTag  = 'r'
+	claimTag  = 'c'
+	recordTag = 'r'
 )
 
-// claimScript claims KEYS[1] for ARGV[1] milliseconds if it is absent (an
-// expired key is absent to Redis) and returns false; otherwise it returns
-// the key's value.
+// token returns a new random token.
+func token() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
+	return hex.EncodeToString(b[:])
+}
+
+// isClaim reports whether v is a claim: "c" and a token, or "c" alone, as
+// earlier versions wrote it.
+func isClaim(v string) bool {
+	if v == "c" {
+		return true
+	}
+	if len(v) != 17 || v[0] != claimTag {
+		return false
+	}
+	_, err := hex.DecodeString(v[1:])
+	return err == nil
+}
+
+// claimScript claims KEYS[1] for ARGV[1] milliseconds, as ARGV[2], if it is
+// absent (an expired key is absent to Redis) or already holds ARGV[2] (this
+// very call, sent again), and returns false; otherwise it returns the key's
+// value.
 const claimSource = `
 local v = redis.call('GET', KEYS[1])
-if v then return v end
-redis.call('SET', KEYS[1], 'c', 'PX', ARGV[1])
+if v and v ~= ARGV[2] then return v end
+if not v then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1]) end
 return false
 `
 
 var claimScript = redis.NewScript(claimSource)
 
-// releaseScript deletes KEYS[1] only while it holds a claim.
+// addSource records KEYS[1] for ARGV[1] milliseconds, as ARGV[2], and
+// returns 1 if it is absent or already holds ARGV[2] (this very call, sent
+// again); otherwise it returns 0.
+const addSource = `
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[2] then return 1 end
+if v then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[1])
+return 1
+`
+
+var addScript = redis.NewScript(addSource)
+
+// releaseScript deletes KEYS[1] only while it holds a claim (see isClaim).
 var releaseScript = redis.NewScript(`
-if redis.call('GET', KEYS[1]) == 'c' then
+local v = redis.call('GET', KEYS[1])
+if v and (v == 'c' or (string.len(v) == 17 and string.match(v, '^c%x+$'))) then
   return redis.call('DEL', KEYS[1])
 end
 return 0
@@ -149,17 +191,18 @@ func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (*st
 		return nil, false, err
 	}
 	var v string
+	tok := string(claimTag) + token()
 	if s.waitN == 0 {
-		v, err = claimScript.Run(ctx, s.c, []string{s.rec + key}, ms).Text()
+		v, err = claimScript.Run(ctx, s.c, []string{s.rec + key}, ms, tok).Text()
 	} else {
-		v, err = s.claimWaited(ctx, s.rec+key, ms)
+		v, err = s.claimWaited(ctx, s.rec+key, ms, tok)
 	}
 	switch {
 	case errors.Is(err, redis.Nil):
 		return nil, true, nil
 	case err != nil:
 		return nil, false, wrap(ctx, "claim", err)
-	case v == claimValue:
+	case isClaim(v):
 		return nil, false, nil
 	}
 	r, ok := decode(v)
@@ -207,16 +250,20 @@ func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, e
 	if err != nil {
 		return false, err
 	}
-	k, d := s.replay+key, time.Duration(ms)*time.Millisecond
+	k, tok := s.replay+key, token()
 	if s.waitN == 0 {
-		added, err := s.c.SetNX(ctx, k, "1", d).Result()
+		n, err := addScript.Run(ctx, s.c, []string{k}, ms, tok).Int64()
 		if err != nil {
 			return false, wrap(ctx, "replay add", err)
 		}
-		return added, nil
+		return n == 1, nil
 	}
-	cmd, err := s.waited(ctx, k, func(p redis.Pipeliner) redis.Cmder { return p.SetNX(ctx, k, "1", d) })
-	added := cmd != nil && cmd.(*redis.BoolCmd).Val()
+	cmd, err := s.waited(ctx, k, func(p redis.Pipeliner) redis.Cmder { return p.Eval(ctx, addSource, []string{k}, ms, tok) })
+	var added bool
+	if cmd != nil {
+		n, _ := cmd.(*redis.Cmd).Int64()
+		added = n == 1
+	}
 	if err != nil {
 		if added && errors.Is(err, ErrNotReplicated) {
 			// Answered as a failure, the call may be delivered again as it
@@ -231,9 +278,9 @@ func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, e
 // claimWaited runs the claim script and WAIT on the master holding k. A
 // claim the replicas did not acknowledge is released and reported as an
 // error, so that the key is not held for a lease nobody runs under.
-func (s *Store) claimWaited(ctx context.Context, k string, ms int64) (string, error) {
+func (s *Store) claimWaited(ctx context.Context, k string, ms int64, tok string) (string, error) {
 	cmd, err := s.waited(ctx, k, func(p redis.Pipeliner) redis.Cmder {
-		return p.Eval(ctx, claimSource, []string{k}, ms)
+		return p.Eval(ctx, claimSource, []string{k}, ms, tok)
 	})
 	if cmd == nil {
 		return "", err

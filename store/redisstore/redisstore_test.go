@@ -143,7 +143,7 @@ func TestKeyLayout(t *testing.T) {
 	_, ok, err := s.Claim(ctx, "k", time.Minute)
 	require.NoError(t, err)
 	require.True(t, ok)
-	assert.Equal(t, "c", c.Get(ctx, "layout-test:rec:k").Val())
+	assert.Regexp(t, "^c[0-9a-f]{16}$", c.Get(ctx, "layout-test:rec:k").Val(), "a claim and its token")
 	pttl := c.PTTL(ctx, "layout-test:rec:k").Val()
 	assert.True(t, pttl > 50*time.Second && pttl <= time.Minute, "claim PTTL %v, want the lease", pttl)
 
@@ -155,7 +155,7 @@ func TestKeyLayout(t *testing.T) {
 	added, err := s.Add(ctx, "n", 65*time.Second)
 	require.NoError(t, err)
 	require.True(t, added)
-	assert.Equal(t, "1", c.Get(ctx, "layout-test:replay:n").Val())
+	assert.Regexp(t, "^[0-9a-f]{16}$", c.Get(ctx, "layout-test:replay:n").Val(), "the Add's token")
 	pttl = c.PTTL(ctx, "layout-test:replay:n").Val()
 	assert.True(t, pttl > 60*time.Second && pttl <= 65*time.Second, "replay PTTL %v, want the ttl", pttl)
 
@@ -171,7 +171,22 @@ func TestKeyLayout(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, ok)
 	t.Cleanup(func() { c.Del(ctx, redisstore.DefaultPrefix+"rec:layout-test-default") })
-	assert.Equal(t, "c", c.Get(ctx, redisstore.DefaultPrefix+"rec:layout-test-default").Val())
+	assert.Regexp(t, "^c[0-9a-f]{16}$", c.Get(ctx, redisstore.DefaultPrefix+"rec:layout-test-default").Val())
+
+	// What earlier versions wrote (a claim "c", a replay key "1") keeps its
+	// meaning.
+	require.NoError(t, c.Set(ctx, "layout-test:rec:old", "c", time.Minute).Err())
+	require.NoError(t, c.Set(ctx, "layout-test:replay:old", "1", time.Minute).Err())
+	t.Cleanup(func() { c.Del(ctx, "layout-test:rec:old", "layout-test:replay:old") })
+	rec, ok, err := s.Claim(ctx, "old", time.Minute)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	assert.Nil(t, rec, "an old claim is a claim")
+	added, err = s.Add(ctx, "old", time.Minute)
+	require.NoError(t, err)
+	assert.False(t, added, "an old replay key refuses")
+	require.NoError(t, s.Release(ctx, "old"))
+	assert.Zero(t, c.Exists(ctx, "layout-test:rec:old").Val(), "an old claim is released")
 }
 
 // Durations round up to whole milliseconds: a sub-millisecond lease is a
@@ -216,7 +231,7 @@ func TestForeignValue(t *testing.T) {
 	c := topology(t, "single")
 	prefix := uniquePrefix(t)
 	s := redisstore.New(c, redisstore.WithPrefix(prefix))
-	for _, v := range []string{"", "x", "r", "r2", "C", "{\"InstanceID\":\"i\"}"} {
+	for _, v := range []string{"", "x", "r", "r2", "C", "{\"InstanceID\":\"i\"}", "cx", "c0123456789abcdeg", "c0123456789abcdef0"} {
 		require.NoError(t, c.Set(ctx, prefix+"rec:foreign", v, time.Minute).Err())
 		rec, ok, err := s.Claim(ctx, "foreign", time.Minute)
 		assert.Error(t, err, "value %q", v)

@@ -1,0 +1,32 @@
+module github.com/isvkit/koogallery/store/proof
+
+go 1.25.0
+
+require (
+	github.com/isvkit/koogallery v0.0.0-00010101000000-000000000000
+	github.com/isvkit/koogallery/store/pgstore v0.0.0-00010101000000-000000000000
+	github.com/isvkit/koogallery/store/redisstore v0.0.0-00010101000000-000000000000
+	github.com/jackc/pgx/v5 v5.12.0
+	github.com/redis/go-redis/v9 v9.20.1
+	github.com/stretchr/testify v1.12.1
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/google/go-querystring v1.2.0 // indirect
+	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
+	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+	github.com/jackc/pgpassfile v1.0.0 // indirect
+	github.com/jackc/pgservicefile v0.0.0-20240606120523-5a60cdf6a761 // indirect
+	github.com/jackc/puddle/v2 v2.2.3 // indirect
+	go.uber.org/atomic v1.11.0 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
+	golang.org/x/sync v0.22.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
+)
+
+replace (
+	github.com/isvkit/koogallery => ../..
+	github.com/isvkit/koogallery/store/pgstore => ../pgstore
+	github.com/isvkit/koogallery/store/redisstore => ../redisstore
+)
