@@ -18,30 +18,33 @@ const (
 	minBodyCap   = 1 << minBodyShift
 )
 
+// bodyPools hold boxed buffers: a buffer stays in the box it was made
+// with, so that returning it allocates nothing.
 var bodyPools [maxBodyShift - minBodyShift + 1]sync.Pool // of *[]byte
 
-// getBody returns an empty buffer of at least minBodyCap bytes.
-func getBody() []byte { return getBodyCap(minBodyCap) }
-
-// getBodyCap returns an empty buffer whose capacity is n rounded up to a
-// power of two.
-func getBodyCap(n int) []byte {
+// getBody returns a box holding an empty buffer whose capacity is n
+// rounded up to a power of two, at least minBodyCap.
+func getBody(n int) *[]byte {
 	shift := minBodyShift
 	if n > minBodyCap {
 		shift = bits.Len(uint(n - 1))
 	}
 	if shift > maxBodyShift {
-		return make([]byte, 0, n)
+		b := make([]byte, 0, n)
+		return &b
 	}
 	if p, _ := bodyPools[shift-minBodyShift].Get().(*[]byte); p != nil {
-		return (*p)[:0]
+		*p = (*p)[:0]
+		return p
 	}
-	return make([]byte, 0, 1<<shift)
+	b := make([]byte, 0, 1<<shift)
+	return &b
 }
 
-// putBody returns b to its pool; b must not be used afterwards.
-func putBody(b []byte) {
-	c := cap(b)
+// putBody returns the box p to its pool; neither it nor the buffer it
+// holds may be used afterwards.
+func putBody(p *[]byte) {
+	c := cap(*p)
 	if c < minBodyCap || c&(c-1) != 0 {
 		return // not one of ours
 	}
@@ -49,38 +52,41 @@ func putBody(b []byte) {
 	if shift > maxBodyShift {
 		return
 	}
-	b = b[:0]
-	bodyPools[shift-minBodyShift].Put(&b)
+	*p = (*p)[:0]
+	bodyPools[shift-minBodyShift].Put(p)
 }
 
 var errTooLarge = errors.New("body too large")
 
-// readBodyInto reads r's body into buf (nil for a pooled one), refusing
-// more than maxBytes. A declared length over the limit is refused without
-// reading; otherwise the declaration is ignored, and the buffer grows by
-// doubling as bytes arrive, so that a peer that declares a large body and
-// stalls holds no more memory than it sent. The result is pooled (see
-// putBody) even on error.
-func readBodyInto(r *http.Request, buf []byte, maxBytes int64) ([]byte, error) {
-	if buf == nil {
-		buf = getBody()
+// readBodyInto reads r's body into the buffer in box p (nil for a pooled
+// one), refusing more than maxBytes, and returns the box then holding the
+// body. A declared length over the limit is refused without reading;
+// otherwise the declaration is ignored, and the buffer grows by doubling as
+// bytes arrive, so that a peer that declares a large body and stalls holds
+// no more memory than it sent. The box is pooled (see putBody) even on
+// error.
+func readBodyInto(r *http.Request, p *[]byte, maxBytes int64) (*[]byte, error) {
+	if p == nil {
+		p = getBody(minBodyCap)
 	}
 	if r.ContentLength > maxBytes {
-		return buf, errTooLarge
+		return p, errTooLarge
 	}
 	if r.Body == nil || r.Body == http.NoBody {
-		return buf, nil
+		return p, nil
 	}
+	buf := *p
 	limit := maxBytes + 1 // one more to see that the body is too large
 	for {
 		if int64(len(buf)) >= limit {
-			return buf, errTooLarge
+			*p = buf
+			return p, errTooLarge
 		}
 		if len(buf) == cap(buf) {
-			grown := getBodyCap(2 * cap(buf))
-			grown = append(grown, buf...)
-			putBody(buf)
-			buf = grown
+			q := getBody(2 * cap(buf))
+			*q = append(*q, buf...)
+			putBody(p)
+			p, buf = q, *q
 		}
 		end := cap(buf)
 		if int64(end) > limit {
@@ -89,13 +95,15 @@ func readBodyInto(r *http.Request, buf []byte, maxBytes int64) ([]byte, error) {
 		n, err := r.Body.Read(buf[len(buf):end])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
+			*p = buf
 			if int64(len(buf)) > maxBytes {
-				return buf, errTooLarge
+				return p, errTooLarge
 			}
-			return buf, nil
+			return p, nil
 		}
 		if err != nil {
-			return buf, err
+			*p = buf
+			return p, err
 		}
 	}
 }

@@ -182,6 +182,7 @@ type Handler struct {
 
 type state struct {
 	body []byte
+	box  *[]byte // the pooled buffer holding body, if any
 	out  []byte
 	resp Response
 }
@@ -281,10 +282,11 @@ func (h *Handler) Handle(w http.ResponseWriter, r *http.Request, serve Serve) {
 			Duration: time.Since(start)})
 	}
 
-	if st.body != nil {
-		putBody(st.body) // the bytes Serve saw are no longer used
-		st.body = nil
+	if st.box != nil {
+		putBody(st.box) // the bytes Serve saw are no longer used
+		st.box = nil
 	}
+	st.body = nil
 	if cap(st.out) <= 64<<10 && cap(st.resp.Extra) <= 64<<10 {
 		h.states.Put(st)
 	}
@@ -573,7 +575,7 @@ func queryParams(raw string) (sig, ts, nonce string) {
 		var pair string
 		pair, raw, _ = strings.Cut(raw, "&")
 		name, value, _ := strings.Cut(pair, "=")
-		if strings.ContainsAny(name, "%+") {
+		if escaped(name) {
 			if n, err := url.QueryUnescape(name); err == nil {
 				name = n
 			}
@@ -592,7 +594,7 @@ func queryParams(raw string) (sig, ts, nonce string) {
 		if *dst != "" {
 			continue
 		}
-		if strings.ContainsAny(value, "%+") {
+		if escaped(value) {
 			v, err := url.QueryUnescape(value)
 			if err != nil {
 				continue
@@ -604,11 +606,18 @@ func queryParams(raw string) (sig, ts, nonce string) {
 	return sig, ts, nonce
 }
 
+// escaped reports whether a query component holds a '%' or a '+', which
+// url.QueryUnescape would change (strings.ContainsAny builds a set on every
+// call; IndexByte is vectorised).
+func escaped(s string) bool {
+	return strings.IndexByte(s, '%') >= 0 || strings.IndexByte(s, '+') >= 0
+}
+
 // readBody reads r's body into st.body within the handler's limit; a
 // failure is the 000002 answer to give.
 func (h *Handler) readBody(r *http.Request, st *state) error {
-	body, err := readBodyInto(r, st.body, h.maxBody)
-	st.body = body
+	box, err := readBodyInto(r, st.box, h.maxBody)
+	st.box, st.body = box, *box
 	switch {
 	case errors.Is(err, errTooLarge):
 		return Invalid("request body too large")

@@ -137,6 +137,10 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plain8(s[i:i+8]) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' {
 			i++
@@ -173,6 +177,19 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// plain8 reports whether the eight bytes of s are all printable ASCII
+// other than '"' and '\\', which AppendString copies as they are.
+func plain8(s string) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	q, b := w^('"'*ones), w^('\\'*ones)
+	// A byte below 0x20 or ≥ 0x80, or a '"' or '\\' (a zero byte of q or
+	// b), sets its high bit in one of the terms; a borrow may flag a later
+	// byte too, which only sends the word to the byte loop.
+	return ((w-0x20*ones)|(q-ones)|(b-ones)|w)&highs == 0
 }
 
 func appendU4(dst []byte, r rune) []byte {

@@ -1,6 +1,8 @@
 package callback
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -140,6 +142,25 @@ func TestVerifyMalformedSignature(t *testing.T) {
 	for _, body := range []string{"", "null", "[", "{", `{"a":1}x`} {
 		assert.False(t, k.VerifyV2(v2Signature, vecNonce, vecTimestamp, []byte(body)), "%q", body)
 		assert.False(t, k.VerifyKit(kitSignature, vecNonce, vecTimestamp, []byte(body)), "%q", body)
+	}
+}
+
+// decodeHex32 agrees with encoding/hex for every byte value at every
+// position, as a high and as a low digit.
+func TestDecodeHex32(t *testing.T) {
+	t.Parallel()
+	for i := range 2 * sha256.Size {
+		for c := range 256 {
+			s := []byte(strings.Repeat("aB", sha256.Size))
+			s[i] = byte(c)
+			want, err := hex.DecodeString(string(s))
+			var got [sha256.Size]byte
+			ok := decodeHex32(&got, string(s))
+			require.Equal(t, err == nil, ok, "%q", s)
+			if ok {
+				require.Equal(t, want, got[:], "%q", s)
+			}
+		}
 	}
 }
 

@@ -79,7 +79,9 @@ func (h *Handler) verifyV1Query(method, raw string, st *state) error {
 	// Serve gets the query written so that a form decoder reads the values
 	// the authToken covered (v1sign.Query.FormQuery).
 	form := q.FormQuery()
-	st.body = append(getBodyCap(len(form)), form...)
+	box := getBody(len(form))
+	*box = append(*box, form...)
+	st.box, st.body = box, *box
 	return nil
 }
 

@@ -98,6 +98,34 @@ func TestAppendString(t *testing.T) {
 	}
 }
 
+// appendStringByByte is AppendString without the eight-byte fast path.
+func appendStringByByte(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		q := AppendString(nil, string(r))
+		b.Write(q[1 : len(q)-1])
+	}
+	return `"` + b.String() + `"`
+}
+
+// The eight-byte fast path copies exactly the bytes the byte loop copies:
+// every byte value, at every place in a word, in strings of 8 to 24 bytes.
+func TestAppendStringWords(t *testing.T) {
+	t.Parallel()
+	for n := 8; n <= 24; n += 5 {
+		for p := range n {
+			for c := range 256 {
+				s := []byte(strings.Repeat("abcdefgh", 3)[:n])
+				s[p] = byte(c)
+				if c >= 0x80 {
+					s[p], s = 0xC3, append(s[:p+1], append([]byte{byte(0x80 | c&0x3F)}, s[p+1:]...)...) // valid UTF-8
+				}
+				require.Equal(t, appendStringByByte(string(s)), string(AppendString(nil, string(s))), "%q", s)
+			}
+		}
+	}
+}
+
 func TestClassify(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -127,6 +155,19 @@ func TestFieldsDecode(t *testing.T) {
 	require.NoError(t, f.Decode([]byte(`{"activity":"newInstance","orderId":"O1","orderId":"O2","orderLineId":7,`+
 		`"license":null,"testFlag":0,"buyerInfo":{"orderId":"nested"},"scene":"\u0052ENEWAL"}`)))
 	assert.Equal(t, Fields{Activity: "newInstance", OrderID: "O2", OrderLineID: "7", TestFlag: "0", Scene: "RENEWAL"}, f)
+
+	// Small bodies share one copy, large ones copy each field: both decode
+	// alike, and neither aliases the caller's buffer.
+	for _, pad := range []int{0, sharedBodyMax} {
+		body := []byte(`{"pad":"` + strings.Repeat("x", pad) + `","activity":"newInstance","orderId":"O\"1",` +
+			`"businessId":"","instanceId":"i-1","testFlag":"1"}`)
+		var f Fields
+		require.NoError(t, f.Decode(body))
+		want := Fields{Activity: "newInstance", OrderID: `O"1`, InstanceID: "i-1", TestFlag: "1"}
+		assert.Equal(t, want, f, "pad %d", pad)
+		clear(body)
+		assert.Equal(t, want, f, "pad %d: the fields alias the body", pad)
+	}
 
 	for body, msg := range map[string]string{
 		`{"orderId":{"a":1}}`: "invalid orderId",

@@ -37,8 +37,9 @@ type Member struct {
 	RawKey []byte
 	// Value is the member's JSON text as received, without surrounding
 	// space.
-	Value []byte
-	flags uint8
+	Value    []byte
+	flags    uint8
+	keyFlags uint8
 }
 
 // Object is a JSON object parsed for signing: its top-level members in the
@@ -63,7 +64,7 @@ func (o *Object) Parse(src []byte) error {
 		if len(o.Members) == MaxMembers {
 			return errTooMany
 		}
-		o.Members = append(o.Members, Member{RawKey: rawKey, Value: value, flags: valueFlags | keyFlags&^hasSpace})
+		o.Members = append(o.Members, Member{RawKey: rawKey, Value: value, flags: valueFlags | keyFlags&^hasSpace, keyFlags: keyFlags})
 		o.flags |= keyFlags | valueFlags
 		return nil
 	}, &o.topSpace)
@@ -73,7 +74,7 @@ func (o *Object) Parse(src []byte) error {
 	// Decode the keys now that the scratch buffer no longer moves.
 	for i := range o.Members {
 		m := &o.Members[i]
-		if key := m.RawKey[1 : len(m.RawKey)-1]; plainKey(key) {
+		if key := m.RawKey[1 : len(m.RawKey)-1]; plainKey(key, m.keyFlags) {
 			m.Key = key
 			continue
 		}
@@ -85,9 +86,12 @@ func (o *Object) Parse(src []byte) error {
 }
 
 // plainKey reports whether a key's literal contents are its decoded text:
-// no escapes, valid UTF-8.
-func plainKey(key []byte) bool {
-	return bytes.IndexByte(key, '\\') < 0 && utf8.Valid(key)
+// no escapes, valid UTF-8. flags are the key's, from scanString.
+func plainKey(key []byte, flags uint8) bool {
+	if flags&(hasEscape|hasHigh) == 0 {
+		return true
+	}
+	return flags&hasEscape == 0 && utf8.Valid(key)
 }
 
 // Release drops the object's references to the source it was parsed from,
@@ -198,9 +202,9 @@ func validValue(src []byte, i int) bool {
 // fails.
 func Scan(src []byte, fn func(key, value []byte) error) error {
 	var buf []byte
-	return scanObject(src, func(rawKey []byte, _ uint8, value []byte, _ uint8) error {
+	return scanObject(src, func(rawKey []byte, keyFlags uint8, value []byte, _ uint8) error {
 		key := rawKey[1 : len(rawKey)-1]
-		if !plainKey(key) {
+		if !plainKey(key, keyFlags) {
 			buf, _ = appendUnquote(buf[:0], rawKey, false)
 			key = buf
 		}

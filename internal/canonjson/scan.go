@@ -191,6 +191,9 @@ func scanLiteral(src []byte, i int, lit string) int {
 // nested depth levels deep, and returns the index just past it, or -1. It
 // adds what the value contains to flags.
 func scanValue(src []byte, i, depth int, flags *uint8) int {
+	if i < len(src) && src[i] != '{' && src[i] != '[' {
+		return scanScalar(src, i, flags)
+	}
 	var stack [maxDepth/64 + 1]uint64 // bit set: the level is an array
 	base := depth
 	for {
@@ -283,6 +286,24 @@ func scanValue(src []byte, i, depth int, flags *uint8) int {
 			break
 		}
 	}
+}
+
+// scanScalar validates the string, number or literal starting at src[i]
+// and returns the index just past it, or -1.
+func scanScalar(src []byte, i int, flags *uint8) int {
+	switch c := src[i]; {
+	case c == '"':
+		return scanString(src, i, flags)
+	case c == '-' || isDigit(c):
+		return scanNumber(src, i, flags)
+	case c == 't':
+		return scanLiteral(src, i, "true")
+	case c == 'f':
+		return scanLiteral(src, i, "false")
+	case c == 'n':
+		return scanLiteral(src, i, "null")
+	}
+	return -1
 }
 
 // scanKey validates `"key" :` followed by optional space at src[i] and

@@ -71,7 +71,7 @@ type Group[R any] struct {
 }
 
 type call[R any] struct {
-	done chan struct{}
+	done chan struct{} // made by the first caller that waits, under Group.mu
 	rec  *R
 	err  error
 }
@@ -84,9 +84,13 @@ var errAborted = errors.New("idempotency: operation panicked")
 func (g *Group[R]) Do(ctx context.Context, key string, op Op[R]) (*R, error) {
 	g.mu.Lock()
 	if c, ok := g.calls[key]; ok {
+		if c.done == nil {
+			c.done = make(chan struct{})
+		}
+		done := c.done
 		g.mu.Unlock()
 		select {
-		case <-c.done:
+		case <-done:
 			return c.rec, c.err
 		case <-ctx.Done():
 			return nil, ctx.Err()
@@ -95,49 +99,56 @@ func (g *Group[R]) Do(ctx context.Context, key string, op Op[R]) (*R, error) {
 	if g.calls == nil {
 		g.calls = make(map[string]*call[R])
 	}
-	c := &call[R]{done: make(chan struct{}), err: errAborted}
+	c := &call[R]{err: errAborted}
 	g.calls[key] = c
 	g.mu.Unlock()
 
 	defer func() {
-		// Runs on panic too: waiters then see errAborted.
+		// Runs on panic too: waiters then see errAborted. Once the call is
+		// out of the map no caller can start waiting on it.
 		g.mu.Lock()
 		delete(g.calls, key)
+		done := c.done
 		g.mu.Unlock()
-		close(c.done)
+		if done != nil {
+			close(done)
+		}
 	}()
 	c.rec, c.err = g.run(ctx, key, op)
 	return c.rec, c.err
 }
 
 func (g *Group[R]) run(ctx context.Context, key string, op Op[R]) (*R, error) {
-	detached := context.WithoutCancel(ctx)
-	deadline := time.Now().Add(g.Wait)
+	var deadline time.Time // of waiting for a foreign claim, from the first wait
 	backoff := 10 * time.Millisecond
 	for {
 		// Each claim gets its own context, started before the claim and so
 		// before its lease: the operation that follows a won claim ends at
 		// 4/5 of that lease, however long the polling before it took.
-		opCtx, cancel := context.WithTimeout(detached, g.Lease*4/5)
+		opCtx := newLeaseContext(ctx, g.Lease*4/5)
 		prev, claimed, err := g.Store.Claim(opCtx, key, g.Lease)
 		switch {
 		case err != nil:
-			cancel()
+			opCtx.end()
 			return nil, fmt.Errorf("idempotency: claim %s: %w: %w", key, ErrStore, err)
 		case claimed:
-			defer cancel()
+			defer opCtx.end()
 			return g.first(opCtx, key, op)
 		case prev != nil && g.Final(prev):
-			cancel()
+			opCtx.end()
 			return prev, nil
 		case prev != nil:
-			defer cancel()
+			defer opCtx.end()
 			return g.recheck(opCtx, key, prev, op)
 		}
-		cancel()
+		opCtx.end()
 		// Claimed by another process: poll until it records an answer,
 		// releases (we claim next time), or its lease runs out.
-		if time.Now().Add(backoff).After(deadline) {
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(g.Wait)
+		}
+		if now.Add(backoff).After(deadline) {
 			return nil, ErrInProgress
 		}
 		t := time.NewTimer(backoff)
