@@ -125,23 +125,9 @@ func (g *Group[R]) run(ctx context.Context, key string, op Op[R]) (*R, error) {
 		// Each claim gets its own context, started before the claim and so
 		// before its lease: the operation that follows a won claim ends at
 		// 4/5 of that lease, however long the polling before it took.
-		opCtx := newLeaseContext(ctx, g.Lease*4/5)
-		prev, claimed, err := g.Store.Claim(opCtx, key, g.Lease)
-		switch {
-		case err != nil:
-			opCtx.end()
-			return nil, fmt.Errorf("idempotency: claim %s: %w: %w", key, ErrStore, err)
-		case claimed:
-			defer opCtx.end()
-			return g.first(opCtx, key, op)
-		case prev != nil && g.Final(prev):
-			opCtx.end()
-			return prev, nil
-		case prev != nil:
-			defer opCtx.end()
-			return g.recheck(opCtx, key, prev, op)
+		if rec, done, err := g.attempt(ctx, key, op); done {
+			return rec, err
 		}
-		opCtx.end()
 		// Claimed by another process: poll until it records an answer,
 		// releases (we claim next time), or its lease runs out.
 		now := time.Now()
@@ -160,6 +146,29 @@ func (g *Group[R]) run(ctx context.Context, key string, op Op[R]) (*R, error) {
 		}
 		backoff = min(2*backoff, 200*time.Millisecond)
 	}
+}
+
+// attempt claims key once, under a context of its own that ends at 4/5 of
+// the lease, and runs op or returns what is recorded; done is false when
+// another process holds the claim. (A function of its own, so that its
+// deferred end is not a defer in run's loop, which would allocate.)
+func (g *Group[R]) attempt(ctx context.Context, key string, op Op[R]) (_ *R, done bool, _ error) {
+	opCtx := newLeaseContext(ctx, g.Lease*4/5)
+	defer opCtx.end()
+	prev, claimed, err := g.Store.Claim(opCtx, key, g.Lease)
+	switch {
+	case err != nil:
+		return nil, true, fmt.Errorf("idempotency: claim %s: %w: %w", key, ErrStore, err)
+	case claimed:
+		rec, err := g.first(opCtx, key, op)
+		return rec, true, err
+	case prev != nil && g.Final(prev):
+		return prev, true, nil
+	case prev != nil:
+		rec, err := g.recheck(opCtx, key, prev, op)
+		return rec, true, err
+	}
+	return nil, false, nil
 }
 
 var errNoRecord = errors.New("idempotency: operation returned neither a record nor an error")
