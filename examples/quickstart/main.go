@@ -44,6 +44,15 @@ func main() {
 	orderID := flag.String("order", "MOCKPERIODYEARNEW", "order ID to query")
 	useReal := flag.Bool("real", false, "query the real KooGallery with "+koogallery.EnvAccessKey+" and "+koogallery.EnvSecretKey+" instead of running the fake flow")
 	flag.Parse()
+	// The quickstart is one process against a fake marketplace, so its
+	// handlers keep their state in memory; it is in the core module, which
+	// cannot depend on go-redis or pgx. Say so rather than ignore a shared
+	// store the user asked for.
+	for _, env := range []string{"KOOGALLERY_REDIS_URL", "KOOGALLERY_DATABASE_URL"} {
+		if os.Getenv(env) != "" {
+			fmt.Printf("%s is set, but the quickstart keeps its state in memory; examples/seller-server uses it (cd examples/seller-server && go run .).\n", env)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
