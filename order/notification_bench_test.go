@@ -62,6 +62,8 @@ func BenchmarkNotificationPresigned(b *testing.B) {
 		{"lean", func() http.Handler { return benchtest.LeanV2(accessKey, notifyAnswer) }},
 		{"bare", func() http.Handler { return benchtest.Bare(successAnswer) }},
 	} {
-		b.Run("variant="+v.name, func(b *testing.B) { benchtest.Serve(b, func() []benchtest.Call { return presignNotifications(b) }, v.h) })
+		b.Run("variant="+v.name, func(b *testing.B) {
+			benchtest.Serve(b, func() []benchtest.Call { return presignNotifications(b) }, v.h)
+		})
 	}
 }
