@@ -48,18 +48,12 @@ func refreshAnswer(dst, body []byte) ([]byte, error) {
 // of a licence code, KooGallery's canonical JSON), each for a new order.
 func presignRefreshes(b *testing.B) []benchtest.Call {
 	sender := koogallerytest.NewSender(accessKey)
-	calls := make([]benchtest.Call, benchtest.Round)
-	for i := range calls {
+	return benchtest.Presign(b, func(i int) (benchtest.Call, error) {
 		n := strconv.Itoa(i)
 		body := `{"activity":"refreshLicenseCode","expireTime":"20271231235959","license":"LIC-0001-` + n +
 			`","orderId":"CS` + n + `","orderLineId":"CS` + n + `-000001","productId":"OFFI000000000000000001","scene":"RENEWAL","testFlag":"0"}`
-		c, err := sender.Sign("http://kg.test/isv/license", body)
-		if err != nil {
-			b.Fatal(err)
-		}
-		calls[i] = benchtest.Call{Method: http.MethodPost, URL: c.URL, Header: c.Header, Body: c.Body}
-	}
-	return calls
+		return benchtest.FromV2(sender.Sign("http://kg.test/isv/license", body))
+	})
 }
 
 // BenchmarkLicensePresigned serves a refreshLicenseCode, signed beforehand
@@ -68,16 +62,11 @@ func presignRefreshes(b *testing.B) []benchtest.Call {
 // side by side; a fresh handler per round of calls (outside the timer), so
 // that its replay cache starts empty.
 func BenchmarkLicensePresigned(b *testing.B) {
-	for _, v := range []struct {
-		name string
-		h    func() http.Handler
-	}{
-		{"handler", func() http.Handler {
+	benchtest.Compare(b, presignRefreshes,
+		benchtest.Variant{Name: "handler", Handler: func() http.Handler {
 			return license.NewHandler(accessKey, benchProvider{}, license.WithLogger(slog.New(slog.DiscardHandler)))
 		}},
-		{"lean", func() http.Handler { return benchtest.LeanV2(accessKey, refreshAnswer) }},
-		{"bare", func() http.Handler { return benchtest.Bare(successAnswer) }},
-	} {
-		b.Run("variant="+v.name, func(b *testing.B) { benchtest.Serve(b, func() []benchtest.Call { return presignRefreshes(b) }, v.h) })
-	}
+		benchtest.Variant{Name: "lean", Handler: func() http.Handler { return benchtest.LeanV2(accessKey, refreshAnswer) }},
+		benchtest.Variant{Name: "bare", Handler: func() http.Handler { return benchtest.Bare(successAnswer) }},
+	)
 }

@@ -33,16 +33,10 @@ func notifyAnswer(dst, body []byte) ([]byte, error) {
 // order.
 func presignNotifications(b *testing.B) []benchtest.Call {
 	sender := koogallerytest.NewSender(accessKey)
-	calls := make([]benchtest.Call, benchtest.Round)
-	for i := range calls {
+	return benchtest.Presign(b, func(i int) (benchtest.Call, error) {
 		n := strconv.Itoa(i)
-		c, err := sender.Sign("http://kg.test/isv/order", `{"activity":"orderNotify","orderId":"CS`+n+`","orderLineId":"CS`+n+`-000001","testFlag":"0"}`)
-		if err != nil {
-			b.Fatal(err)
-		}
-		calls[i] = benchtest.Call{Method: http.MethodPost, URL: c.URL, Header: c.Header, Body: c.Body}
-	}
-	return calls
+		return benchtest.FromV2(sender.Sign("http://kg.test/isv/order", `{"activity":"orderNotify","orderId":"CS`+n+`","orderLineId":"CS`+n+`-000001","testFlag":"0"}`))
+	})
 }
 
 // BenchmarkNotificationPresigned serves an orderNotify, signed beforehand
@@ -52,18 +46,11 @@ func presignNotifications(b *testing.B) []benchtest.Call {
 // timer), so that its replay cache starts empty.
 func BenchmarkNotificationPresigned(b *testing.B) {
 	onOrder := func(context.Context, *order.Notification) error { return nil }
-	for _, v := range []struct {
-		name string
-		h    func() http.Handler
-	}{
-		{"handler", func() http.Handler {
+	benchtest.Compare(b, presignNotifications,
+		benchtest.Variant{Name: "handler", Handler: func() http.Handler {
 			return order.NewNotificationHandler(accessKey, onOrder, order.WithLogger(slog.New(slog.DiscardHandler)))
 		}},
-		{"lean", func() http.Handler { return benchtest.LeanV2(accessKey, notifyAnswer) }},
-		{"bare", func() http.Handler { return benchtest.Bare(successAnswer) }},
-	} {
-		b.Run("variant="+v.name, func(b *testing.B) {
-			benchtest.Serve(b, func() []benchtest.Call { return presignNotifications(b) }, v.h)
-		})
-	}
+		benchtest.Variant{Name: "lean", Handler: func() http.Handler { return benchtest.LeanV2(accessKey, notifyAnswer) }},
+		benchtest.Variant{Name: "bare", Handler: func() http.Handler { return benchtest.Bare(successAnswer) }},
+	)
 }

@@ -66,6 +66,8 @@ func BenchmarkNewInstanceAtBound(b *testing.B) {
 			return saas.NewHandler(accessKey, benchProvider{}, saas.WithLogger(slog.New(slog.DiscardHandler)),
 				saas.WithReplayCache(rc), saas.WithStore(st, 0))
 		}
-		b.Run(name, func(b *testing.B) { benchtest.Serve(b, func() []benchtest.Call { return presignNewInstances(b) }, fresh) })
+		b.Run(name, func(b *testing.B) {
+			benchtest.Serve(b, presignNewInstances, fresh)
+		})
 	}
 }

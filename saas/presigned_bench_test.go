@@ -64,12 +64,10 @@ func naive(key string) http.HandlerFunc {
 // order line.
 func presignNewInstances(b *testing.B) []benchtest.Call {
 	sender := koogallerytest.NewSender(accessKey)
-	calls := make([]benchtest.Call, benchtest.Round)
-	for i := range calls {
+	return benchtest.Presign(b, func(int) (benchtest.Call, error) {
 		c := signedNewInstance(b, sender, "http://kg.test/isv/produce")
-		calls[i] = benchtest.Call{Method: http.MethodPost, URL: c.URL, Header: c.Header, Body: c.Body}
-	}
-	return calls
+		return benchtest.Call{Method: http.MethodPost, URL: c.URL, Header: c.Header, Body: c.Body}, nil
+	})
 }
 
 // BenchmarkNewInstancePresigned serves a V2 newInstance for a new order
@@ -81,17 +79,12 @@ func presignNewInstances(b *testing.B) []benchtest.Call {
 //
 //	go test ./saas -run XXX -bench NewInstancePresigned -benchmem -count 10 | benchstat -col /variant -
 func BenchmarkNewInstancePresigned(b *testing.B) {
-	for _, v := range []struct {
-		name string
-		h    func() http.Handler
-	}{
-		{"handler", func() http.Handler {
+	benchtest.Compare(b, presignNewInstances,
+		benchtest.Variant{Name: "handler", Handler: func() http.Handler {
 			return saas.NewHandler(accessKey, benchProvider{}, saas.WithLogger(slog.New(slog.DiscardHandler)))
 		}},
-		{"lean", func() http.Handler { return benchtest.LeanV2(accessKey, newInstanceAnswer) }},
-		{"naive", func() http.Handler { return naive(accessKey) }},
-		{"bare", func() http.Handler { return bare }},
-	} {
-		b.Run("variant="+v.name, func(b *testing.B) { benchtest.Serve(b, func() []benchtest.Call { return presignNewInstances(b) }, v.h) })
-	}
+		benchtest.Variant{Name: "lean", Handler: func() http.Handler { return benchtest.LeanV2(accessKey, newInstanceAnswer) }},
+		benchtest.Variant{Name: "naive", Handler: func() http.Handler { return naive(accessKey) }},
+		benchtest.Variant{Name: "bare", Handler: func() http.Handler { return bare }},
+	)
 }

@@ -89,21 +89,15 @@ func v1NewInstanceAnswer(dst []byte, get func(string) string) []byte {
 // parameter of a periodic purchase), each for a new order.
 func presignV1NewInstances(b *testing.B) []benchtest.Call {
 	sender := koogallerytest.NewV1Sender(accessKey)
-	calls := make([]benchtest.Call, benchtest.Round)
-	for i := range calls {
+	return benchtest.Presign(b, func(int) (benchtest.Call, error) {
 		n := strconv.FormatInt(benchOrder.Add(1), 10)
-		c, err := sender.Sign("http://kg.test/isv/v1", map[string]string{
+		return benchtest.FromV1(sender.Sign("http://kg.test/isv/v1", map[string]string{
 			"activity": "newInstance", "businessId": "2b7c1f0e-3a54-4d6e-9f12-" + n, "orderId": "CS" + n,
 			"customerId": "68cbc86abc2018ab880d92f36422fa0e", "customerName": "buyer", "productId": "OFFI000000000000000001",
 			"skuCode": "sku-0001", "chargingMode": "1", "periodType": "year", "periodNumber": "1",
 			"expireTime": "20271231235959", "orderAmount": "100.000", "testFlag": "0",
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		calls[i] = benchtest.Call{Method: c.Method, URL: c.URL, Header: c.Header}
-	}
-	return calls
+		}))
+	})
 }
 
 // BenchmarkV1Presigned serves a V1 newInstance for a new order, signed
@@ -113,16 +107,11 @@ func presignV1NewInstances(b *testing.B) []benchtest.Call {
 // handler, side by side; a fresh handler per round of calls, as in
 // BenchmarkNewInstancePresigned.
 func BenchmarkV1Presigned(b *testing.B) {
-	for _, v := range []struct {
-		name string
-		h    func() http.Handler
-	}{
-		{"handler", func() http.Handler { return saas.NewV1Handler(accessKey, benchV1Provider{}, saas.WithLogger(discard)) }},
-		{"lean", func() http.Handler { return benchtest.LeanV1Query(accessKey, v1NewInstanceAnswer) }},
-		{"bare", func() http.Handler { return bare }},
-	} {
-		b.Run("variant="+v.name, func(b *testing.B) {
-			benchtest.Serve(b, func() []benchtest.Call { return presignV1NewInstances(b) }, v.h)
-		})
-	}
+	benchtest.Compare(b, presignV1NewInstances,
+		benchtest.Variant{Name: "handler", Handler: func() http.Handler {
+			return saas.NewV1Handler(accessKey, benchV1Provider{}, saas.WithLogger(discard))
+		}},
+		benchtest.Variant{Name: "lean", Handler: func() http.Handler { return benchtest.LeanV1Query(accessKey, v1NewInstanceAnswer) }},
+		benchtest.Variant{Name: "bare", Handler: func() http.Handler { return bare }},
+	)
 }

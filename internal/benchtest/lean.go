@@ -103,9 +103,7 @@ func writeJSON(w http.ResponseWriter, answer []byte) {
 // and order notification: signature, timestamp and nonce in the query,
 // HEX(HMAC(key, key+nonce+timestamp+HEX(HMAC(key, body)))).
 func LeanV2(key string, answer Answer) http.HandlerFunc {
-	pool := newPool(key)
-	return func(w http.ResponseWriter, r *http.Request) {
-		var sig, ts, nonce string
+	return leanHex(key, answer, func(r *http.Request) (sig, ts, nonce string) {
 		for q := r.URL.RawQuery; q != ""; {
 			var kv string
 			kv, q, _ = strings.Cut(q, "&")
@@ -118,44 +116,40 @@ func LeanV2(key string, answer Answer) http.HandlerFunc {
 				nonce = v
 			}
 		}
-		st := pool.Get().(*state)
-		defer pool.Put(st)
-		body := st.readBody(r)
-		if !fresh(ts) {
-			writeJSON(w, stale)
-			return
-		}
-		if !st.hexMAC(sig) {
-			writeJSON(w, forged)
-			return
-		}
+		return sig, ts, nonce
+	}, func(st *state, nonce, ts string, body []byte) {
 		var sum [sha256.Size]byte
 		var inner [2 * sha256.Size]byte
 		st.mac.Reset()
 		st.mac.Write(body)
 		hex.Encode(inner[:], st.mac.Sum(sum[:0]))
-		b := append(append(append(append(st.buf[:0], key...), nonce...), ts...), inner[:]...)
+		st.buf = append(append(append(append(st.buf[:0], key...), nonce...), ts...), inner[:]...)
 		st.mac.Reset()
-		st.mac.Write(b)
-		if !hmac.Equal(st.mac.Sum(sum[:0]), st.sig[:]) {
-			writeJSON(w, forged)
-			return
-		}
-		a, err := answer(b[:0], body)
-		st.buf = a
-		if err != nil {
-			a = bad
-		}
-		writeJSON(w, a)
-	}
+		st.mac.Write(st.buf)
+	})
 }
 
 // LeanKitV2 verifies the joint-operation kit V2 scheme: x-sign, x-timestamp
 // and x-nonce headers, HEX(HMAC(key, key+nonce+timestamp+body)).
 func LeanKitV2(key string, answer Answer) http.HandlerFunc {
+	return leanHex(key, answer, func(r *http.Request) (sig, ts, nonce string) {
+		return r.Header.Get("X-Sign"), r.Header.Get("X-Timestamp"), r.Header.Get("X-Nonce")
+	}, func(st *state, nonce, ts string, body []byte) {
+		st.mac.Reset()
+		st.mac.Write([]byte(key))
+		st.mac.Write([]byte(nonce))
+		st.mac.Write([]byte(ts))
+		st.mac.Write(body)
+	})
+}
+
+// leanHex is a lean verifier of a scheme with a hex HMAC-SHA256 signature
+// and a Unix-millisecond timestamp: read returns them and the nonce, and
+// mac leaves st.mac holding the message the signature signs.
+func leanHex(key string, answer Answer, read func(*http.Request) (sig, ts, nonce string), mac func(st *state, nonce, ts string, body []byte)) http.HandlerFunc {
 	pool := newPool(key)
 	return func(w http.ResponseWriter, r *http.Request) {
-		sig, ts, nonce := r.Header.Get("X-Sign"), r.Header.Get("X-Timestamp"), r.Header.Get("X-Nonce")
+		sig, ts, nonce := read(r)
 		st := pool.Get().(*state)
 		defer pool.Put(st)
 		body := st.readBody(r)
@@ -168,11 +162,7 @@ func LeanKitV2(key string, answer Answer) http.HandlerFunc {
 			return
 		}
 		var sum [sha256.Size]byte
-		st.mac.Reset()
-		st.mac.Write([]byte(key))
-		st.mac.Write([]byte(nonce))
-		st.mac.Write([]byte(ts))
-		st.mac.Write(body)
+		mac(st, nonce, ts, body)
 		if !hmac.Equal(st.mac.Sum(sum[:0]), st.sig[:]) {
 			writeJSON(w, forged)
 			return

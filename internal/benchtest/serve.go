@@ -13,6 +13,8 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/isvkit/koogallery/koogallerytest"
 )
 
 // Call is one presigned callback, as koogallerytest's senders return it.
@@ -33,6 +35,35 @@ const Round = 4096
 // timer), well inside the V2 schemes' 60-second window.
 const resign = 30 * time.Second
 
+// Variant is one handler a benchmark compares: handler, lean, bare...
+type Variant struct {
+	Name    string
+	Handler func() http.Handler // a fresh one, for each round of calls
+}
+
+// Compare runs Serve for each variant side by side, as sub-benchmarks
+// named variant=<Name>.
+func Compare(b *testing.B, sign func(*testing.B) []Call, variants ...Variant) {
+	for _, v := range variants {
+		b.Run("variant="+v.Name, func(b *testing.B) { Serve(b, sign, v.Handler) })
+	}
+}
+
+// Presign returns the Round calls sign makes, failing the benchmark on an
+// error.
+func Presign(b *testing.B, sign func(i int) (Call, error)) []Call {
+	b.Helper()
+	calls := make([]Call, Round)
+	for i := range calls {
+		c, err := sign(i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		calls[i] = c
+	}
+	return calls
+}
+
 // Serve serves Round presigned calls from sign to handlers from fresh, one
 // call per iteration, replacing the handler after every Round calls and
 // signing the calls again when they grow old, both outside the timer. Every
@@ -41,13 +72,13 @@ const resign = 30 * time.Second
 //
 // The requests are built once per signing; the loop only rewinds their
 // bodies, so that it allocates nothing itself.
-func Serve(b *testing.B, sign func() []Call, fresh func() http.Handler) {
+func Serve(b *testing.B, sign func(*testing.B) []Call, fresh func() http.Handler) {
 	b.Helper()
 	var reqs []*http.Request
 	var bodies []rewinder
 	var signed time.Time
 	build := func() {
-		calls := sign()
+		calls := sign(b)
 		if len(calls) != Round {
 			b.Fatalf("sign returned %d calls, want %d", len(calls), Round)
 		}
@@ -138,3 +169,19 @@ func Bare(answer string) http.Handler {
 }
 
 var jsonContentType = []string{"application/json"}
+
+// FromV2 is the Call of a koogallerytest V2 or kit V2 call, or err.
+func FromV2(c *koogallerytest.Call, err error) (Call, error) {
+	if err != nil {
+		return Call{}, err
+	}
+	return Call{Method: http.MethodPost, URL: c.URL, Header: c.Header, Body: c.Body}, nil
+}
+
+// FromV1 is the Call of a koogallerytest V1 or kit V1 call, or err.
+func FromV1(c *koogallerytest.V1Call, err error) (Call, error) {
+	if err != nil {
+		return Call{}, err
+	}
+	return Call{Method: c.Method, URL: c.URL, Header: c.Header, Body: c.Body}, nil
+}

@@ -49,27 +49,18 @@ func tenantSync(n string) string {
 
 // presignTenantSyncs signs a round of tenantSync calls, each for a new
 // tenant: V2 with x-sign headers, V1 with an authToken header.
-func presignTenantSyncs(b *testing.B, v kit.Version) []benchtest.Call {
+func presignTenantSyncs(v kit.Version) func(*testing.B) []benchtest.Call {
 	v2 := koogallerytest.NewSender(accessKey)
 	v1 := koogallerytest.NewV1Sender(accessKey)
-	calls := make([]benchtest.Call, benchtest.Round)
-	for i := range calls {
-		n := strconv.Itoa(i)
-		if v == kit.V2 {
-			c, err := v2.SignKit("http://kg.test/isv/produce/produceAPI/v2/tenantSync", tenantSync(n)+`,"timeStamp":"20261127163000123"}`)
-			if err != nil {
-				b.Fatal(err)
+	return func(b *testing.B) []benchtest.Call {
+		return benchtest.Presign(b, func(i int) (benchtest.Call, error) {
+			n := strconv.Itoa(i)
+			if v == kit.V2 {
+				return benchtest.FromV2(v2.SignKit("http://kg.test/isv/produce/produceAPI/v2/tenantSync", tenantSync(n)+`,"timeStamp":"20261127163000123"}`))
 			}
-			calls[i] = benchtest.Call{Method: http.MethodPost, URL: c.URL, Header: c.Header, Body: c.Body}
-			continue
-		}
-		c, err := v1.SignKit("http://kg.test/isv/produce/produceAPI/tenantSync", tenantSync(n)+"}")
-		if err != nil {
-			b.Fatal(err)
-		}
-		calls[i] = benchtest.Call{Method: c.Method, URL: c.URL, Header: c.Header, Body: c.Body}
+			return benchtest.FromV1(v1.SignKit("http://kg.test/isv/produce/produceAPI/tenantSync", tenantSync(n)+"}"))
+		})
 	}
-	return calls
 }
 
 // BenchmarkKitPresigned serves a tenantSync, V2 and V1, signed beforehand
@@ -87,17 +78,14 @@ func BenchmarkKitPresigned(b *testing.B) {
 		{"v2", kit.V2, benchtest.LeanKitV2(accessKey, tenantSyncAnswer)},
 		{"v1", kit.V1, benchtest.LeanV1Kit(accessKey, tenantSyncAnswer)},
 	} {
-		for _, v := range []struct {
-			name string
-			h    func() http.Handler
-		}{
-			{"handler", func() http.Handler { return kit.NewHandler(accessKey, benchKit{}, kit.WithLogger(discard)) }},
-			{"lean", func() http.Handler { return version.lean }},
-			{"bare", func() http.Handler { return benchtest.Bare(successAnswer) }},
-		} {
-			b.Run(version.name+"/variant="+v.name, func(b *testing.B) {
-				benchtest.Serve(b, func() []benchtest.Call { return presignTenantSyncs(b, version.v) }, v.h)
-			})
-		}
+		b.Run(version.name, func(b *testing.B) {
+			benchtest.Compare(b, presignTenantSyncs(version.v),
+				benchtest.Variant{Name: "handler", Handler: func() http.Handler {
+					return kit.NewHandler(accessKey, benchKit{}, kit.WithLogger(discard))
+				}},
+				benchtest.Variant{Name: "lean", Handler: func() http.Handler { return version.lean }},
+				benchtest.Variant{Name: "bare", Handler: func() http.Handler { return benchtest.Bare(successAnswer) }},
+			)
+		})
 	}
 }
