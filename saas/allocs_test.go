@@ -55,3 +55,21 @@ func TestNewInstanceAllocations(t *testing.T) {
 	}
 	t.Logf("%.0f allocations", allocs)
 }
+
+// discardWriter is an http.ResponseWriter that keeps only the start of the
+// answer, so that the count is the handler's, not a recorder's.
+type discardWriter struct {
+	h     http.Header
+	n     int
+	first string
+}
+
+func (w *discardWriter) Header() http.Header { return w.h }
+func (w *discardWriter) WriteHeader(int)     {}
+func (w *discardWriter) Write(p []byte) (int, error) {
+	if w.n == 0 && len(w.first) < 22 {
+		w.first = string(p[:min(len(p), 22)])
+	}
+	w.n += len(p)
+	return len(p), nil
+}
