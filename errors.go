@@ -143,7 +143,7 @@ func isSignatureFailure(code string) bool {
 	return code == "APIGW.0301" || code == "APIG.0301"
 }
 
-// classifyCode maps the code tables of the spec (APIGW/APIG, MKT/CBC,
+// classifyCode maps the documented code tables (APIGW/APIG, MKT/CBC,
 // 9202xxxx, 9138xxxx, 9406xxxx) to sentinels. Unknown codes give nil.
 func classifyCode(code string, status int) error {
 	if rest, ok := strings.CutPrefix(code, "APIGW."); ok {

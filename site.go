@@ -36,7 +36,7 @@ func (s Site) BaseURL() string {
 // FallbackURL returns the base URL tried when the primary host cannot be
 // reached, or "" when the site documents none. The international pages
 // mention mkt.myhuaweicloud.cn too, but that reads as a copy of the Chinese
-// page (spec openapi.md §1.1, marked '?'), so no fallback is used there.
+// page (not confirmed anywhere else), so no fallback is used there.
 func (s Site) FallbackURL() string {
 	if s == SiteChina {
 		return "https://mkt.myhuaweicloud.cn"

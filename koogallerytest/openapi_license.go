@@ -73,7 +73,7 @@ func (s *Server) LicenseCode(code string) (LicenseCode, bool) {
 	return out, true
 }
 
-// Licence result codes (spec openapi.md §7.4).
+// Licence result codes, as the licence API reference lists them.
 const (
 	codeOK          = "92020000"
 	codeBadParam    = "92020002"

@@ -59,7 +59,7 @@ func (s *Server) Uploads() []EventUpload {
 	return append([]EventUpload(nil), s.open.uploads...)
 }
 
-// Upload answers (spec openapi.md §7.3).
+// Upload answers, as the event-file upload API reference lists them.
 const (
 	uploadOK      = "CBC.0000"
 	uploadInvalid = "CBC.0101"

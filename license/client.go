@@ -180,8 +180,7 @@ func (c *Client) Heartbeat(ctx context.Context, license string, opts ...Heartbea
 }
 
 // HeartbeatBatch queries up to MaxBatch licence codes in one call (v2 API).
-// Its request is not documented beyond being the batch form (spec openapi.md
-// §5.2, '?'); it is sent like ActivateBatch's, as license_list.
+// Its request is not documented beyond being the batch form; it is sent like ActivateBatch's, as license_list.
 func (c *Client) HeartbeatBatch(ctx context.Context, licenses []string) (*BatchResult, error) {
 	if err := checkCodes(licenses); err != nil {
 		return nil, fmt.Errorf("license: heartbeat batch: %w", err)

@@ -91,8 +91,8 @@ func ParseCodeInfo(raw []byte) (*CodeInfo, error) {
 // of the heartbeat (query) API, and one entry of a batch (v2) answer.
 //
 // Only license_code, status and activate_time are documented for the
-// heartbeat (spec openapi.md §5.2, the rest of the table '?'), and the batch
-// answers are not documented at all (§10.3). The decoder reads the code
+// heartbeat by the licence API reference, and the batch answers are not
+// documented at all. The decoder reads the code
 // under license_code, license or licenseCode, the expiry under expire_time
 // or expireTime, a per-code result under error_code/error_msg, and a nested
 // license_code_info; Raw keeps the object as received.
@@ -162,7 +162,7 @@ func (li *LicenseInfo) UnmarshalJSON(b []byte) error {
 // BatchResult is the answer of a batch (v2) call.
 type BatchResult struct {
 	// Licenses holds the per-code entries the answer lists, in its order.
-	// The v2 answer schema is not documented (spec openapi.md §10.3): the
+	// The v2 answer schema is not documented: the
 	// decoder takes data when it is a list, the first list member of data
 	// when it is an object, a single entry when data is one, or an object
 	// keyed by licence code. Licenses is empty when it finds none.

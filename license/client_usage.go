@@ -64,8 +64,8 @@ const maxActiveNum = 999_999_999
 // SoftwareUsageResult is the answer of ReportSoftwareUsage.
 type SoftwareUsageResult struct {
 	// Failed lists the licence codes KooGallery reported as failing its
-	// checks. The member is documented only as data.check_fail_… (spec
-	// openapi.md §5.3, '?'): the decoder takes the first member of data
+	// checks. The member is documented only as data.check_fail_… (the
+	// software-usage API reference): the decoder takes the first member of data
 	// whose name starts with "check_fail" (or "checkFail"), as a list of
 	// codes or of objects naming a code.
 	Failed []string

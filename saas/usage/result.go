@@ -22,8 +22,8 @@ type Result struct {
 
 // Abnormal is one record KooGallery reported as failed.
 //
-// The AbnormalUsageData table is documented only in part (spec openapi.md
-// §3.1, marked '?': "a record-level error description, String 255"), and
+// The AbnormalUsageData table is documented only in part (the usage-push API
+// reference says only "a record-level error description, String 255"), and
 // where it sits in the answer is not documented at all. The decoder is
 // therefore tolerant: it takes the first list of JSON objects found in the
 // answer's data member or any other member (preferring names containing

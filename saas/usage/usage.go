@@ -208,8 +208,8 @@ func checkUsageID(name, v string, required bool) error {
 // JSON that is body-signed, AK/SK-hashed and sent, byte for byte.
 //
 // Canonical form. The documentation says the body is signed with its keys
-// "naturally sorted" and shows only a truncated Java demo (spec openapi.md
-// §3.1, marked '?'). The SDK therefore sends a body that is already in
+// "naturally sorted" and shows only a truncated Java demo (the usage-push
+// API reference of the KooGallery seller guide). The SDK therefore sends a body that is already in
 // every plausible canonical form, so that a verifier that signs the bytes
 // as received and one that re-sorts the keys before signing both agree:
 // object keys sorted by byte order at every level, no insignificant
