@@ -184,6 +184,34 @@ end
 return 0
 `)
 
+// releaseOwnScript deletes KEYS[1] only while it holds ARGV[1], the token
+// of the write being taken back: never another caller's claim or key.
+var releaseOwnScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// releaseOwn takes back a write of tok that the replicas did not
+// acknowledge, so that a retry is not refused by it. In a failover the
+// first attempts may reach a master on its way out, so it tries a few times
+// over about a second. If every attempt fails, the key stays until its TTL:
+// a claim's lease, during which the call is answered as in progress
+// (000005), never provisioned twice.
+func (s *Store) releaseOwn(ctx context.Context, k, tok string) {
+	ctx = context.WithoutCancel(ctx)
+	backoff := 50 * time.Millisecond
+	for range 4 {
+		c, cancel := context.WithTimeout(ctx, time.Second)
+		err := releaseOwnScript.Run(c, s.c, []string{k}, tok).Err()
+		cancel()
+		if err == nil {
+			return
+		}
+		time.Sleep(backoff)
+		backoff *= 3
+	}
+}
+
 // Claim implements store.Store.
 func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (*store.Record, bool, error) {
 	ms, err := millis(ctx, "claim", "lease", lease)
@@ -268,7 +296,7 @@ func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, e
 		if added && errors.Is(err, ErrNotReplicated) {
 			// Answered as a failure, the call may be delivered again as it
 			// was: do not leave its key to refuse it as a replay.
-			s.c.Del(context.WithoutCancel(ctx), k)
+			s.releaseOwn(ctx, k, tok)
 		}
 		return false, wrap(ctx, "replay add", err)
 	}
@@ -276,8 +304,10 @@ func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, e
 }
 
 // claimWaited runs the claim script and WAIT on the master holding k. A
-// claim the replicas did not acknowledge is released and reported as an
-// error, so that the key is not held for a lease nobody runs under.
+// claim the replicas did not acknowledge is taken back (only while it is
+// this call's: after a failover the key may hold another caller's claim)
+// and reported as an error, so that the key is not held for a lease nobody
+// runs under.
 func (s *Store) claimWaited(ctx context.Context, k string, ms int64, tok string) (string, error) {
 	cmd, err := s.waited(ctx, k, func(p redis.Pipeliner) redis.Cmder {
 		return p.Eval(ctx, claimSource, []string{k}, ms, tok)
@@ -288,7 +318,7 @@ func (s *Store) claimWaited(ctx context.Context, k string, ms int64, tok string)
 	v, cerr := cmd.(*redis.Cmd).Text()
 	if errors.Is(err, ErrNotReplicated) {
 		if errors.Is(cerr, redis.Nil) {
-			releaseScript.Run(context.WithoutCancel(ctx), s.c, []string{k})
+			s.releaseOwn(ctx, k, tok)
 			return "", err
 		}
 		// Nothing was written: the answer read stands.
