@@ -104,9 +104,12 @@ var errOrderBusy = &callback.Error{Code: callback.CodeInternal, Message: "order 
 
 // serve handles a verified V1 call; raw is its query string.
 func (h *v1Handler) serve(ctx context.Context, raw []byte, resp *callback.Response) error {
-	q, err := v1sign.ParseQuery(string(raw))
-	if err != nil {
-		return callback.Invalid("malformed query") // unreachable: the engine parsed it
+	q := resp.V1Query // parsed and verified by the engine
+	if q == nil {
+		var err error
+		if q, err = v1sign.ParseQuery(string(raw)); err != nil {
+			return callback.Invalid("malformed query") // unreachable: the engine parsed it
+		}
 	}
 	in := v1Params{q: q}
 	activity := q.Get("activity")

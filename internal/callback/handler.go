@@ -154,6 +154,11 @@ type Response struct {
 	// Extra holds further members of the answer, each written as
 	// `,"name":value` (see AppendString). It is dropped when Serve fails.
 	Extra []byte
+	// V1Query is the verified query of a SchemeV1Query call, its values
+	// under the reading that verified (the body Serve gets is the same
+	// query written for a form decoder), so that Serve need not parse it
+	// again; nil for the other schemes. Valid only during the call.
+	V1Query *v1sign.Query
 }
 
 // Serve handles one verified callback. body is the raw request body and is
@@ -286,7 +291,7 @@ func (h *Handler) Handle(w http.ResponseWriter, r *http.Request, serve Serve) {
 		putBody(st.box) // the bytes Serve saw are no longer used
 		st.box = nil
 	}
-	st.body = nil
+	st.body, st.resp.V1Query = nil, nil
 	if cap(st.out) <= 64<<10 && cap(st.resp.Extra) <= 64<<10 {
 		h.states.Put(st)
 	}

@@ -82,6 +82,7 @@ func (h *Handler) verifyV1Query(method, raw string, st *state) error {
 	box := getBody(len(form))
 	*box = append(*box, form...)
 	st.box, st.body = box, *box
+	st.resp.V1Query = q
 	return nil
 }
 

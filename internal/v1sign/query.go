@@ -136,8 +136,13 @@ func lookup(params []param, name string) (string, bool) {
 // Values returns the parameters as url.Values, one value per name.
 func (q *Query) Values() url.Values {
 	v := make(url.Values, len(q.params))
-	for _, p := range q.params {
-		v[p.name] = []string{p.value}
+	// One backing array for every value; each name's slice is capped at
+	// its one element, so that appending to it copies instead of
+	// overwriting the next name's value.
+	all := make([]string, len(q.params))
+	for i, p := range q.params {
+		all[i] = p.value
+		v[p.name] = all[i : i+1 : i+1]
 	}
 	return v
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"hash"
+	"sync"
 )
 
 var (
@@ -28,17 +30,49 @@ const macSize = sha256.Size
 const tokenLen = 44 // base64.StdEncoding.EncodedLen(macSize)
 
 // sum returns HMAC-SHA256 over msg keyed with keyPrefix‖keySuffix (the V1
-// tokens use Key + timeStamp, Body-Sign the plain Key).
+// tokens use Key + timeStamp, Body-Sign the plain Key). The key changes with
+// every timeStamp, so no keyed HMAC state can be kept; sum computes the HMAC
+// of RFC 2104 itself over a pooled SHA-256 state instead of allocating
+// crypto/hmac's (TestSumIsHMAC checks it against crypto/hmac).
 func sum(keyPrefix, keySuffix string, msg []byte) [macSize]byte {
-	k := make([]byte, 0, len(keyPrefix)+len(keySuffix))
-	k = append(append(k, keyPrefix...), keySuffix...)
-	h := hmac.New(sha256.New, k)
-	clear(k) // hmac keeps its own padded copy
-	h.Write(msg)
-	var out [macSize]byte
-	h.Sum(out[:0])
+	st := sumPool.Get().(*sumState)
+	defer sumPool.Put(st)
+	pad := &st.pad
+	clear(pad[:])
+	if n := len(keyPrefix) + len(keySuffix); n > sha256.BlockSize {
+		st.h.Reset()
+		st.h.Write([]byte(keyPrefix))
+		st.h.Write([]byte(keySuffix))
+		st.h.Sum(pad[:0])
+	} else {
+		copy(pad[copy(pad[:], keyPrefix):], keySuffix)
+	}
+	for i := range pad {
+		pad[i] ^= 0x36
+	}
+	st.h.Reset()
+	st.h.Write(pad[:])
+	st.h.Write(msg)
+	var inner, out [macSize]byte
+	st.h.Sum(inner[:0])
+	for i := range pad {
+		pad[i] ^= 0x36 ^ 0x5c
+	}
+	st.h.Reset()
+	st.h.Write(pad[:])
+	st.h.Write(inner[:])
+	st.h.Sum(out[:0])
+	clear(pad[:]) // the key stays in no pooled state
 	return out
 }
+
+// sumState is sum's pooled scratch: a SHA-256 state and the padded key.
+type sumState struct {
+	h   hash.Hash
+	pad [sha256.BlockSize]byte
+}
+
+var sumPool = sync.Pool{New: func() any { return &sumState{h: sha256.New()} }}
 
 // encodeToken returns the standard Base64 form of a MAC.
 func encodeToken(mac *[macSize]byte) string {
