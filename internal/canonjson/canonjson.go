@@ -274,7 +274,9 @@ func (o *Object) CanonicalIsRaw() bool {
 	}
 	for i := range o.Members {
 		m := &o.Members[i]
-		if m.flags&isNull != 0 || bytes.IndexByte(m.RawKey, '\\') >= 0 {
+		// A key with an escape or invalid UTF-8 is written decoded and
+		// re-escaped (invalid UTF-8 as U+FFFD), not as received.
+		if m.flags&isNull != 0 || !plainKey(m.RawKey[1:len(m.RawKey)-1], m.keyFlags) {
 			return false
 		}
 		if i > 0 && bytes.Compare(o.Members[i-1].Key, m.Key) >= 0 {

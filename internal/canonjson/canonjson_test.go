@@ -183,8 +183,11 @@ func FuzzAppend(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte("{\"0\xc8\":\"\"}"))
+	f.Add([]byte("{\"0\xff\":[]}"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		checkCanonical(t, src)
+		checkRawShortcut(t, src)
 		quoted, err := AppendQuotedScalars(nil, src)
 		if err == nil {
 			assert.True(t, json.Valid(quoted), "quoted form is not valid JSON: %q", quoted)
@@ -207,5 +210,30 @@ func BenchmarkAppend(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// checkRawShortcut checks CanonicalIsRaw, the shortcut the verifiers take
+// to skip building the canonical form: it holds exactly when the canonical
+// form is the bytes received.
+func checkRawShortcut(t *testing.T, src []byte) {
+	t.Helper()
+	var o Object
+	if o.Parse(src) != nil {
+		return
+	}
+	canonical, err := Append(nil, src)
+	require.NoError(t, err)
+	assert.Equal(t, bytes.Equal(canonical, src), o.CanonicalIsRaw(), "CanonicalIsRaw of %q (canonical %q)", src, canonical)
+}
+
+// A key with invalid UTF-8 is written with U+FFFD in the canonical form, so
+// that form is not the bytes received: a verifier that took it for them
+// refused a body signed over its canonical form (found by saas.FuzzHandler
+// and kit.FuzzHandler).
+func TestCanonicalIsRawKeys(t *testing.T) {
+	for _, src := range []string{`{"a":1}`, `{"a":1,"b":2}`, "{\"0\xc8\":\"\"}", "{\"0\xff\":[]}", `{"\u0061":1}`,
+		`{"é":1}`, "{\"a\":\"\xff\"}", `{"b":1,"a":2}`, `{"a":null}`, `{ "a":1}`, `{"a":1,"a":2}`} {
+		checkRawShortcut(t, []byte(src))
 	}
 }
