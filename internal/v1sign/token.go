@@ -62,7 +62,7 @@ func sum(keyPrefix, keySuffix string, msg []byte) [macSize]byte {
 	st.h.Write(pad[:])
 	st.h.Write(inner[:])
 	st.h.Sum(out[:0])
-	clear(pad[:]) // the key stays in no pooled state
+	clear(pad[:]) // the padded key does not stay in the pooled scratch
 	return out
 }
 
