@@ -4,31 +4,46 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/store"
 )
 
 var t0 = time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC)
 
-func TestMemoryConformance(t *testing.T) {
-	t.Parallel()
-	koogallerytest.TestStore(t, func(t *testing.T) store.Store { return store.NewMemory(0) })
+// The conformance suites run against the memory stores in koogallerytest's
+// own tests (storetest_memory_test.go): importing koogallerytest here would
+// rebuild it, and everything it imports that uses store, for this package's
+// internal test.
+
+// clock is a settable clock for the bound tests.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
 }
 
-func TestMemoryReplayCacheConformance(t *testing.T) {
-	t.Parallel()
-	koogallerytest.TestReplayCache(t, func(t *testing.T) store.ReplayCache { return store.NewMemoryReplayCache(0) })
+func newClock(t time.Time) *clock { return &clock{now: t} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
 
 func TestMemoryBoundNeverEvictsLive(t *testing.T) {
 	ctx := context.Background()
-	clk := koogallerytest.NewClock(t0)
+	clk := newClock(t0)
 	m := store.NewMemory(3, store.WithClock(clk.Now))
 
 	_, ok, err := m.Claim(ctx, "a", time.Minute)
@@ -80,7 +95,7 @@ func TestMemoryBoundNeverEvictsLive(t *testing.T) {
 // At the bound the entry that has expired goes, not the oldest one.
 func TestMemoryDropsExpiredNotOldest(t *testing.T) {
 	ctx := context.Background()
-	clk := koogallerytest.NewClock(t0)
+	clk := newClock(t0)
 	m := store.NewMemory(3, store.WithClock(clk.Now))
 	require.NoError(t, m.Complete(ctx, "old", &store.Record{InstanceID: "old"}, time.Hour))
 	clk.Advance(time.Second)
@@ -104,7 +119,7 @@ func TestMemoryDropsExpiredNotOldest(t *testing.T) {
 // A flood of new keys at the bound forgets nothing.
 func TestMemoryFloodAtBound(t *testing.T) {
 	ctx := context.Background()
-	clk := koogallerytest.NewClock(t0)
+	clk := newClock(t0)
 	const n = 1000
 	m := store.NewMemory(n, store.WithClock(clk.Now))
 	c := store.NewMemoryReplayCache(n, store.WithClock(clk.Now))
@@ -139,7 +154,7 @@ func TestMemoryFloodAtBound(t *testing.T) {
 
 func TestMemoryReplayCacheBound(t *testing.T) {
 	ctx := context.Background()
-	clk := koogallerytest.NewClock(t0)
+	clk := newClock(t0)
 	c := store.NewMemoryReplayCache(2, store.WithClock(clk.Now))
 	for _, k := range []string{"a", "b"} {
 		added, err := c.Add(ctx, k, time.Minute)
@@ -170,7 +185,7 @@ func TestMemoryReplayCacheBound(t *testing.T) {
 // The injected clock decides expiry; the wall clock does not.
 func TestMemoryWithClock(t *testing.T) {
 	ctx := context.Background()
-	clk := koogallerytest.NewClock(t0)
+	clk := newClock(t0)
 	m := store.NewMemory(10, store.WithClock(clk.Now))
 	require.NoError(t, m.Complete(ctx, "k", &store.Record{InstanceID: "i"}, 24*time.Hour))
 	_, ok, err := m.Claim(ctx, "lease", time.Minute)

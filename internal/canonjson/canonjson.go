@@ -17,8 +17,11 @@ package canonjson
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"hash"
 	"io"
 	"slices"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -478,3 +481,30 @@ func appendJacksonText(dst, s []byte) []byte {
 	}
 	return append(dst, s[start:]...)
 }
+
+// Sum256 returns the SHA-256 of src's canonical form (see Append), or of
+// src itself when src is not an object Append accepts. The form is
+// streamed into a pooled hash from a pooled parse, so that a de-duplication
+// key costs no allocation.
+func Sum256(src []byte) [sha256.Size]byte {
+	c := sumPool.Get().(*canonicalHasher)
+	defer sumPool.Put(c)
+	c.h.Reset()
+	if c.o.Parse(src) != nil {
+		c.h.Write(src)
+	} else {
+		c.buf = c.o.WriteCanonical(c.h, c.buf)
+	}
+	c.o.Release()
+	c.sum = c.h.Sum(c.sum[:0])
+	return [sha256.Size]byte(c.sum)
+}
+
+type canonicalHasher struct {
+	h   hash.Hash
+	o   Object
+	buf []byte
+	sum []byte
+}
+
+var sumPool = sync.Pool{New: func() any { return &canonicalHasher{h: sha256.New()} }}

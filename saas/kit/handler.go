@@ -6,11 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/isvkit/koogallery/internal/callback"
 	"github.com/isvkit/koogallery/internal/canonjson"
@@ -252,7 +250,7 @@ func (k *kitHandler) doneKey(r *http.Request, name string, v Version, body []byt
 		mac, _ := v1sign.TokenMAC(r.Header.Get(v1sign.HeaderAuthToken)) // verified by the engine
 		return "kit1/" + name + "/" + hex.EncodeToString(mac[:]), true
 	}
-	sum := canonicalSum(body)
+	sum := canonjson.Sum256(body) // decodeKitFields scanned it: an object
 	var hexSum [2 * sha256.Size]byte
 	hex.Encode(hexSum[:], sum[:])
 	var key strings.Builder
@@ -263,32 +261,6 @@ func (k *kitHandler) doneKey(r *http.Request, name string, v Version, body []byt
 	key.Write(hexSum[:])
 	return key.String(), f.str("timeStamp") != ""
 }
-
-// canonicalSum returns the SHA-256 of body's canonical form (canonjson),
-// streamed into a pooled hash from a pooled parse: the same delivery, however
-// KooGallery spaced or ordered it, has the same sum.
-func canonicalSum(body []byte) [sha256.Size]byte {
-	c := sumPool.Get().(*canonicalHasher)
-	defer sumPool.Put(c)
-	c.h.Reset()
-	if c.o.Parse(body) != nil {
-		c.h.Write(body) // unreachable: decodeKitFields scanned it
-	} else {
-		c.buf = c.o.WriteCanonical(c.h, c.buf)
-	}
-	c.o.Release()
-	c.sum = c.h.Sum(c.sum[:0])
-	return [sha256.Size]byte(c.sum)
-}
-
-type canonicalHasher struct {
-	h   hash.Hash
-	o   canonjson.Object
-	buf []byte
-	sum []byte
-}
-
-var sumPool = sync.Pool{New: func() any { return &canonicalHasher{h: sha256.New()} }}
 
 // decryptSecret decrypts an applicationSync clientSecret with the seller's
 // private key, if there is one. Neither the secret nor the ciphertext is
