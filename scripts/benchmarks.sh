@@ -52,7 +52,7 @@ out=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/benchmarks.XXXXXX")}
 mkdir -p "$out"
 report=${REPORT:-BENCHMARKS.md}
 base=${1:-}
-proof_cmd=${PROOF_CMD:-cd store/proof && go run ./cmd/proof -full}
+proof_cmd=${PROOF_CMD:-cd internal/proof && go run ./cmd/proof -full}
 soak_cmd=${SOAK_CMD:-cd store/pgstore && go test -run TestUsageOutboxSoak -usage-soak-records 100000 -v .}
 began=$(date +%s)
 

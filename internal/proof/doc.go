@@ -39,8 +39,8 @@
 // The short run (about 2,000 callbacks per backend) is TestProof, in CI.
 // The full run, over 20,000 callbacks per backend:
 //
-//	cd store/proof && go test -run TestProof -proof.full -v -timeout 30m .
-//	cd store/proof && go run ./cmd/proof -full
+//	cd internal/proof && go test -run TestProof -proof.full -v -timeout 30m .
+//	cd internal/proof && go run ./cmd/proof -full
 //
 // It needs redis-server and PostgreSQL's server binaries (Debian: apt-get
 // install -y redis-server postgresql) and runs on Linux (it reads /proc,

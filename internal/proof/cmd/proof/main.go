@@ -3,8 +3,8 @@
 // PostgreSQL, after a baseline on one replica with the memory stores. It
 // prints what every run found and exits 1 if an invariant broke.
 //
-//	cd store/proof && go run ./cmd/proof          # the short run (about 2,000 callbacks per backend)
-//	cd store/proof && go run ./cmd/proof -full    # over 20,000 callbacks per backend
+//	cd internal/proof && go run ./cmd/proof          # the short run (about 2,000 callbacks per backend)
+//	cd internal/proof && go run ./cmd/proof -full    # over 20,000 callbacks per backend
 //
 // It needs redis-server and PostgreSQL's initdb and postgres (Debian:
 // apt-get install -y redis-server postgresql), starts them on free
@@ -19,7 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/isvkit/koogallery/store/proof"
+	"github.com/isvkit/koogallery/internal/proof"
 )
 
 func main() {

@@ -1,4 +1,4 @@
-module github.com/isvkit/koogallery/store/proof
+module github.com/isvkit/koogallery/internal/proof
 
 go 1.25.0
 
@@ -27,6 +27,6 @@ require (
 
 replace (
 	github.com/isvkit/koogallery => ../..
-	github.com/isvkit/koogallery/store/pgstore => ../pgstore
-	github.com/isvkit/koogallery/store/redisstore => ../redisstore
+	github.com/isvkit/koogallery/store/pgstore => ../../store/pgstore
+	github.com/isvkit/koogallery/store/redisstore => ../../store/redisstore
 )
