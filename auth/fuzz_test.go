@@ -72,7 +72,7 @@ func FuzzVerifyAuthorization(f *testing.F) {
 	f.Add("SDK-HMAC-SHA256 Access=AK, SignedHeaders=x-sdk-date, Signature=zz", "99999999T999999Z")
 	f.Add("SDK-HMAC-SHA256 Access=AK, SignedHeaders=content-type;host;x-sdk-date;x-security-token, Signature="+strings.Repeat("a", 64), "20261127T083000Z")
 	v := auth.NewVerifier(func(ak string) (string, bool) { return "SK", true },
-		auth.WithVerifierClock(fixedClock("20261127T083000Z")))
+		auth.WithClock(fixedClock("20261127T083000Z")))
 	f.Fuzz(func(t *testing.T, authz, date string) {
 		r, err := http.NewRequest(http.MethodGet, "https://mkt.example.com/x?a=1", nil)
 		if err != nil {

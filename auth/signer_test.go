@@ -253,7 +253,7 @@ func TestOneClockOptionForSignerAndVerifier(t *testing.T) {
 	assert.Equal(t, "20200102T030405Z", r.Header.Get("X-Sdk-Date"))
 	lookup := func(string) (string, bool) { return "sk", true }
 	assert.NoError(t, auth.NewVerifier(lookup, clock).Verify(serverSide(t, r)))
-	assert.NoError(t, auth.NewVerifier(lookup, auth.WithVerifierClock(fixedClock("20200102T031000Z"))).Verify(serverSide(t, r)),
+	assert.NoError(t, auth.NewVerifier(lookup, auth.WithClock(fixedClock("20200102T031000Z"))).Verify(serverSide(t, r)),
 		"the deprecated name still works")
 	assert.ErrorIs(t, auth.NewVerifier(lookup).Verify(serverSide(t, r)), auth.ErrExpired, "the real clock is years away")
 }

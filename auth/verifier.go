@@ -134,11 +134,6 @@ type Verifier struct {
 	maxBody int64
 }
 
-// WithVerifierClock sets the Verifier's clock.
-//
-// Deprecated: use WithClock, which every constructor of this package accepts.
-func WithVerifierClock(now func() time.Time) VerifierOption { return WithClock(now) }
-
 // WithMaxSkew sets how far X-Sdk-Date may be from the Verifier's clock, in
 // either direction (default 15 minutes, as the gateway allows).
 func WithMaxSkew(d time.Duration) VerifierOption {

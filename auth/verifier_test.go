@@ -53,7 +53,7 @@ func TestVerifierAcceptsVectorA1(t *testing.T) {
 	r.Header.Set("Content-Type", "application/json;charset=UTF-8")
 	r.Header.Set("X-Sdk-Date", "20240315T083000Z")
 	r.Header.Set("Authorization", "SDK-HMAC-SHA256 Access=HWAKEXAMPLE000000001, SignedHeaders=content-type;host;x-sdk-date, Signature=1ee1887c9415fa71025226fe28f1d581c7a26eb71aeac98de17d37ca854d3bfe")
-	v := auth.NewVerifier(lookupOne(vecAK, vecSK), auth.WithVerifierClock(fixedClock("20240315T083500Z")))
+	v := auth.NewVerifier(lookupOne(vecAK, vecSK), auth.WithClock(fixedClock("20240315T083500Z")))
 	require.NoError(t, v.Verify(serverSide(t, r)))
 }
 
@@ -68,7 +68,7 @@ func TestVerifierFailures(t *testing.T) {
 		require.NoError(t, s.Sign(r))
 		return serverSide(t, r)
 	}
-	v := auth.NewVerifier(lookupOne("AK1", "SECRET-SK-1"), auth.WithVerifierClock(fixedClock(date)), auth.WithMaxBodyBytes(64))
+	v := auth.NewVerifier(lookupOne("AK1", "SECRET-SK-1"), auth.WithClock(fixedClock(date)), auth.WithMaxBodyBytes(64))
 	require.NoError(t, v.Verify(signed()))
 
 	type mutate func(r *http.Request)
@@ -127,14 +127,14 @@ func TestVerifierFailures(t *testing.T) {
 	// Expired, both directions, at the edge of the 15-minute window.
 	base, _ := time.Parse(auth.DateLayout, date)
 	for _, off := range []time.Duration{15*time.Minute + time.Second, -15*time.Minute - time.Second} {
-		v := auth.NewVerifier(lookupOne("AK1", "SECRET-SK-1"), auth.WithVerifierClock(func() time.Time { return base.Add(off) }))
+		v := auth.NewVerifier(lookupOne("AK1", "SECRET-SK-1"), auth.WithClock(func() time.Time { return base.Add(off) }))
 		assert.ErrorIs(t, v.Verify(signed()), auth.ErrExpired, off)
 	}
 	for _, off := range []time.Duration{15 * time.Minute, -15 * time.Minute} {
-		v := auth.NewVerifier(lookupOne("AK1", "SECRET-SK-1"), auth.WithVerifierClock(func() time.Time { return base.Add(off) }))
+		v := auth.NewVerifier(lookupOne("AK1", "SECRET-SK-1"), auth.WithClock(func() time.Time { return base.Add(off) }))
 		assert.NoError(t, v.Verify(signed()), off)
 	}
-	v5 := auth.NewVerifier(lookupOne("AK1", "SECRET-SK-1"), auth.WithMaxSkew(time.Minute), auth.WithVerifierClock(func() time.Time { return base.Add(2 * time.Minute) }))
+	v5 := auth.NewVerifier(lookupOne("AK1", "SECRET-SK-1"), auth.WithMaxSkew(time.Minute), auth.WithClock(func() time.Time { return base.Add(2 * time.Minute) }))
 	assert.ErrorIs(t, v5.Verify(signed()), auth.ErrExpired)
 }
 

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/isvkit/koogallery/saas/kit"
 	"log"
 	"time"
 
 	"github.com/isvkit/koogallery"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/order"
-	"github.com/isvkit/koogallery/saas"
 )
 
 // Test code that calls the open API without an account: the fake verifies
@@ -77,12 +77,12 @@ func ExampleOAuthServer() {
 	clk := koogallerytest.NewClock(time.Date(2030, 1, 1, 9, 0, 0, 0, time.UTC))
 	idp := koogallerytest.NewOAuthServer(koogallerytest.WithClock(clk.Now), koogallerytest.WithTokenLifetime(time.Hour))
 	defer idp.Close()
-	client, err := idp.NewClient() // saas.NewOAuthClient(idp.URL, ...) trusting the fake's certificate
+	client, err := idp.NewClient() // kit.NewOAuthClient(idp.URL, ...) trusting the fake's certificate
 	if err != nil {
 		log.Fatal(err)
 	}
 	ctx := context.Background()
-	code := idp.Login(saas.OAuthUser{UserName: "alice", Tenant: "t-1"}, "https://seller.example.com/callback")
+	code := idp.Login(kit.OAuthUser{UserName: "alice", Tenant: "t-1"}, "https://seller.example.com/callback")
 	tok, err := client.Exchange(ctx, code, "https://seller.example.com/callback")
 	if err != nil {
 		log.Fatal(err)

@@ -67,11 +67,6 @@ func WithTokenLifetime(d time.Duration) OAuthServerOption {
 	return oauthFunc(func(s *OAuthServer) { s.lifetime = d })
 }
 
-// WithOAuthClock sets the clock codes and tokens expire by.
-//
-// Deprecated: use WithClock, which every fake and sender accepts.
-func WithOAuthClock(now func() time.Time) OAuthServerOption { return WithClock(now) }
-
 // codeLifetime is how long an authorisation code can be exchanged.
 const codeLifetime = 5 * time.Minute
 

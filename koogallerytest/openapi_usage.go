@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/isvkit/koogallery/internal/wire"
-	"github.com/isvkit/koogallery/saas"
 	"github.com/isvkit/koogallery/saas/usage"
 )
 
@@ -109,7 +108,7 @@ func (s *Server) acceptUsage(w http.ResponseWriter, body []byte, legacy bool) {
 		bad(http.StatusBadRequest, "MKT.0101", "Invalid parameter: usage_records is required and is the only member")
 		return
 	}
-	if len(raws) > saas.MaxUsageRecords {
+	if len(raws) > usage.MaxRecords {
 		bad(http.StatusInternalServerError, "MKT.9003", "Usage records extends size limit.")
 		return
 	}

@@ -104,11 +104,6 @@ func WithKey(accessKey, secretKey string) ServerOption {
 // WithTLS serves HTTPS with a test certificate; Server.NewClient trusts it.
 func WithTLS() ServerOption { return serverFunc(func(c *serverConfig) { c.tls = true }) }
 
-// WithServerClock sets the clock the Server checks X-Sdk-Date against.
-//
-// Deprecated: use WithClock, which every fake and sender accepts.
-func WithServerClock(now func() time.Time) ServerOption { return WithClock(now) }
-
 // NewServer starts a fake KooGallery open API. Close it when done.
 func NewServer(opts ...ServerOption) *Server {
 	cfg := serverConfig{keys: map[string]string{DefaultAccessKey: DefaultSecretKey}, now: time.Now,
@@ -129,7 +124,7 @@ func NewServer(opts ...ServerOption) *Server {
 	for id, raw := range mockOrders() {
 		s.orders[id] = raw
 	}
-	s.verifier = auth.NewVerifier(s.lookup, auth.WithVerifierClock(func() time.Time { return s.now() }))
+	s.verifier = auth.NewVerifier(s.lookup, auth.WithClock(func() time.Time { return s.now() }))
 	s.handlers[http.MethodGet+" "+order.QueryPath] = s.queryOrder
 	s.registerOpenAPI(&cfg)
 	if cfg.tls {

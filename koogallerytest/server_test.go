@@ -2,6 +2,7 @@ package koogallerytest_test
 
 import (
 	"context"
+	"github.com/isvkit/koogallery/saas/kit"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,7 +15,6 @@ import (
 	"github.com/isvkit/koogallery/auth"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/order"
-	"github.com/isvkit/koogallery/saas"
 )
 
 // TestServerIsServedUnderAPathPrefix: a client that builds absolute paths
@@ -68,7 +68,7 @@ func TestOneClockForTheFakes(t *testing.T) {
 	_, err = order.NewClient(real).QueryOrder(context.Background(), "MOCKPERIODYEARNEW")
 	assert.ErrorIs(t, err, koogallery.ErrAuthentication)
 	// The deprecated name still works.
-	old := koogallerytest.NewServer(koogallerytest.WithServerClock(clk.Now))
+	old := koogallerytest.NewServer(koogallerytest.WithClock(clk.Now))
 	defer old.Close()
 	kgOld, err := old.NewClient(koogallery.WithClock(clk.Now))
 	require.NoError(t, err)
@@ -79,7 +79,7 @@ func TestOneClockForTheFakes(t *testing.T) {
 	defer idp.Close()
 	oc, err := idp.NewClient()
 	require.NoError(t, err)
-	code := idp.Login(saas.OAuthUser{UserName: "alice"}, "")
+	code := idp.Login(kit.OAuthUser{UserName: "alice"}, "")
 	tok, err := oc.Exchange(context.Background(), code, "")
 	require.NoError(t, err)
 	_, err = oc.UserInfo(context.Background(), tok.AccessToken)

@@ -87,7 +87,7 @@ func TestUsageChaosIsDeterministic(t *testing.T) {
 func TestUsageChaosThrottlesBursts(t *testing.T) {
 	t.Parallel()
 	clk := koogallerytest.NewClock(time.Now())
-	fake := koogallerytest.NewServer(koogallerytest.WithServerClock(clk.Now))
+	fake := koogallerytest.NewServer(koogallerytest.WithClock(clk.Now))
 	defer fake.Close()
 	fake.SetUsageChaos(koogallerytest.UsageChaos{ThrottleRate: 2, ThrottleBurst: 3, RetryAfter: 1500 * time.Millisecond})
 	c := usagePusher(t, fake)

@@ -237,7 +237,7 @@ func (h *v1Handler) newInstance(ctx context.Context, in *v1Params, test bool, re
 // for the choice of orderId or orderId+productId.
 func v1NewInstanceKey(req *V1NewInstanceRequest) string {
 	switch req.ChargingMode {
-	case ChargingModeOnDemand, ChargingModeOneTime, ChargingModeOnDemandPackage:
+	case order.ChargingModeOnDemand, order.ChargingModeOneTime, order.ChargingModeOnDemandPackage:
 		return recordKey("v1.newInstance", req.OrderID, req.ProductID)
 	}
 	return recordKey("v1.newInstance", req.OrderID, "")
@@ -463,13 +463,13 @@ func (p *v1Params) values() url.Values {
 func parseChargingMode(s string) order.ChargingMode {
 	switch strings.TrimSpace(s) {
 	case "0":
-		return ChargingModeOnDemand
+		return order.ChargingModeOnDemand
 	case "1":
-		return ChargingModePeriod
+		return order.ChargingModePeriod
 	case "3":
-		return ChargingModeOneTime
+		return order.ChargingModeOneTime
 	case "5":
-		return ChargingModeOnDemandPackage
+		return order.ChargingModeOnDemandPackage
 	}
 	return order.ChargingMode(s)
 }

@@ -49,7 +49,7 @@ func answerProblem(t *target, x *exchange) *problem {
 		return &problem{"the answer has no resultCode", hintEnvelope}
 	case t.fam.scheme.v1() && x.BodySignErr != nil:
 		return &problem{"Body-Sign: " + strings.TrimPrefix(x.BodySignErr.Error(), "koogallerytest: "),
-			`sign every V1 answer, failures included: Body-Sign: sign_type="HMAC-SHA256", signature="<Base64(HMAC-SHA256(Key, the exact body bytes sent))>" (saas.NewV1Handler and saas.NewKitHandler do)`}
+			`sign every V1 answer, failures included: Body-Sign: sign_type="HMAC-SHA256", signature="<Base64(HMAC-SHA256(Key, the exact body bytes sent))>" (saas.NewV1Handler and kit.NewHandler do)`}
 	}
 	if allowed := allowedCodes(t.fam, x.Activity); !allowed[x.ResultCode] {
 		return &problem{fmt.Sprintf("resultCode %q is not one the documentation lists for %s (%s)", x.ResultCode, x.Activity, codeList(allowed)),

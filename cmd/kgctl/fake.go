@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"github.com/isvkit/koogallery/saas/kit"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -20,7 +21,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/isvkit/koogallery/koogallerytest"
-	"github.com/isvkit/koogallery/saas"
 )
 
 // oauthLoginPath is where kgctl fake plays KooGallery's login page.
@@ -160,7 +160,7 @@ func fakeLogin(w http.ResponseWriter, r *http.Request, idp *koogallerytest.OAuth
 		http.Error(w, "redirect_uri must be an absolute http(s) URL", http.StatusBadRequest)
 		return
 	}
-	user := saas.OAuthUser{UserName: q.Get("userName"), Name: q.Get("name"), Role: q.Get("role"), Tenant: q.Get("tenant")}
+	user := kit.OAuthUser{UserName: q.Get("userName"), Name: q.Get("name"), Role: q.Get("role"), Tenant: q.Get("tenant")}
 	if user.UserName == "" {
 		user.UserName = "alice"
 	}

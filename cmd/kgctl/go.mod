@@ -1,9 +1,9 @@
 module github.com/isvkit/koogallery/cmd/kgctl
 
-go 1.24
+go 1.25.0
 
 require (
-	github.com/isvkit/koogallery v0.0.0-00010101000000-000000000000
+	github.com/isvkit/koogallery v0.1.0
 	github.com/spf13/cobra v1.10.2
 	github.com/stretchr/testify v1.12.1
 )
@@ -16,5 +16,3 @@ require (
 	github.com/spf13/pflag v1.0.9 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )
-
-replace github.com/isvkit/koogallery => ../..

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"github.com/isvkit/koogallery/saas/kit"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,7 +22,6 @@ import (
 
 	"github.com/isvkit/koogallery/auth"
 	"github.com/isvkit/koogallery/koogallerytest"
-	"github.com/isvkit/koogallery/saas"
 )
 
 var fakeEnv = []string{
@@ -81,7 +81,7 @@ func TestFakeServesTheSDKAndKgctl(t *testing.T) {
 	pool := x509.NewCertPool()
 	require.True(t, pool.AppendCertsFromPEM(pem))
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	oauth, err := saas.NewOAuthClient(domain, koogallerytest.DefaultOAuthClientID, koogallerytest.DefaultOAuthClientSecret, saas.WithOAuthHTTPClient(hc))
+	oauth, err := kit.NewOAuthClient(domain, koogallerytest.DefaultOAuthClientID, koogallerytest.DefaultOAuthClientSecret, kit.WithOAuthHTTPClient(hc))
 	require.NoError(t, err)
 	tok, err := oauth.Exchange(context.Background(), back.Query().Get("code"), "https://seller.example.com/cb")
 	require.NoError(t, err)
@@ -275,7 +275,7 @@ func TestCallStopsBeforeTheAKLocks(t *testing.T) {
 // canonical request in the '|' form, after change rewrites it (standing in
 // for what a proxy or the gateway's own canonicalisation did).
 func echoGateway(t *testing.T, now func() time.Time, change func(string) string) *httptest.Server {
-	v := auth.NewVerifier(func(ak string) (string, bool) { return koogallerytest.DefaultSecretKey, true }, auth.WithVerifierClock(now))
+	v := auth.NewVerifier(func(ak string) (string, bool) { return koogallerytest.DefaultSecretKey, true }, auth.WithClock(now))
 	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		err := v.Verify(r)
 		if err == nil {

@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/isvkit/koogallery/saas/kit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -267,7 +268,7 @@ func TestProbeFlagsBrokenSellers(t *testing.T) {
 		assert.Contains(t, failed["newInstance"].Hint, "000004")
 	})
 	t.Run("kit not idempotent", func(t *testing.T) {
-		h := saas.NewKitHandler(testKitKey, &onceKit{seen: map[string]bool{}}, quiet)
+		h := kit.NewHandler(testKitKey, &onceKit{seen: map[string]bool{}}, quiet)
 		failed, _ := probeBroken(t, h, "kit")
 		require.Contains(t, failed, "tenantSync add again (a new delivery)")
 		assert.Contains(t, failed["tenantSync add again (a new delivery)"].Hint, "idempotent")
@@ -280,19 +281,19 @@ type onceKit struct {
 	seen map[string]bool
 }
 
-func (k *onceKit) TenantSync(_ context.Context, r *saas.TenantSyncRequest) error {
+func (k *onceKit) TenantSync(_ context.Context, r *kit.TenantSyncRequest) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if r.Flag == saas.KitFlagAdd && k.seen[r.TenantID] {
+	if r.Flag == kit.FlagAdd && k.seen[r.TenantID] {
 		return saas.NewResultError("000005", "tenant exists")
 	}
 	k.seen[r.TenantID] = true
 	return nil
 }
-func (k *onceKit) ApplicationSync(context.Context, *saas.ApplicationSyncRequest) error { return nil }
-func (k *onceKit) AuthSync(context.Context, *saas.AuthSyncRequest) error               { return nil }
-func (k *onceKit) SingleOrgSync(context.Context, *saas.SingleOrgSyncRequest) error     { return nil }
-func (k *onceKit) AllOrgSync(context.Context, *saas.AllOrgSyncRequest) error           { return nil }
+func (k *onceKit) ApplicationSync(context.Context, *kit.ApplicationSyncRequest) error { return nil }
+func (k *onceKit) AuthSync(context.Context, *kit.AuthSyncRequest) error               { return nil }
+func (k *onceKit) SingleOrgSync(context.Context, *kit.SingleOrgSyncRequest) error     { return nil }
+func (k *onceKit) AllOrgSync(context.Context, *kit.AllOrgSyncRequest) error           { return nil }
 
 type okLicense struct{}
 
@@ -326,7 +327,7 @@ func TestCallbackSendsAndChecks(t *testing.T) {
 	p := &memProvider{}
 	mux := http.NewServeMux()
 	mux.Handle("/isv/produce", saas.NewHandler(testAccessKey, p, quiet))
-	mux.Handle("/isv/produce/", saas.NewKitHandler(testKitKey, &onceKit{seen: map[string]bool{}}, quiet))
+	mux.Handle("/isv/produce/", kit.NewHandler(testKitKey, &onceKit{seen: map[string]bool{}}, quiet))
 	mux.Handle("/isv/v1", saas.NewV1Handler(testV1Key, v1Mem{p}, quiet))
 	var notified []string
 	var mu sync.Mutex
@@ -422,7 +423,7 @@ func TestProbeKitWithThePrivateKey(t *testing.T) {
 	pubFile := t.TempDir() + "/kit-public.pem"
 	require.NoError(t, writeFile(pubFile, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}))))
 	apps := &secretKit{}
-	srv := httptest.NewServer(saas.NewKitHandler(testKitKey, apps, saas.WithKitPrivateKey(key), quiet))
+	srv := httptest.NewServer(kit.NewHandler(testKitKey, apps, kit.WithPrivateKey(key), quiet))
 	defer srv.Close()
 
 	r := kgctl(t, keyEnv, "", allKeys, "probe", "--family", "kit", "--url", srv.URL+"/isv/produce", "--kit-public-key", pubFile)
@@ -441,8 +442,8 @@ type secretKit struct {
 	s  string
 }
 
-func (k *secretKit) TenantSync(context.Context, *saas.TenantSyncRequest) error { return nil }
-func (k *secretKit) ApplicationSync(_ context.Context, r *saas.ApplicationSyncRequest) error {
+func (k *secretKit) TenantSync(context.Context, *kit.TenantSyncRequest) error { return nil }
+func (k *secretKit) ApplicationSync(_ context.Context, r *kit.ApplicationSyncRequest) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if r.ClientSecret != "" {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/isvkit/koogallery/saas/kit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -533,7 +534,7 @@ func (v *verifier) handler() {
 	case "saas-v1":
 		h = saas.NewV1Handler(v.key, v1Provider{rec}, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithV1Window(v.v1window), saas.WithLogger(lg))
 	case "kit", "kit-v1":
-		h = saas.NewKitHandler(v.key, rec, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithV1Window(v.v1window), saas.WithLogger(lg))
+		h = kit.NewHandler(v.key, rec, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithV1Window(v.v1window), saas.WithLogger(lg))
 	case "license":
 		h = license.NewHandler(v.key, rec, license.WithClock(now), license.WithClockSkew(v.skew), license.WithLogger(lg))
 	case "order":
@@ -672,23 +673,23 @@ func (p v1Provider) InstanceStatus(_ context.Context, r *saas.V1InstanceStatusRe
 	return p.v1("InstanceStatus", r.InstanceID)
 }
 
-func (p *recordingProvider) TenantSync(_ context.Context, r *saas.TenantSyncRequest) error {
+func (p *recordingProvider) TenantSync(_ context.Context, r *kit.TenantSyncRequest) error {
 	p.note("TenantSync(tenantId=" + r.TenantID + ", flag=" + r.Flag.String() + ")")
 	return nil
 }
-func (p *recordingProvider) ApplicationSync(_ context.Context, r *saas.ApplicationSyncRequest) error {
+func (p *recordingProvider) ApplicationSync(_ context.Context, r *kit.ApplicationSyncRequest) error {
 	p.note("ApplicationSync(tenantId=" + r.TenantID + ", appId=" + r.AppID + ")")
 	return nil
 }
-func (p *recordingProvider) AuthSync(_ context.Context, r *saas.AuthSyncRequest) error {
+func (p *recordingProvider) AuthSync(_ context.Context, r *kit.AuthSyncRequest) error {
 	p.note(fmt.Sprintf("AuthSync(tenantId=%s, %d users)", r.TenantID, len(r.Users)))
 	return nil
 }
-func (p *recordingProvider) SingleOrgSync(_ context.Context, r *saas.SingleOrgSyncRequest) error {
+func (p *recordingProvider) SingleOrgSync(_ context.Context, r *kit.SingleOrgSyncRequest) error {
 	p.note("SingleOrgSync(orgCode=" + r.OrgCode + ")")
 	return nil
 }
-func (p *recordingProvider) AllOrgSync(_ context.Context, r *saas.AllOrgSyncRequest) error {
+func (p *recordingProvider) AllOrgSync(_ context.Context, r *kit.AllOrgSyncRequest) error {
 	p.note(fmt.Sprintf("AllOrgSync(tenantId=%s, %d departments)", r.TenantID, len(r.Orgs)))
 	return nil
 }

@@ -3,9 +3,9 @@ module github.com/isvkit/koogallery/examples/seller-server
 go 1.25.0
 
 require (
-	github.com/isvkit/koogallery v0.0.0-00010101000000-000000000000
-	github.com/isvkit/koogallery/store/pgstore v0.0.0-00010101000000-000000000000
-	github.com/isvkit/koogallery/store/redisstore v0.0.0-00010101000000-000000000000
+	github.com/isvkit/koogallery v0.1.0
+	github.com/isvkit/koogallery/store/pgstore v0.1.0
+	github.com/isvkit/koogallery/store/redisstore v0.1.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/redis/go-redis/v9 v9.20.1
 	github.com/stretchr/testify v1.12.1
@@ -23,10 +23,4 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
-)
-
-replace (
-	github.com/isvkit/koogallery => ../..
-	github.com/isvkit/koogallery/store/pgstore => ../../store/pgstore
-	github.com/isvkit/koogallery/store/redisstore => ../../store/redisstore
 )

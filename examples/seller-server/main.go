@@ -35,6 +35,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/isvkit/koogallery/saas/kit"
 	"log/slog"
 	"net"
 	"net/http"
@@ -207,15 +208,15 @@ func newMux(cfg config, p *provider, st *state, log *slog.Logger) (*http.ServeMu
 			if err != nil {
 				return nil, fmt.Errorf("KOOGALLERY_KIT_PRIVATE_KEY_FILE: %w", err)
 			}
-			k, err := saas.ParseKitPrivateKey(pem)
+			k, err := kit.ParsePrivateKey(pem)
 			if err != nil {
 				return nil, fmt.Errorf("KOOGALLERY_KIT_PRIVATE_KEY_FILE: %w", err)
 			}
-			opts = append(opts, saas.WithKitPrivateKey(k))
+			opts = append(opts, kit.WithPrivateKey(k))
 		}
 		// KooGallery appends /produceAPI/[v2/]<name> to the production URL;
 		// the demo serves them under the basic interface's path.
-		mux.Handle("/isv/produce/", saas.NewKitHandler(cfg.kitKey, p.kit(), opts...))
+		mux.Handle("/isv/produce/", kit.NewHandler(cfg.kitKey, p.kit(), opts...))
 		mounted = append(mounted, "/isv/produce/produceAPI/...")
 	}
 	log.Info("seller-server: interfaces mounted", slog.Any("paths", mounted), slog.String("state", st.kind))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/isvkit/koogallery/saas/kit"
 	"log/slog"
 	"net/url"
 	"sync"
@@ -31,10 +32,10 @@ type provider struct {
 	instances   map[string]*instance // by instance ID
 	byOrder     map[string]string    // order key → instance ID
 	licenseCode map[string]*licenseState
-	tenants     map[string]*saas.TenantSyncRequest
-	apps        map[string]*saas.ApplicationSyncRequest
-	users       map[string]saas.KitUser
-	orgs        map[string]saas.KitOrg
+	tenants     map[string]*kit.TenantSyncRequest
+	apps        map[string]*kit.ApplicationSyncRequest
+	users       map[string]kit.User
+	orgs        map[string]kit.Org
 }
 
 type instance struct {
@@ -53,8 +54,8 @@ func newProvider(publicURL string, orders *order.Client, log *slog.Logger) *prov
 	return &provider{
 		publicURL: publicURL, orders: orders, log: log,
 		instances: map[string]*instance{}, byOrder: map[string]string{},
-		licenseCode: map[string]*licenseState{}, tenants: map[string]*saas.TenantSyncRequest{},
-		apps: map[string]*saas.ApplicationSyncRequest{}, users: map[string]saas.KitUser{}, orgs: map[string]saas.KitOrg{},
+		licenseCode: map[string]*licenseState{}, tenants: map[string]*kit.TenantSyncRequest{},
+		apps: map[string]*kit.ApplicationSyncRequest{}, users: map[string]kit.User{}, orgs: map[string]kit.Org{},
 	}
 }
 
@@ -163,7 +164,7 @@ func (p *provider) v1() v1Provider { return v1Provider{p} }
 func (p v1Provider) NewInstance(_ context.Context, r *saas.V1NewInstanceRequest) (*saas.V1NewInstanceResponse, error) {
 	key := "v1/" + r.OrderID + "/"
 	switch r.ChargingMode {
-	case saas.ChargingModeOnDemand, saas.ChargingModeOneTime, saas.ChargingModeOnDemandPackage:
+	case order.ChargingModeOnDemand, order.ChargingModeOneTime, order.ChargingModeOnDemandPackage:
 		key += r.ProductID // one order may carry several per-use products
 	}
 	in := p.provision(key, r.BusinessID)
@@ -229,7 +230,7 @@ func (p licenseProvider) ReleaseLicenseCode(_ context.Context, r *license.Releas
 	return nil
 }
 
-// Joint-operation kit (saas.KitProvider): upserts on the natural keys,
+// Joint-operation kit (kit.Provider): upserts on the natural keys,
 // deletes that succeed when the record is gone, and no check that the
 // instance exists (the console's debugging calls carry none).
 
@@ -237,13 +238,13 @@ type kitProvider struct{ *provider }
 
 func (p *provider) kit() kitProvider { return kitProvider{p} }
 
-func (p kitProvider) TenantSync(_ context.Context, r *saas.TenantSyncRequest) error {
+func (p kitProvider) TenantSync(_ context.Context, r *kit.TenantSyncRequest) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	switch r.Flag {
-	case saas.KitFlagDelete:
+	case kit.FlagDelete:
 		delete(p.tenants, r.TenantID)
-	case saas.KitFlagModify:
+	case kit.FlagModify:
 		if t, ok := p.tenants[r.TenantID]; ok {
 			t.Name, t.DomainName = r.Name, r.DomainName
 			return nil
@@ -257,11 +258,11 @@ func (p kitProvider) TenantSync(_ context.Context, r *saas.TenantSyncRequest) er
 	return nil
 }
 
-func (p kitProvider) ApplicationSync(_ context.Context, r *saas.ApplicationSyncRequest) error {
+func (p kitProvider) ApplicationSync(_ context.Context, r *kit.ApplicationSyncRequest) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := r.TenantID + "/" + r.AppID
-	if r.Flag == saas.KitFlagDelete {
+	if r.Flag == kit.FlagDelete {
 		delete(p.apps, k)
 		return nil
 	}
@@ -271,13 +272,13 @@ func (p kitProvider) ApplicationSync(_ context.Context, r *saas.ApplicationSyncR
 	return nil
 }
 
-func (p kitProvider) AuthSync(_ context.Context, r *saas.AuthSyncRequest) error {
+func (p kitProvider) AuthSync(_ context.Context, r *kit.AuthSyncRequest) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, u := range r.Users {
 		k := r.TenantID + "/" + r.AppID + "/" + u.UserName
 		switch r.Flag {
-		case saas.KitFlagDelete, saas.KitFlagRevoke:
+		case kit.FlagDelete, kit.FlagRevoke:
 			delete(p.users, k)
 		default:
 			p.users[k] = u
@@ -286,19 +287,19 @@ func (p kitProvider) AuthSync(_ context.Context, r *saas.AuthSyncRequest) error 
 	return nil
 }
 
-func (p kitProvider) SingleOrgSync(_ context.Context, r *saas.SingleOrgSyncRequest) error {
+func (p kitProvider) SingleOrgSync(_ context.Context, r *kit.SingleOrgSyncRequest) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := r.TenantID + "/" + r.OrgCode
-	if r.Flag == saas.KitFlagDelete {
+	if r.Flag == kit.FlagDelete {
 		delete(p.orgs, k)
 		return nil
 	}
-	p.orgs[k] = saas.KitOrg{OrgCode: r.OrgCode, OrgName: r.OrgName, ParentCode: r.ParentCode}
+	p.orgs[k] = kit.Org{OrgCode: r.OrgCode, OrgName: r.OrgName, ParentCode: r.ParentCode}
 	return nil
 }
 
-func (p kitProvider) AllOrgSync(_ context.Context, r *saas.AllOrgSyncRequest) error {
+func (p kitProvider) AllOrgSync(_ context.Context, r *kit.AllOrgSyncRequest) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for k := range p.orgs {

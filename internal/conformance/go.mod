@@ -1,10 +1,10 @@
 module github.com/isvkit/koogallery/internal/conformance
 
-go 1.24
+go 1.25.0
 
 require (
 	github.com/huaweicloud/huaweicloud-sdk-go-v3 v0.1.207
-	github.com/isvkit/koogallery v0.0.0
+	github.com/isvkit/koogallery v0.1.0
 	github.com/stretchr/testify v1.12.1
 )
 
@@ -17,5 +17,3 @@ require (
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	gopkg.in/ini.v1 v1.67.0 // indirect
 )
-
-replace github.com/isvkit/koogallery => ../..

@@ -109,7 +109,7 @@ func TestOAuthErrors(t *testing.T) {
 				_, err := c.Exchange(context.Background(), s.Login(alice, ""), "")
 				return err
 			}, 401, "invalid_client", koogallery.ErrAuthentication},
-		{"expired access token", []koogallerytest.OAuthServerOption{koogallerytest.WithTokenLifetime(-time.Second), koogallerytest.WithOAuthClock(clock)},
+		{"expired access token", []koogallerytest.OAuthServerOption{koogallerytest.WithTokenLifetime(-time.Second), koogallerytest.WithClock(clock)},
 			func(s *koogallerytest.OAuthServer, c *kit.OAuthClient) error {
 				tok, err := c.Exchange(context.Background(), s.Login(alice, ""), "")
 				if err != nil {

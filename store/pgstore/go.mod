@@ -3,7 +3,7 @@ module github.com/isvkit/koogallery/store/pgstore
 go 1.25.0
 
 require (
-	github.com/isvkit/koogallery v0.0.0-00010101000000-000000000000
+	github.com/isvkit/koogallery v0.1.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/stretchr/testify v1.12.1
 )
@@ -19,5 +19,3 @@ require (
 	golang.org/x/sync v0.22.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 )
-
-replace github.com/isvkit/koogallery => ../..

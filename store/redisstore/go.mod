@@ -1,9 +1,9 @@
 module github.com/isvkit/koogallery/store/redisstore
 
-go 1.24
+go 1.25.0
 
 require (
-	github.com/isvkit/koogallery v0.0.0-00010101000000-000000000000
+	github.com/isvkit/koogallery v0.1.0
 	github.com/redis/go-redis/v9 v9.20.1
 	github.com/stretchr/testify v1.12.1
 )
@@ -16,5 +16,3 @@ require (
 	go.uber.org/atomic v1.11.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )
-
-replace github.com/isvkit/koogallery => ../..
