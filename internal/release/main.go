@@ -235,6 +235,13 @@ func release(r *repo, version, date string, allowDirty bool, logf func(string, .
 	if r, err = loadRepo(r.Root); err != nil {
 		return nil, err
 	}
+	// CHANGELOG.md is in the root module's zip, which its dependants'
+	// go.sum files record at tidy time: date the release before tidying.
+	heading := fmt.Sprintf("## [Unreleased]\n\n## [%s] - %s", strings.TrimPrefix(version, "v"), date)
+	updated := strings.Replace(string(changelog), "## [Unreleased]", heading, 1)
+	if err := os.WriteFile(changelogPath, []byte(updated), 0o644); err != nil {
+		return nil, err
+	}
 	logf("== tidy")
 	proxy, err := r.tidyAll(version, logf)
 	if err != nil {
@@ -264,11 +271,6 @@ func release(r *repo, version, date string, allowDirty bool, logf func(string, .
 		if err := r.writeBaseline(c.Module, version, feats); err != nil {
 			return nil, err
 		}
-	}
-	heading := fmt.Sprintf("## [Unreleased]\n\n## [%s] - %s", strings.TrimPrefix(version, "v"), date)
-	updated := strings.Replace(string(changelog), "## [Unreleased]", heading, 1)
-	if err := os.WriteFile(changelogPath, []byte(updated), 0o644); err != nil {
-		return nil, err
 	}
 	logf("== check")
 	if problems := r.checkTree(logf); len(problems) > 0 {
