@@ -198,7 +198,7 @@ func dryRun(srcRoot, tmp, version string) error {
 		if _, err := env.run(dir, "go", "get", m.Path+"@"+version); err != nil {
 			return err
 		}
-		pkgs, err := env.run(dir, "go", "list", "-f", "{{if ne .Name \"main\"}}{{.ImportPath}}{{end}}", m.Path+"/...")
+		pkgs, err := env.run(dir, "go", "list", "-e", "-f", "{{if ne .Name \"main\"}}{{.ImportPath}}{{end}}", m.Path+"/...")
 		if err != nil {
 			return err
 		}
