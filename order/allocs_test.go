@@ -10,6 +10,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -66,7 +69,13 @@ func TestQueryOrderAllocations(t *testing.T) {
 		}
 	})
 	t.Logf("QueryOrder %.0f allocations, hand-written %.0f", sdk, hand)
-	assert.LessOrEqual(t, sdk-hand, 12.0, "the SDK's own allocations per successful call")
+	// Pinned on Go 1.26; Go 1.25, the minimum, allocates once more in the
+	// standard library on the SDK's side of this call.
+	budget := 12.0
+	if goMinor() < 26 {
+		budget = 13
+	}
+	assert.LessOrEqual(t, sdk-hand, budget, "the SDK's own allocations per successful call")
 
 	// With a deadline of its own the call needs no timer.
 	short, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -77,4 +86,15 @@ func TestQueryOrderAllocations(t *testing.T) {
 		}
 	})
 	assert.Less(t, withDeadline, sdk, "no MaxElapsed context when the caller's deadline comes first")
+}
+
+// goMinor is the running toolchain's minor version (25 for go1.25.x), or
+// a large number for a development toolchain.
+func goMinor() int {
+	v := strings.TrimPrefix(runtime.Version(), "go1.")
+	n, err := strconv.Atoi(strings.SplitN(strings.SplitN(v, ".", 2)[0], "rc", 2)[0])
+	if err != nil {
+		return 1 << 30
+	}
+	return n
 }

@@ -125,7 +125,7 @@ func packageFeatures(pkg *types.Package) []string {
 		case *types.Var:
 			add(fmt.Sprintf("var %s %s", name, ts(o.Type())))
 		case *types.Func:
-			add(fmt.Sprintf("func %s%s", name, strings.TrimPrefix(ts(o.Type()), "func")))
+			add(fmt.Sprintf("func %s%s", name, signature(o.Type(), ts)))
 		case *types.TypeName:
 			if o.IsAlias() {
 				add(fmt.Sprintf("type %s = %s", name, ts(types.Unalias(o.Type()))))
@@ -171,11 +171,29 @@ func packageFeatures(pkg *types.Package) []string {
 				if inValue[fn.Name()] {
 					recv = name
 				}
-				add(fmt.Sprintf("method (%s) %s%s", recv, fn.Name(), strings.TrimPrefix(ts(fn.Type()), "func")))
+				add(fmt.Sprintf("method (%s) %s%s", recv, fn.Name(), signature(fn.Type(), ts)))
 			}
 		}
 	}
 	return out
+}
+
+// signature writes a function type without its parameters' names, which
+// a caller never sees: renaming one changes no API.
+func signature(t types.Type, ts func(types.Type) string) string {
+	sig, ok := t.(*types.Signature)
+	if !ok {
+		return ts(t)
+	}
+	unnamed := func(tup *types.Tuple) *types.Tuple {
+		vars := make([]*types.Var, tup.Len())
+		for i := range vars {
+			vars[i] = types.NewParam(token.NoPos, nil, "", tup.At(i).Type())
+		}
+		return types.NewTuple(vars...)
+	}
+	plain := types.NewSignatureType(nil, nil, nil, unnamed(sig.Params()), unnamed(sig.Results()), sig.Variadic())
+	return typeParams(sig.TypeParams(), ts) + strings.TrimPrefix(ts(plain), "func")
 }
 
 // typeParams writes a type's parameter list, or nothing.
@@ -201,7 +219,7 @@ func interfaceLine(u *types.Interface, ts func(types.Type) string) string {
 			unexported = true
 			continue
 		}
-		methods = append(methods, fn.Name()+strings.TrimPrefix(ts(fn.Type()), "func"))
+		methods = append(methods, fn.Name()+signature(fn.Type(), ts))
 	}
 	sort.Strings(methods)
 	for i := 0; i < u.NumEmbeddeds(); i++ {

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
 )
 
@@ -112,6 +113,15 @@ func (r *repo) checkTree(logf func(string, ...any)) []string {
 			problems = append(problems, fmt.Sprintf("%s: module zip is %d bytes, over the %d-byte limit", m.Dir, len(data), maxZipSize))
 		}
 		logf("zip %-24s %8d bytes", m.Dir, len(data))
+	}
+	if work, err := os.ReadFile(filepath.Join(r.Root, "go.work")); err == nil {
+		wf, err := modfile.ParseWork("go.work", work, nil)
+		switch {
+		case err != nil:
+			problems = append(problems, err.Error())
+		case wf.Go == nil || wf.Go.Version != root.Go:
+			problems = append(problems, fmt.Sprintf("go.work's go line is not the root module's go %s", root.Go))
+		}
 	}
 	if _, err := r.requiredVersion(); err != nil {
 		problems = append(problems, err.Error())

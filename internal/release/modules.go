@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/mod/modfile"
 	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
 )
 
 // repoModule is one Go module of the repository.
@@ -294,6 +295,9 @@ func (r *repo) writeWork(version string) error {
 func validVersion(v string) error {
 	if err := module.Check("github.com/isvkit/koogallery", v); err != nil {
 		return fmt.Errorf("version %q: %w", v, err)
+	}
+	if semver.Canonical(v) != v {
+		return fmt.Errorf("version %q is not canonical (want %s)", v, semver.Canonical(v))
 	}
 	if module.IsPseudoVersion(v) {
 		return fmt.Errorf("version %q is a pseudo-version", v)
