@@ -89,4 +89,17 @@
 // byte for byte. AddTx records usage inside your own transaction, as a
 // PostgreSQL job queue enqueues jobs, so that usage is recorded exactly
 // when the work it measures commits.
+//
+// Add and AddTx insert, and so lock, their rows in one order, that of
+// metering_sn (byte order), each metering_sn once, whatever the order of
+// the entries given: concurrent Add, AddTx and usage.Meter.Record calls
+// of overlapping records, in any order, never deadlock with each other.
+// One that reaches a metering_sn another has inserted but not committed
+// waits for it and then, finding the same payload, leaves the row as it is
+// without an error. The queue still follows the order of the entries
+// (their seq values are drawn from the identity sequence in that order,
+// unless the role may not use it). Add, in a transaction of its own, also
+// runs it again (up to three times in all) should PostgreSQL abort it for
+// a deadlock with other locks or a serialization failure; AddTx never
+// does, since only you can run your transaction again.
 package pgstore

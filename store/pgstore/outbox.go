@@ -9,11 +9,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/isvkit/koogallery/saas/usage"
@@ -132,7 +135,15 @@ func MigrateUsageOutbox(ctx context.Context, pool *pgxpool.Pool, opts ...UsageOp
 //     (metering_sn) DO NOTHING, then a comparison of the payloads of the
 //     metering_sns already there); AddTx does it inside your own
 //     transaction, so that usage is recorded exactly when the work it
-//     measures commits.
+//     measures commits. Both insert, and so lock, one row per metering_sn
+//     in metering_sn order, whatever the order of the entries: concurrent
+//     Add, AddTx and Meter.Record calls of overlapping records, in any
+//     order, never deadlock, and a record another call stored meanwhile
+//     with the same payload is left as it is, without an error. The queue
+//     keeps the order of the entries all the same: seq values are drawn
+//     from the column's identity sequence in that order (nextval), unless
+//     the role may not use the sequence (granted the table alone), when
+//     the entries of one call are queued in metering_sn order.
 //   - Claim is one UPDATE of the rows a sub-SELECT … ORDER BY seq LIMIT n
 //     FOR UPDATE SKIP LOCKED picks: concurrent pushers never wait for each
 //     other and never claim the same row. A claimed row carries a random
@@ -148,6 +159,10 @@ func MigrateUsageOutbox(ctx context.Context, pool *pgxpool.Pool, opts ...UsageOp
 type UsageOutbox struct {
 	pool *pgxpool.Pool
 	t    string
+
+	// noSeqUsage is set once the role was refused the seq column's
+	// sequence (see nextSeqs).
+	noSeqUsage atomic.Bool
 }
 
 var _ usage.Outbox = (*UsageOutbox)(nil)
@@ -167,17 +182,46 @@ func (o *UsageOutbox) Table() string { return o.t }
 // addChunk bounds the rows of one INSERT.
 const addChunk = 5000
 
+// addAttempts bounds the transactions one Add runs when PostgreSQL aborts
+// one to break a deadlock or a serialization failure.
+const addAttempts = 3
+
 // Add implements usage.Outbox: it stores entries in a transaction of its
-// own.
+// own. Should PostgreSQL abort that transaction for a deadlock with
+// someone else's locks (40P01) or a serialization failure (40001), which
+// concurrent Adds alone never cause (see add), Add runs it again, up to
+// three times in all: nothing of an aborted attempt was stored.
 func (o *UsageOutbox) Add(ctx context.Context, entries []usage.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox add: %w", err)
 	}
-	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error { return o.add(ctx, tx, entries) })
-	if err != nil {
-		return fmt.Errorf("pgstore: usage outbox add: %w", err)
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error { return o.add(ctx, tx, entries) })
+		if err == nil {
+			return nil
+		}
+		if attempt == addAttempts || !retryable(err) {
+			break
+		}
+		// A few milliseconds, jittered, so that the transactions that
+		// collided do not collide again.
+		t := time.NewTimer(time.Duration(attempt) * time.Duration(1+mrand.IntN(10)) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("pgstore: usage outbox add: %w (%w)", ctx.Err(), err)
+		case <-t.C:
+		}
 	}
-	return nil
+	return fmt.Errorf("pgstore: usage outbox add: %w", err)
+}
+
+// retryable reports whether err is PostgreSQL aborting a transaction that
+// may succeed when run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // AddTx stores entries (from usage.Meter.Prepare) inside tx, the caller's
@@ -194,9 +238,22 @@ func (o *UsageOutbox) Add(ctx context.Context, entries []usage.Entry) error {
 //		}
 //		return outbox.AddTx(ctx, tx, entries)
 //	})
+//
+// Concurrent AddTx, Add and Meter.Record calls of overlapping entries, in
+// any order, never deadlock with each other (see UsageOutbox), so AddTx
+// never aborts tx for them; it never retries, since only the caller can
+// run its transaction again. Locks tx took before AddTx are the caller's
+// to order: a transaction that calls AddTx twice, or locks rows another
+// AddTx's caller also locks, can still deadlock as any two transactions
+// can. Under REPEATABLE READ or SERIALIZABLE, an entry another
+// transaction stored after tx began fails AddTx with a serialization
+// failure (40001), as PostgreSQL's INSERT … ON CONFLICT does there.
 func (o *UsageOutbox) AddTx(ctx context.Context, tx pgx.Tx, entries []usage.Entry) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox add: %w", err)
+	}
+	if tx == nil {
+		return errors.New("pgstore: usage outbox add: nil transaction")
 	}
 	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return o.add(ctx, sp, entries) })
 	if err != nil {
@@ -205,11 +262,29 @@ func (o *UsageOutbox) AddTx(ctx context.Context, tx pgx.Tx, entries []usage.Entr
 	return nil
 }
 
+// addRow is an entry as add inserts it, with its place in the queue when
+// add chose it (see add).
+type addRow struct {
+	sn, payload        string
+	deadline, recorded time.Time
+	seq                int64
+}
+
+// add inserts entries in tx. Rows are inserted, and so locked, in
+// metering_sn order (byte order, that of the column's "C" collation), one
+// row per metering_sn: a transaction inserting a metering_sn another one
+// inserted but has not committed waits for it, and since every add takes
+// its metering_sns in the same order, no two of them ever wait for each
+// other (no deadlock, however their entries overlap), and the waiting one
+// then finds the row stored. The queue keeps the caller's order all the
+// same: when it is not metering_sn order, add first draws one value of the
+// seq column's identity sequence per row, in the caller's order, and
+// inserts each row with its own (OVERRIDING SYSTEM VALUE).
 func (o *UsageOutbox) add(ctx context.Context, tx pgx.Tx, entries []usage.Entry) error {
 	// One row per metering_sn: an unchanged repeat is dropped, a changed one
 	// is a conflict before anything is sent.
 	first := make(map[string]int, len(entries))
-	rows := entries[:0:0]
+	rows := make([]addRow, 0, len(entries))
 	for i := range entries {
 		e := &entries[i]
 		sn := e.Record.MeteringSN
@@ -223,27 +298,52 @@ func (o *UsageOutbox) add(ctx context.Context, tx pgx.Tx, entries []usage.Entry)
 			continue
 		}
 		first[sn] = i
-		rows = append(rows, *e)
+		rows = append(rows, addRow{sn: sn, payload: string(e.Payload), deadline: e.Deadline, recorded: e.Recorded})
 	}
-	insert := `INSERT INTO ` + o.t + ` (metering_sn, payload, deadline, recorded)
-SELECT sn, payload, deadline, recorded
-FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS r(sn, payload, deadline, recorded, ord)
+	bySN := func(a, b addRow) int { return strings.Compare(a.sn, b.sn) }
+	withSeq := false
+	if !slices.IsSortedFunc(rows, bySN) && !o.noSeqUsage.Load() {
+		seqs, err := o.nextSeqs(ctx, tx, len(rows))
+		if err != nil {
+			return err
+		}
+		if seqs != nil {
+			withSeq = true
+			for i := range rows {
+				rows[i].seq = seqs[i]
+			}
+		}
+	}
+	slices.SortFunc(rows, bySN)
+
+	const from = `
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[]) WITH ORDINALITY AS r(sn, payload, deadline, recorded, seq, ord)
 ORDER BY ord
 ON CONFLICT (metering_sn) DO NOTHING
 RETURNING metering_sn`
+	insert := `INSERT INTO ` + o.t + ` (metering_sn, payload, deadline, recorded)
+SELECT sn, payload, deadline, recorded` + from
+	insertSeq := `INSERT INTO ` + o.t + ` (metering_sn, seq, payload, deadline, recorded) OVERRIDING SYSTEM VALUE
+SELECT sn, seq, payload, deadline, recorded` + from
 	existing := `SELECT metering_sn, payload FROM ` + o.t + ` WHERE metering_sn = ANY($1)`
 	for chunk := range slices.Chunk(rows, addChunk) {
 		sns := make([]string, len(chunk))
 		payloads := make([]string, len(chunk))
 		deadlines := make([]time.Time, len(chunk))
 		recorded := make([]time.Time, len(chunk))
+		seqs := make([]int64, len(chunk))
 		for i := range chunk {
-			sns[i] = chunk[i].Record.MeteringSN
-			payloads[i] = string(chunk[i].Payload)
-			deadlines[i] = chunk[i].Deadline
-			recorded[i] = chunk[i].Recorded
+			sns[i] = chunk[i].sn
+			payloads[i] = chunk[i].payload
+			deadlines[i] = chunk[i].deadline
+			recorded[i] = chunk[i].recorded
+			seqs[i] = chunk[i].seq
 		}
-		inserted, err := collectStrings(tx.Query(ctx, insert, sns, payloads, deadlines, recorded))
+		q := insert
+		if withSeq {
+			q = insertSeq
+		}
+		inserted, err := collectStrings(tx.Query(ctx, q, sns, payloads, deadlines, recorded, seqs))
 		if err != nil {
 			return err
 		}
@@ -280,6 +380,39 @@ RETURNING metering_sn`
 		}
 	}
 	return nil
+}
+
+// nextSeqs draws n values of the seq column's identity sequence, in
+// increasing order, in a savepoint of tx. When the role may not use the
+// sequence (a role granted the table but not its sequence), it returns
+// nil, and the outbox no longer tries: the entries of one call are then
+// queued in metering_sn order.
+func (o *UsageOutbox) nextSeqs(ctx context.Context, tx pgx.Tx, n int) ([]int64, error) {
+	var seqs []int64
+	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+		var err error
+		seqs, err = collectInts(sp.Query(ctx, `SELECT nextval(pg_get_serial_sequence($1, 'seq')) FROM generate_series(1, $2)`, o.t, n))
+		return err
+	})
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe) && pe.Code == "42501": // insufficient_privilege
+		o.noSeqUsage.Store(true)
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case len(seqs) != n:
+		return nil, fmt.Errorf("drew %d values of the seq sequence, want %d", len(seqs), n)
+	}
+	slices.Sort(seqs)
+	return seqs, nil
+}
+
+func collectInts(rows pgx.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 func collectStrings(rows pgx.Rows, err error) ([]string, error) {
