@@ -35,9 +35,22 @@ type usageConfig struct{ table string }
 // WithUsageTable names the usage outbox's table instead of
 // DefaultUsageTable; it may be schema-qualified ("billing.usage_outbox").
 // Give NewUsageOutbox, MigrateUsageOutbox and UsageOutboxSchema the same
-// name.
+// name. The table name may have at most 54 bytes, so that its indexes,
+// named after it ("_deadline" the longest suffix), fit PostgreSQL's
+// MaxIdentifierLen; NewUsageOutbox and MigrateUsageOutbox refuse a longer
+// one, and a schema name longer than MaxIdentifierLen.
 func WithUsageTable(name string) UsageOption {
 	return func(c *usageConfig) { c.table = name }
+}
+
+// usageIndexSuffixes name the outbox's indexes after its table (see
+// UsageOutboxSchema); the longest, "_deadline", bounds the table name to
+// 54 bytes.
+var usageIndexSuffixes = []string{"_pending", "_deadline", "_lease", "_sent", "_dead"}
+
+// check refuses a table name PostgreSQL would cut short (see checkTable).
+func (c usageConfig) check() error {
+	return checkTable("usage outbox", c.table, usageIndexSuffixes...)
 }
 
 func newUsageConfig(opts []UsageOption) usageConfig {
@@ -51,7 +64,9 @@ func newUsageConfig(opts []UsageOption) usageConfig {
 }
 
 // UsageOutboxSchema returns the SQL that MigrateUsageOutbox runs, for a
-// migration tool of your own. With the default name it reads:
+// migration tool of your own. It does not check the name:
+// MigrateUsageOutbox and NewUsageOutbox refuse one PostgreSQL would cut
+// short (see MaxIdentifierLen). With the default name it reads:
 //
 //	CREATE TABLE IF NOT EXISTS "koogallery_usage_outbox" (
 //		metering_sn text COLLATE "C" PRIMARY KEY,
@@ -78,10 +93,7 @@ func newUsageConfig(opts []UsageOption) usageConfig {
 func UsageOutboxSchema(opts ...UsageOption) string {
 	c := newUsageConfig(opts)
 	t := ident(c.table)
-	idx := func(suffix string) string {
-		parts := strings.Split(c.table, ".")
-		return pgx.Identifier{parts[len(parts)-1] + "_" + suffix}.Sanitize()
-	}
+	idx := func(suffix string) string { return derivedName(c.table, "_"+suffix) }
 	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %[1]s (
 	metering_sn text COLLATE "C" PRIMARY KEY,
 	seq         bigint GENERATED ALWAYS AS IDENTITY,
@@ -112,8 +124,12 @@ const usageMigrateLock = 0x6b6f6f7573616765 // "koousage"
 
 // MigrateUsageOutbox creates the usage outbox's table and indexes if they do
 // not exist, in one transaction. It is safe to run from every replica at
-// start-up, at once.
+// start-up, at once. It refuses, sending nothing, a table name, or an
+// index name derived from it, longer than MaxIdentifierLen bytes.
 func MigrateUsageOutbox(ctx context.Context, pool *pgxpool.Pool, opts ...UsageOption) error {
+	if err := newUsageConfig(opts).check(); err != nil {
+		return fmt.Errorf("pgstore: migrate usage outbox: %w", err)
+	}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(usageMigrateLock)); err != nil {
 			return err
@@ -159,6 +175,7 @@ func MigrateUsageOutbox(ctx context.Context, pool *pgxpool.Pool, opts ...UsageOp
 type UsageOutbox struct {
 	pool *pgxpool.Pool
 	t    string
+	err  error // the options' error (see Err), returned by every method
 
 	// noSeqUsage is set once the role was refused the seq column's
 	// sequence (see nextSeqs).
@@ -169,11 +186,28 @@ var _ usage.Outbox = (*UsageOutbox)(nil)
 
 // NewUsageOutbox returns a UsageOutbox on pool, using the table
 // MigrateUsageOutbox creates. It sends nothing until the first call.
+//
+// A table name PostgreSQL would cut short (longer than MaxIdentifierLen
+// bytes, or with an index name derived from it that is; see
+// WithUsageTable) is refused: the outbox's Err returns why, and so does
+// every method, without sending anything. Check Err after NewUsageOutbox
+// to fail at start-up.
 func NewUsageOutbox(pool *pgxpool.Pool, opts ...UsageOption) *UsageOutbox {
 	if pool == nil {
 		panic("pgstore: NewUsageOutbox: nil pool")
 	}
-	return &UsageOutbox{pool: pool, t: ident(newUsageConfig(opts).table)}
+	c := newUsageConfig(opts)
+	return &UsageOutbox{pool: pool, t: ident(c.table), err: c.check()}
+}
+
+// Err returns the error NewUsageOutbox found in its options, a table name
+// PostgreSQL would cut short, or nil. Every method of an outbox with an
+// error fails with it.
+func (o *UsageOutbox) Err() error {
+	if o.err != nil {
+		return fmt.Errorf("pgstore: new usage outbox: %w", o.err)
+	}
+	return nil
 }
 
 // Table returns the outbox's table name, quoted for SQL.
@@ -192,6 +226,9 @@ const addAttempts = 3
 // concurrent Adds alone never cause (see add), Add runs it again, up to
 // three times in all: nothing of an aborted attempt was stored.
 func (o *UsageOutbox) Add(ctx context.Context, entries []usage.Entry) error {
+	if o.err != nil {
+		return fmt.Errorf("pgstore: usage outbox add: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox add: %w", err)
 	}
@@ -249,6 +286,9 @@ func retryable(err error) bool {
 // transaction stored after tx began fails AddTx with a serialization
 // failure (40001), as PostgreSQL's INSERT … ON CONFLICT does there.
 func (o *UsageOutbox) AddTx(ctx context.Context, tx pgx.Tx, entries []usage.Entry) error {
+	if o.err != nil {
+		return fmt.Errorf("pgstore: usage outbox add: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox add: %w", err)
 	}
@@ -452,6 +492,9 @@ func scanEntry(row pgx.CollectableRow, extra ...any) (usage.Entry, int64, error)
 
 // Claim implements usage.Outbox.
 func (o *UsageOutbox) Claim(ctx context.Context, now time.Time, max int, lease time.Duration) (*usage.Claim, error) {
+	if o.err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox claim: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pgstore: usage outbox claim: %w", err)
 	}
@@ -494,6 +537,9 @@ RETURNING t.metering_sn, t.seq, t.payload, t.deadline, t.recorded, t.attempts, t
 
 // Renew implements usage.Outbox.
 func (o *UsageOutbox) Renew(ctx context.Context, token string, until time.Time) error {
+	if o.err != nil {
+		return fmt.Errorf("pgstore: usage outbox renew: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox renew: %w", err)
 	}
@@ -506,6 +552,9 @@ func (o *UsageOutbox) Renew(ctx context.Context, token string, until time.Time) 
 
 // Settle implements usage.Outbox, in one statement.
 func (o *UsageOutbox) Settle(ctx context.Context, token string, s usage.Settlement) error {
+	if o.err != nil {
+		return fmt.Errorf("pgstore: usage outbox settle: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox settle: %w", err)
 	}
@@ -552,6 +601,9 @@ func pgText(s string) string {
 // Stats implements usage.Outbox.
 func (o *UsageOutbox) Stats(ctx context.Context, now time.Time) (usage.OutboxStats, error) {
 	var st usage.OutboxStats
+	if o.err != nil {
+		return st, fmt.Errorf("pgstore: usage outbox stats: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("pgstore: usage outbox stats: %w", err)
 	}
@@ -578,6 +630,9 @@ FROM `+o.t, now).Scan(&st.Pending, &st.Leased, &st.Dead, &st.Sent, &oldest, &nex
 
 // AtRisk implements usage.Outbox.
 func (o *UsageOutbox) AtRisk(ctx context.Context, before time.Time, max int) ([]usage.Entry, error) {
+	if o.err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox at risk: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pgstore: usage outbox at risk: %w", err)
 	}
@@ -599,6 +654,9 @@ WHERE state = 'pending' AND deadline <= $1 ORDER BY deadline, seq LIMIT $2`, bef
 // DeadLetters implements usage.Outbox: the dead letters whose metering_sn
 // sorts after after (byte order), in that order, at most max.
 func (o *UsageOutbox) DeadLetters(ctx context.Context, after string, max int) ([]usage.DeadLetter, error) {
+	if o.err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox dead letters: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pgstore: usage outbox dead letters: %w", err)
 	}
@@ -639,6 +697,9 @@ WHERE state = 'dead' AND metering_sn > $1 ORDER BY metering_sn LIMIT $2`, after,
 
 // Requeue implements usage.Outbox.
 func (o *UsageOutbox) Requeue(ctx context.Context, now time.Time, meteringSNs []string) (int, error) {
+	if o.err != nil {
+		return 0, fmt.Errorf("pgstore: usage outbox requeue: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("pgstore: usage outbox requeue: %w", err)
 	}
@@ -653,6 +714,9 @@ WHERE metering_sn = ANY($2::text[]) AND state = 'dead'`, now, nonNil(meteringSNs
 
 // Discard implements usage.Outbox.
 func (o *UsageOutbox) Discard(ctx context.Context, meteringSNs []string) (int, error) {
+	if o.err != nil {
+		return 0, fmt.Errorf("pgstore: usage outbox discard: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("pgstore: usage outbox discard: %w", err)
 	}
@@ -669,6 +733,9 @@ const purgeChunk = 10000
 // Purge implements usage.Outbox, deleting in batches that take no table
 // lock and skip rows in use.
 func (o *UsageOutbox) Purge(ctx context.Context, sentBefore time.Time) (int, error) {
+	if o.err != nil {
+		return 0, fmt.Errorf("pgstore: usage outbox purge: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("pgstore: usage outbox purge: %w", err)
 	}
