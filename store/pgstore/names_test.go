@@ -207,9 +207,15 @@ func TestUsageOutboxLongestName(t *testing.T) {
 		o := pgstore.NewUsageOutbox(p, opt)
 		require.NoError(t, o.Err())
 		meter, fake := usageMeter(t, o)
-		require.NoError(t, meter.Record(ctx, usageRecords("longest", 3)...))
+		recs := usageRecords("longest", 3)
+		slices.Reverse(recs) // seq values drawn from the table's own sequence
+		require.NoError(t, meter.Record(ctx, recs...))
 		require.NoError(t, meter.Flush(ctx))
-		assert.Len(t, fake.UsageRecords(), 3)
+		var pushed []string
+		for _, r := range fake.UsageRecords() {
+			pushed = append(pushed, r.MeteringSN)
+		}
+		assert.Equal(t, []string{"longest-0002", "longest-0001", "longest-0000"}, pushed, "pushed in the order recorded")
 	}
 	var n int
 	require.NoError(t, p.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = $2`, schema, table+"_deadline").Scan(&n))

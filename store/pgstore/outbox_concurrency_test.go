@@ -282,6 +282,22 @@ func TestUsageOutboxAddKeepsTheCallersOrder(t *testing.T) {
 		want = append(want, r.MeteringSN)
 	}
 	assert.Equal(t, want, got)
+
+	// Over several INSERTs (5,000 rows each), too.
+	many := usageRecords("many", 6000)
+	slices.Reverse(many)
+	entries, err = meter.Prepare(many...)
+	require.NoError(t, err)
+	require.NoError(t, outbox.Add(ctx, entries))
+	rows, err := pool(t).Query(ctx, `SELECT metering_sn FROM `+outbox.Table()+` WHERE metering_sn LIKE 'many-%' ORDER BY seq`)
+	require.NoError(t, err)
+	queued, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	want = want[:0]
+	for _, r := range many {
+		want = append(want, r.MeteringSN)
+	}
+	assert.Equal(t, want, queued)
 }
 
 // A role granted the table but not its seq sequence still adds, in
