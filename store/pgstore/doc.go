@@ -9,6 +9,7 @@
 //	if err != nil { … }
 //	if err := pgstore.Migrate(ctx, pool); err != nil { … }
 //	s := pgstore.New(pool)
+//	if err := s.Err(); err != nil { … } // a table name PostgreSQL would cut short
 //	h := saas.NewHandler(key, provider, saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s))
 //
 // Migrate creates two tables (Schema returns the same SQL for a migration
@@ -89,4 +90,34 @@
 // byte for byte. AddTx records usage inside your own transaction, as a
 // PostgreSQL job queue enqueues jobs, so that usage is recorded exactly
 // when the work it measures commits.
+//
+// Add and AddTx insert, and so lock, their rows in one order, that of
+// metering_sn (byte order), each metering_sn once, whatever the order of
+// the entries given: concurrent Add, AddTx and usage.Meter.Record calls
+// of overlapping records, in any order, never deadlock with each other.
+// One that reaches a metering_sn another has inserted but not committed
+// waits for it and then, finding the same payload, leaves the row as it is
+// without an error. The queue still follows the order of the entries
+// (their seq values are drawn from the identity sequence in that order,
+// unless the role may not use it). Add, in a transaction of its own, also
+// runs it again (up to three times in all) should PostgreSQL abort it for
+// a deadlock with other locks or a serialization failure; AddTx never
+// does, since only you can run your transaction again.
+//
+// # Table names
+//
+// WithTables and WithUsageTable name the tables, schema-qualified or not.
+// PostgreSQL cuts an identifier longer than MaxIdentifierLen (63 bytes,
+// NAMEDATALEN-1) short without an error, so that two names differing only
+// after it would share one table or one index. The package refuses such a
+// name instead, with an error saying which name, its length and the
+// limit: a schema or table name over 63 bytes, or a table name whose
+// index names (the table's name and a suffix: "_expires_at"; the usage
+// outbox's "_pending", "_deadline", "_lease", "_sent", "_dead") would be:
+// records and replay table names may have at most 52 bytes, the usage
+// outbox's 54. New and NewUsageOutbox check at construction (their Err
+// says why; every method then fails with it, sending nothing), Migrate
+// and MigrateUsageOutbox before sending anything. The names PostgreSQL
+// chooses itself (the primary key's, the seq column's sequence, the CHECK
+// constraint's) it shortens and keeps unique on its own.
 package pgstore

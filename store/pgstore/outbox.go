@@ -9,11 +9,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/isvkit/koogallery/saas/usage"
@@ -32,9 +35,22 @@ type usageConfig struct{ table string }
 // WithUsageTable names the usage outbox's table instead of
 // DefaultUsageTable; it may be schema-qualified ("billing.usage_outbox").
 // Give NewUsageOutbox, MigrateUsageOutbox and UsageOutboxSchema the same
-// name.
+// name. The table name may have at most 54 bytes, so that its indexes,
+// named after it ("_deadline" the longest suffix), fit PostgreSQL's
+// MaxIdentifierLen; NewUsageOutbox and MigrateUsageOutbox refuse a longer
+// one, and a schema name longer than MaxIdentifierLen.
 func WithUsageTable(name string) UsageOption {
 	return func(c *usageConfig) { c.table = name }
+}
+
+// usageIndexSuffixes name the outbox's indexes after its table (see
+// UsageOutboxSchema); the longest, "_deadline", bounds the table name to
+// 54 bytes.
+var usageIndexSuffixes = []string{"_pending", "_deadline", "_lease", "_sent", "_dead"}
+
+// check refuses a table name PostgreSQL would cut short (see checkTable).
+func (c usageConfig) check() error {
+	return checkTable("usage outbox", c.table, usageIndexSuffixes...)
 }
 
 func newUsageConfig(opts []UsageOption) usageConfig {
@@ -48,7 +64,9 @@ func newUsageConfig(opts []UsageOption) usageConfig {
 }
 
 // UsageOutboxSchema returns the SQL that MigrateUsageOutbox runs, for a
-// migration tool of your own. With the default name it reads:
+// migration tool of your own. It does not check the name:
+// MigrateUsageOutbox and NewUsageOutbox refuse one PostgreSQL would cut
+// short (see MaxIdentifierLen). With the default name it reads:
 //
 //	CREATE TABLE IF NOT EXISTS "koogallery_usage_outbox" (
 //		metering_sn text COLLATE "C" PRIMARY KEY,
@@ -75,10 +93,7 @@ func newUsageConfig(opts []UsageOption) usageConfig {
 func UsageOutboxSchema(opts ...UsageOption) string {
 	c := newUsageConfig(opts)
 	t := ident(c.table)
-	idx := func(suffix string) string {
-		parts := strings.Split(c.table, ".")
-		return pgx.Identifier{parts[len(parts)-1] + "_" + suffix}.Sanitize()
-	}
+	idx := func(suffix string) string { return derivedName(c.table, "_"+suffix) }
 	return fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %[1]s (
 	metering_sn text COLLATE "C" PRIMARY KEY,
 	seq         bigint GENERATED ALWAYS AS IDENTITY,
@@ -109,8 +124,12 @@ const usageMigrateLock = 0x6b6f6f7573616765 // "koousage"
 
 // MigrateUsageOutbox creates the usage outbox's table and indexes if they do
 // not exist, in one transaction. It is safe to run from every replica at
-// start-up, at once.
+// start-up, at once. It refuses, sending nothing, a table name, or an
+// index name derived from it, longer than MaxIdentifierLen bytes.
 func MigrateUsageOutbox(ctx context.Context, pool *pgxpool.Pool, opts ...UsageOption) error {
+	if err := newUsageConfig(opts).check(); err != nil {
+		return fmt.Errorf("pgstore: migrate usage outbox: %w", err)
+	}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(usageMigrateLock)); err != nil {
 			return err
@@ -132,7 +151,15 @@ func MigrateUsageOutbox(ctx context.Context, pool *pgxpool.Pool, opts ...UsageOp
 //     (metering_sn) DO NOTHING, then a comparison of the payloads of the
 //     metering_sns already there); AddTx does it inside your own
 //     transaction, so that usage is recorded exactly when the work it
-//     measures commits.
+//     measures commits. Both insert, and so lock, one row per metering_sn
+//     in metering_sn order, whatever the order of the entries: concurrent
+//     Add, AddTx and Meter.Record calls of overlapping records, in any
+//     order, never deadlock, and a record another call stored meanwhile
+//     with the same payload is left as it is, without an error. The queue
+//     keeps the order of the entries all the same: seq values are drawn
+//     from the column's identity sequence in that order (nextval), unless
+//     the role may not use the sequence (granted the table alone), when
+//     the entries of one call are queued in metering_sn order.
 //   - Claim is one UPDATE of the rows a sub-SELECT … ORDER BY seq LIMIT n
 //     FOR UPDATE SKIP LOCKED picks: concurrent pushers never wait for each
 //     other and never claim the same row. A claimed row carries a random
@@ -148,17 +175,39 @@ func MigrateUsageOutbox(ctx context.Context, pool *pgxpool.Pool, opts ...UsageOp
 type UsageOutbox struct {
 	pool *pgxpool.Pool
 	t    string
+	err  error // the options' error (see Err), returned by every method
+
+	// noSeqUsage is set once the role was refused the seq column's
+	// sequence (see nextSeqs).
+	noSeqUsage atomic.Bool
 }
 
 var _ usage.Outbox = (*UsageOutbox)(nil)
 
 // NewUsageOutbox returns a UsageOutbox on pool, using the table
 // MigrateUsageOutbox creates. It sends nothing until the first call.
+//
+// A table name PostgreSQL would cut short (longer than MaxIdentifierLen
+// bytes, or with an index name derived from it that is; see
+// WithUsageTable) is refused: the outbox's Err returns why, and so does
+// every method, without sending anything. Check Err after NewUsageOutbox
+// to fail at start-up.
 func NewUsageOutbox(pool *pgxpool.Pool, opts ...UsageOption) *UsageOutbox {
 	if pool == nil {
 		panic("pgstore: NewUsageOutbox: nil pool")
 	}
-	return &UsageOutbox{pool: pool, t: ident(newUsageConfig(opts).table)}
+	c := newUsageConfig(opts)
+	return &UsageOutbox{pool: pool, t: ident(c.table), err: c.check()}
+}
+
+// Err returns the error NewUsageOutbox found in its options, a table name
+// PostgreSQL would cut short, or nil. Every method of an outbox with an
+// error fails with it.
+func (o *UsageOutbox) Err() error {
+	if o.err != nil {
+		return fmt.Errorf("pgstore: new usage outbox: %w", o.err)
+	}
+	return nil
 }
 
 // Table returns the outbox's table name, quoted for SQL.
@@ -167,17 +216,49 @@ func (o *UsageOutbox) Table() string { return o.t }
 // addChunk bounds the rows of one INSERT.
 const addChunk = 5000
 
+// addAttempts bounds the transactions one Add runs when PostgreSQL aborts
+// one to break a deadlock or a serialization failure.
+const addAttempts = 3
+
 // Add implements usage.Outbox: it stores entries in a transaction of its
-// own.
+// own. Should PostgreSQL abort that transaction for a deadlock with
+// someone else's locks (40P01) or a serialization failure (40001), which
+// concurrent Adds alone never cause (see add), Add runs it again, up to
+// three times in all: nothing of an aborted attempt was stored.
 func (o *UsageOutbox) Add(ctx context.Context, entries []usage.Entry) error {
+	if o.err != nil {
+		return fmt.Errorf("pgstore: usage outbox add: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox add: %w", err)
 	}
-	err := pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error { return o.add(ctx, tx, entries) })
-	if err != nil {
-		return fmt.Errorf("pgstore: usage outbox add: %w", err)
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = pgx.BeginFunc(ctx, o.pool, func(tx pgx.Tx) error { return o.add(ctx, tx, entries) })
+		if err == nil {
+			return nil
+		}
+		if attempt == addAttempts || !retryable(err) {
+			break
+		}
+		// A few milliseconds, jittered, so that the transactions that
+		// collided do not collide again.
+		t := time.NewTimer(time.Duration(attempt) * time.Duration(1+mrand.IntN(10)) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("pgstore: usage outbox add: %w (%w)", ctx.Err(), err)
+		case <-t.C:
+		}
 	}
-	return nil
+	return fmt.Errorf("pgstore: usage outbox add: %w", err)
+}
+
+// retryable reports whether err is PostgreSQL aborting a transaction that
+// may succeed when run again.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 // AddTx stores entries (from usage.Meter.Prepare) inside tx, the caller's
@@ -194,9 +275,25 @@ func (o *UsageOutbox) Add(ctx context.Context, entries []usage.Entry) error {
 //		}
 //		return outbox.AddTx(ctx, tx, entries)
 //	})
+//
+// Concurrent AddTx, Add and Meter.Record calls of overlapping entries, in
+// any order, never deadlock with each other (see UsageOutbox), so AddTx
+// never aborts tx for them; it never retries, since only the caller can
+// run its transaction again. Locks tx took before AddTx are the caller's
+// to order: a transaction that calls AddTx twice, or locks rows another
+// AddTx's caller also locks, can still deadlock as any two transactions
+// can. Under REPEATABLE READ or SERIALIZABLE, an entry another
+// transaction stored after tx began fails AddTx with a serialization
+// failure (40001), as PostgreSQL's INSERT … ON CONFLICT does there.
 func (o *UsageOutbox) AddTx(ctx context.Context, tx pgx.Tx, entries []usage.Entry) error {
+	if o.err != nil {
+		return fmt.Errorf("pgstore: usage outbox add: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox add: %w", err)
+	}
+	if tx == nil {
+		return errors.New("pgstore: usage outbox add: nil transaction")
 	}
 	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error { return o.add(ctx, sp, entries) })
 	if err != nil {
@@ -205,11 +302,29 @@ func (o *UsageOutbox) AddTx(ctx context.Context, tx pgx.Tx, entries []usage.Entr
 	return nil
 }
 
+// addRow is an entry as add inserts it, with its place in the queue when
+// add chose it (see add).
+type addRow struct {
+	sn, payload        string
+	deadline, recorded time.Time
+	seq                int64
+}
+
+// add inserts entries in tx. Rows are inserted, and so locked, in
+// metering_sn order (byte order, that of the column's "C" collation), one
+// row per metering_sn: a transaction inserting a metering_sn another one
+// inserted but has not committed waits for it, and since every add takes
+// its metering_sns in the same order, no two of them ever wait for each
+// other (no deadlock, however their entries overlap), and the waiting one
+// then finds the row stored. The queue keeps the caller's order all the
+// same: when it is not metering_sn order, add first draws one value of the
+// seq column's identity sequence per row, in the caller's order, and
+// inserts each row with its own (OVERRIDING SYSTEM VALUE).
 func (o *UsageOutbox) add(ctx context.Context, tx pgx.Tx, entries []usage.Entry) error {
 	// One row per metering_sn: an unchanged repeat is dropped, a changed one
 	// is a conflict before anything is sent.
 	first := make(map[string]int, len(entries))
-	rows := entries[:0:0]
+	rows := make([]addRow, 0, len(entries))
 	for i := range entries {
 		e := &entries[i]
 		sn := e.Record.MeteringSN
@@ -223,27 +338,52 @@ func (o *UsageOutbox) add(ctx context.Context, tx pgx.Tx, entries []usage.Entry)
 			continue
 		}
 		first[sn] = i
-		rows = append(rows, *e)
+		rows = append(rows, addRow{sn: sn, payload: string(e.Payload), deadline: e.Deadline, recorded: e.Recorded})
 	}
-	insert := `INSERT INTO ` + o.t + ` (metering_sn, payload, deadline, recorded)
-SELECT sn, payload, deadline, recorded
-FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[]) WITH ORDINALITY AS r(sn, payload, deadline, recorded, ord)
+	bySN := func(a, b addRow) int { return strings.Compare(a.sn, b.sn) }
+	withSeq := false
+	if !slices.IsSortedFunc(rows, bySN) && !o.noSeqUsage.Load() {
+		seqs, err := o.nextSeqs(ctx, tx, len(rows))
+		if err != nil {
+			return err
+		}
+		if seqs != nil {
+			withSeq = true
+			for i := range rows {
+				rows[i].seq = seqs[i]
+			}
+		}
+	}
+	slices.SortFunc(rows, bySN)
+
+	const from = `
+FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::bigint[]) WITH ORDINALITY AS r(sn, payload, deadline, recorded, seq, ord)
 ORDER BY ord
 ON CONFLICT (metering_sn) DO NOTHING
 RETURNING metering_sn`
+	insert := `INSERT INTO ` + o.t + ` (metering_sn, payload, deadline, recorded)
+SELECT sn, payload, deadline, recorded` + from
+	insertSeq := `INSERT INTO ` + o.t + ` (metering_sn, seq, payload, deadline, recorded) OVERRIDING SYSTEM VALUE
+SELECT sn, seq, payload, deadline, recorded` + from
 	existing := `SELECT metering_sn, payload FROM ` + o.t + ` WHERE metering_sn = ANY($1)`
 	for chunk := range slices.Chunk(rows, addChunk) {
 		sns := make([]string, len(chunk))
 		payloads := make([]string, len(chunk))
 		deadlines := make([]time.Time, len(chunk))
 		recorded := make([]time.Time, len(chunk))
+		seqs := make([]int64, len(chunk))
 		for i := range chunk {
-			sns[i] = chunk[i].Record.MeteringSN
-			payloads[i] = string(chunk[i].Payload)
-			deadlines[i] = chunk[i].Deadline
-			recorded[i] = chunk[i].Recorded
+			sns[i] = chunk[i].sn
+			payloads[i] = chunk[i].payload
+			deadlines[i] = chunk[i].deadline
+			recorded[i] = chunk[i].recorded
+			seqs[i] = chunk[i].seq
 		}
-		inserted, err := collectStrings(tx.Query(ctx, insert, sns, payloads, deadlines, recorded))
+		q := insert
+		if withSeq {
+			q = insertSeq
+		}
+		inserted, err := collectStrings(tx.Query(ctx, q, sns, payloads, deadlines, recorded, seqs))
 		if err != nil {
 			return err
 		}
@@ -280,6 +420,39 @@ RETURNING metering_sn`
 		}
 	}
 	return nil
+}
+
+// nextSeqs draws n values of the seq column's identity sequence, in
+// increasing order, in a savepoint of tx. When the role may not use the
+// sequence (a role granted the table but not its sequence), it returns
+// nil, and the outbox no longer tries: the entries of one call are then
+// queued in metering_sn order.
+func (o *UsageOutbox) nextSeqs(ctx context.Context, tx pgx.Tx, n int) ([]int64, error) {
+	var seqs []int64
+	err := pgx.BeginFunc(ctx, tx, func(sp pgx.Tx) error {
+		var err error
+		seqs, err = collectInts(sp.Query(ctx, `SELECT nextval(pg_get_serial_sequence($1, 'seq')) FROM generate_series(1, $2)`, o.t, n))
+		return err
+	})
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &pe) && pe.Code == "42501": // insufficient_privilege
+		o.noSeqUsage.Store(true)
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case len(seqs) != n:
+		return nil, fmt.Errorf("drew %d values of the seq sequence, want %d", len(seqs), n)
+	}
+	slices.Sort(seqs)
+	return seqs, nil
+}
+
+func collectInts(rows pgx.Rows, err error) ([]int64, error) {
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int64])
 }
 
 func collectStrings(rows pgx.Rows, err error) ([]string, error) {
@@ -319,6 +492,9 @@ func scanEntry(row pgx.CollectableRow, extra ...any) (usage.Entry, int64, error)
 
 // Claim implements usage.Outbox.
 func (o *UsageOutbox) Claim(ctx context.Context, now time.Time, max int, lease time.Duration) (*usage.Claim, error) {
+	if o.err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox claim: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pgstore: usage outbox claim: %w", err)
 	}
@@ -361,6 +537,9 @@ RETURNING t.metering_sn, t.seq, t.payload, t.deadline, t.recorded, t.attempts, t
 
 // Renew implements usage.Outbox.
 func (o *UsageOutbox) Renew(ctx context.Context, token string, until time.Time) error {
+	if o.err != nil {
+		return fmt.Errorf("pgstore: usage outbox renew: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox renew: %w", err)
 	}
@@ -373,6 +552,9 @@ func (o *UsageOutbox) Renew(ctx context.Context, token string, until time.Time) 
 
 // Settle implements usage.Outbox, in one statement.
 func (o *UsageOutbox) Settle(ctx context.Context, token string, s usage.Settlement) error {
+	if o.err != nil {
+		return fmt.Errorf("pgstore: usage outbox settle: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox settle: %w", err)
 	}
@@ -419,6 +601,9 @@ func pgText(s string) string {
 // Stats implements usage.Outbox.
 func (o *UsageOutbox) Stats(ctx context.Context, now time.Time) (usage.OutboxStats, error) {
 	var st usage.OutboxStats
+	if o.err != nil {
+		return st, fmt.Errorf("pgstore: usage outbox stats: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("pgstore: usage outbox stats: %w", err)
 	}
@@ -445,6 +630,9 @@ FROM `+o.t, now).Scan(&st.Pending, &st.Leased, &st.Dead, &st.Sent, &oldest, &nex
 
 // AtRisk implements usage.Outbox.
 func (o *UsageOutbox) AtRisk(ctx context.Context, before time.Time, max int) ([]usage.Entry, error) {
+	if o.err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox at risk: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pgstore: usage outbox at risk: %w", err)
 	}
@@ -466,6 +654,9 @@ WHERE state = 'pending' AND deadline <= $1 ORDER BY deadline, seq LIMIT $2`, bef
 // DeadLetters implements usage.Outbox: the dead letters whose metering_sn
 // sorts after after (byte order), in that order, at most max.
 func (o *UsageOutbox) DeadLetters(ctx context.Context, after string, max int) ([]usage.DeadLetter, error) {
+	if o.err != nil {
+		return nil, fmt.Errorf("pgstore: usage outbox dead letters: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pgstore: usage outbox dead letters: %w", err)
 	}
@@ -506,6 +697,9 @@ WHERE state = 'dead' AND metering_sn > $1 ORDER BY metering_sn LIMIT $2`, after,
 
 // Requeue implements usage.Outbox.
 func (o *UsageOutbox) Requeue(ctx context.Context, now time.Time, meteringSNs []string) (int, error) {
+	if o.err != nil {
+		return 0, fmt.Errorf("pgstore: usage outbox requeue: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("pgstore: usage outbox requeue: %w", err)
 	}
@@ -520,6 +714,9 @@ WHERE metering_sn = ANY($2::text[]) AND state = 'dead'`, now, nonNil(meteringSNs
 
 // Discard implements usage.Outbox.
 func (o *UsageOutbox) Discard(ctx context.Context, meteringSNs []string) (int, error) {
+	if o.err != nil {
+		return 0, fmt.Errorf("pgstore: usage outbox discard: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("pgstore: usage outbox discard: %w", err)
 	}
@@ -536,6 +733,9 @@ const purgeChunk = 10000
 // Purge implements usage.Outbox, deleting in batches that take no table
 // lock and skip rows in use.
 func (o *UsageOutbox) Purge(ctx context.Context, sentBefore time.Time) (int, error) {
+	if o.err != nil {
+		return 0, fmt.Errorf("pgstore: usage outbox purge: %w", o.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("pgstore: usage outbox purge: %w", err)
 	}

@@ -39,6 +39,7 @@ func WithLogger(l *slog.Logger) Option {
 // Store is a store.Store and a store.ReplayCache on PostgreSQL. It is safe
 // for concurrent use, and any number of processes may share one database.
 type Store struct {
+	err          error // the options' error (see Err), returned by every method
 	pool         *pgxpool.Pool
 	log          *slog.Logger
 	cleanupEvery uint64
@@ -52,6 +53,14 @@ type Store struct {
 
 // New returns a Store on pool, using the tables Migrate creates. It sends
 // nothing until the first call.
+//
+// A table name PostgreSQL would cut short (longer than MaxIdentifierLen
+// bytes, or with an index name derived from it that is; see WithTables)
+// is refused: the Store's Err returns why, and so does every method,
+// without sending anything. Check Err after New to fail at start-up:
+//
+//	s := pgstore.New(pool, pgstore.WithTables(records, replay))
+//	if err := s.Err(); err != nil { … }
 func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	if pool == nil {
 		panic("pgstore: New: nil pool")
@@ -65,6 +74,7 @@ func New(pool *pgxpool.Pool, opts ...Option) *Store {
 	}
 	r, p := ident(c.records), ident(c.replay)
 	s := &Store{
+		err:          c.check(),
 		pool:         pool,
 		log:          c.logger,
 		cleanupEvery: uint64(max(c.cleanupEvery, 0)),
@@ -94,6 +104,16 @@ RETURNING true`,
 	return s
 }
 
+// Err returns the error New found in its options, a table name
+// PostgreSQL would cut short, or nil. Every method of a Store with an
+// error fails with it.
+func (s *Store) Err() error {
+	if s.err != nil {
+		return fmt.Errorf("pgstore: new: %w", s.err)
+	}
+	return nil
+}
+
 // cleanupSQL deletes up to $1 expired rows of table, skipping rows other
 // transactions hold: no table lock, no wait, bounded work.
 func cleanupSQL(table string) string {
@@ -105,6 +125,9 @@ func cleanupSQL(table string) string {
 // Claim implements store.Store. It is one round trip: the claim and, when
 // it does not win, the read of what holds the key, in one batch.
 func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (*store.Record, bool, error) {
+	if s.err != nil {
+		return nil, false, fmt.Errorf("pgstore: claim: %w", s.err)
+	}
 	us, err := micros(ctx, "claim", "lease", lease)
 	if err != nil {
 		return nil, false, err
@@ -157,6 +180,9 @@ func (s *Store) claimOnce(ctx context.Context, key string, us int64) (rec *store
 
 // Complete implements store.Store.
 func (s *Store) Complete(ctx context.Context, key string, r *store.Record, keep time.Duration) error {
+	if s.err != nil {
+		return fmt.Errorf("pgstore: complete: %w", s.err)
+	}
 	if r == nil {
 		return errors.New("pgstore: complete: nil record")
 	}
@@ -173,6 +199,9 @@ func (s *Store) Complete(ctx context.Context, key string, r *store.Record, keep 
 
 // Release implements store.Store.
 func (s *Store) Release(ctx context.Context, key string) error {
+	if s.err != nil {
+		return fmt.Errorf("pgstore: release: %w", s.err)
+	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: release: %w", err)
 	}
@@ -184,6 +213,9 @@ func (s *Store) Release(ctx context.Context, key string) error {
 
 // Add implements store.ReplayCache.
 func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if s.err != nil {
+		return false, fmt.Errorf("pgstore: replay add: %w", s.err)
+	}
 	us, err := micros(ctx, "replay add", "ttl", ttl)
 	if err != nil {
 		return false, err
@@ -203,6 +235,9 @@ func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, e
 // schedule if WithCleanup turned the store's own cleanup off, or to empty
 // the tables of a quiet store.
 func (s *Store) Cleanup(ctx context.Context, limit int) (int64, error) {
+	if s.err != nil {
+		return 0, fmt.Errorf("pgstore: cleanup: %w", s.err)
+	}
 	if limit < 1 {
 		return 0, fmt.Errorf("pgstore: cleanup: limit %d is not positive", limit)
 	}
