@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +42,10 @@ type Report struct {
 type ServerInfo struct {
 	// Addr is the master's address as the client knows it.
 	Addr string
+	// InfoRefused is the master's answer to INFO when it refused the
+	// command (an ACL without +info, a proxy that does not pass it on):
+	// then nothing else was read, and the policy counts as evicting.
+	InfoRefused string
 	// MaxmemoryPolicy is INFO memory's maxmemory_policy ("" if absent).
 	MaxmemoryPolicy string
 	// Maxmemory is INFO memory's maxmemory in bytes; 0 is no limit.
@@ -67,8 +72,9 @@ func (i ServerInfo) Evicts() bool { return i.MaxmemoryPolicy != "noeviction" }
 // nor RDB save points (a restart forgets every record) or when the eviction
 // risk was accepted. It does not depend on CONFIG, which managed Redis
 // often disables: CONFIG GET save is only asked to tell RDB snapshots on
-// from off, and a refusal leaves SaveKnown false. A master that does not
-// answer is an error.
+// from off, and a refusal leaves SaveKnown false. A master that refuses
+// INFO (an ACL without +info) counts as evicting, since its policy cannot
+// be read; a master that does not answer is an error.
 func CheckServer(ctx context.Context, c redis.UniversalClient, opts ...Option) (*Report, error) {
 	if c == nil {
 		return nil, errors.New("redisstore: check: nil client")
@@ -119,6 +125,7 @@ func checkServer(ctx context.Context, c redis.UniversalClient, accept bool) (*Re
 	if err != nil {
 		return nil, wrap(ctx, "check", err)
 	}
+	sort.Slice(servers, func(i, j int) bool { return servers[i].Addr < servers[j].Addr })
 	r := &Report{Servers: servers}
 	var refused []string
 	for _, s := range servers {
@@ -126,7 +133,9 @@ func checkServer(ctx context.Context, c redis.UniversalClient, accept bool) (*Re
 		if name == "" {
 			name = "Redis"
 		}
-		if !s.AOF && s.SaveKnown && s.Save == "" {
+		if s.InfoRefused != "" {
+			r.Warnings = append(r.Warnings, name+" refused INFO: its persistence is unknown")
+		} else if !s.AOF && s.SaveKnown && s.Save == "" {
 			r.Warnings = append(r.Warnings, name+" has persistence off (appendonly no, no save points): a restart of Redis forgets every record and replay key; set appendonly yes")
 		} else if !s.AOF && !s.SaveKnown {
 			r.Warnings = append(r.Warnings, name+" has AOF off (appendonly no) and its RDB save points could not be read: unless snapshots are on, a restart of Redis forgets every record and replay key; set appendonly yes")
@@ -135,7 +144,10 @@ func checkServer(ctx context.Context, c redis.UniversalClient, accept bool) (*Re
 			continue
 		}
 		policy := "maxmemory-policy " + s.MaxmemoryPolicy
-		if s.MaxmemoryPolicy == "" {
+		switch {
+		case s.InfoRefused != "":
+			policy = "refused INFO (" + s.InfoRefused + "), so its maxmemory-policy is unknown: allow INFO to the store's Redis user (ACL: +info)"
+		case s.MaxmemoryPolicy == "":
 			policy = "no maxmemory_policy in INFO memory"
 		}
 		if accept {
@@ -156,6 +168,12 @@ func checkServer(ctx context.Context, c redis.UniversalClient, accept bool) (*Re
 func readServer(ctx context.Context, c redis.Cmdable, addr string) (ServerInfo, error) {
 	i := ServerInfo{Addr: addr}
 	mem, err := c.Info(ctx, "memory").Result()
+	var refused redis.Error
+	if errors.As(err, &refused) && ctx.Err() == nil {
+		// The server answered, with an error: INFO is not allowed.
+		i.InfoRefused = refused.Error()
+		return i, nil
+	}
 	if err != nil {
 		return i, infoErr(addr, "INFO memory", err)
 	}

@@ -163,3 +163,58 @@ func TestCheckServerUnreachable(t *testing.T) {
 	assert.NotErrorIs(t, err, redisstore.ErrEvictingPolicy)
 	assert.ErrorContains(t, err, "redisstore: check: INFO memory of 127.0.0.1:1")
 }
+
+// A Redis user that may not run INFO cannot show its policy: refused, with
+// what to allow, unless the risk is accepted.
+func TestCheckServerWithoutINFO(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := redistest.Start(t)
+	admin := redis.NewClient(srv.Options())
+	t.Cleanup(func() { admin.Close() })
+	require.NoError(t, admin.Do(ctx, "ACL", "SETUSER", "store", "on", ">store-pw", "~*", "+@all", "-info", "-config").Err())
+	opts := srv.Options()
+	opts.Username, opts.Password = "store", "store-pw"
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+
+	r, err := redisstore.CheckServer(ctx, c)
+	require.ErrorIs(t, err, redisstore.ErrEvictingPolicy)
+	assert.ErrorContains(t, err, "refused INFO")
+	assert.ErrorContains(t, err, "+info")
+	assert.ErrorContains(t, err, "set maxmemory-policy noeviction")
+	require.Len(t, r.Servers, 1)
+	assert.Contains(t, r.Servers[0].InfoRefused, "NOPERM")
+
+	r, err = redisstore.CheckServer(ctx, c, redisstore.AcceptEvictionRisk())
+	require.NoError(t, err)
+	assert.Len(t, r.Warnings, 2, "policy and persistence unknown: %q", r.Warnings)
+	s := redisstore.New(c, redisstore.WithPrefix(uniquePrefix(t)), redisstore.AcceptEvictionRisk())
+	_, ok, err := s.Claim(ctx, "k", time.Minute)
+	require.NoError(t, err)
+	assert.True(t, ok)
+}
+
+// A Redis whose AOF is on but CONFIG is disabled needs no CONFIG: nothing
+// is warned. Without AOF and without CONFIG, the warning says the
+// snapshots could not be read.
+func TestCheckServerWithoutCONFIG(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, aof := range []string{"yes", "no"} {
+		srv := redistest.Start(t, "--appendonly", aof, "--rename-command", "CONFIG", "")
+		c := redis.NewClient(srv.Options())
+		t.Cleanup(func() { c.Close() })
+		r, err := redisstore.CheckServer(ctx, c)
+		require.NoError(t, err, "appendonly %s", aof)
+		assert.Equal(t, "noeviction", r.Servers[0].MaxmemoryPolicy)
+		assert.False(t, r.Servers[0].SaveKnown)
+		if aof == "yes" {
+			assert.True(t, r.Servers[0].AOF)
+			assert.Empty(t, r.Warnings)
+		} else {
+			require.Len(t, r.Warnings, 1)
+			assert.Contains(t, r.Warnings[0], "could not be read")
+		}
+	}
+}
