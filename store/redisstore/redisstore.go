@@ -4,7 +4,9 @@
 // and refuse replays as one process would.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
-//	s := redisstore.New(rdb)
+//	s, report, err := redisstore.Open(ctx, rdb) // or redisstore.New(rdb): checks at first use
+//	if err != nil { … } // refuses a Redis that may evict keys: see Durability below
+//	for _, w := range report.Warnings { log.Warn(w) } // persistence off
 //	h := saas.NewHandler(key, provider, saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s))
 //
 // New takes any redis.UniversalClient: a single node (redis.NewClient),
@@ -27,6 +29,8 @@
 // on one node). Every key has a TTL, so Redis itself forgets expired
 // entries; durations are rounded up to whole milliseconds and measured on
 // the Redis server's clock.
+//
+// # Durability
 //
 // Durability is Redis's. Redis must not evict: because every key has a TTL,
 // any maxmemory-policy but noeviction (volatile-lru, the default of most
