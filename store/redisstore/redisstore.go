@@ -43,8 +43,9 @@
 // Complete or Add (until a check succeeds, each of them checks again), and
 // CheckServer for a deployment's own checks. They read INFO, not CONFIG
 // (which managed Redis often disables), on every master of a Cluster, and
-// refuse an evicting policy with an error wrapping ErrEvictingPolicy,
-// unless AcceptEvictionRisk says the seller accepts the risk. A failover or
+// refuse an evicting policy (or a master that refuses INFO, whose policy is
+// unknown) with an error wrapping ErrEvictingPolicy, unless
+// AcceptEvictionRisk says the seller accepts the risk. A failover or
 // a master added to a Cluster after the check is not checked again: give
 // every node the same configuration.
 //
