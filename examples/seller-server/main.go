@@ -166,7 +166,7 @@ func openState(ctx context.Context, cfg config, log *slog.Logger) (*state, error
 		defer cancel()
 		if err := rdb.Ping(pctx).Err(); err != nil {
 			rdb.Close()
-			return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %s", scrubbed(err, cfg.redisURL))
+			return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %w", scrubbed(err, cfg.redisURL))
 		}
 		// A Redis that may evict keys would accept replays and provision
 		// twice under memory pressure: refuse to start on it.
@@ -180,7 +180,7 @@ func openState(ctx context.Context, cfg config, log *slog.Logger) (*state, error
 			if errors.Is(err, redisstore.ErrEvictingPolicy) {
 				return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %w (seller-server: set KOOGALLERY_REDIS_ACCEPT_EVICTION_RISK=1 to accept the risk)", err)
 			}
-			return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %s", scrubbed(err, cfg.redisURL))
+			return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %w", scrubbed(err, cfg.redisURL))
 		}
 		for _, w := range report.Warnings {
 			log.Warn("seller-server: KOOGALLERY_REDIS_URL: " + w)
@@ -193,13 +193,13 @@ func openState(ctx context.Context, cfg config, log *slog.Logger) (*state, error
 		}
 		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 		if err != nil {
-			return nil, fmt.Errorf("KOOGALLERY_DATABASE_URL: %s", scrubbed(err, cfg.databaseURL))
+			return nil, fmt.Errorf("KOOGALLERY_DATABASE_URL: %w", scrubbed(err, cfg.databaseURL))
 		}
 		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		if err := pgstore.Migrate(mctx, pool); err != nil { // safe from every replica at once
 			pool.Close()
-			return nil, fmt.Errorf("KOOGALLERY_DATABASE_URL: %s", scrubbed(err, cfg.databaseURL))
+			return nil, fmt.Errorf("KOOGALLERY_DATABASE_URL: %w", scrubbed(err, cfg.databaseURL))
 		}
 		s := pgstore.New(pool, pgstore.WithLogger(log))
 		return &state{kind: "postgres", store: s, replay: s, close: pool.Close}, nil

@@ -152,15 +152,24 @@ func scrub(msg string, u *url.URL) string {
 	return msg
 }
 
-// scrubbed is err's text with the passwords of raw, a URL checkStoreURL
-// accepted, masked.
-func scrubbed(err error, raw string) string {
-	u, perr := url.Parse(raw)
-	if perr != nil {
-		return "(error withheld: the URL does not parse)"
+// scrubbed returns err with the passwords of raw, a URL checkStoreURL
+// accepted, masked in its text; it still wraps err, for errors.Is.
+func scrubbed(err error, raw string) error {
+	msg := "(error text withheld: the URL does not parse)"
+	if u, perr := url.Parse(raw); perr == nil {
+		msg = scrub(err.Error(), u)
 	}
-	return scrub(err.Error(), u)
+	return &scrubbedError{msg: msg, err: err}
 }
+
+// scrubbedError is an error whose text has its passwords masked.
+type scrubbedError struct {
+	msg string
+	err error
+}
+
+func (e *scrubbedError) Error() string { return e.msg }
+func (e *scrubbedError) Unwrap() error { return e.err }
 
 // authority returns the part of raw between "//" and the path, query or
 // fragment, as url.Parse delimits it.
