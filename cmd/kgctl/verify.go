@@ -62,7 +62,8 @@ func readCapture(r io.Reader) (*captured, error) {
 	}
 	parts := strings.Fields(line)
 	if len(parts) < 2 {
-		return nil, usageErr("the first line must be METHOD URL [HTTP/1.1], not %q", strings.TrimSpace(line))
+		// Not quoted: the line may hold a URL with a password.
+		return nil, usageErr("the first line must be METHOD URL [HTTP/1.1], not %d field(s)", len(parts))
 	}
 	tp := textproto.NewReader(br)
 	mh, err := tp.ReadMIMEHeader()
@@ -134,7 +135,9 @@ func captureJSON(b []byte) (*captured, error) {
 func newCaptured(method, target string, h http.Header, body []byte) (*captured, error) {
 	u, err := url.Parse(target)
 	if err != nil {
-		return nil, usageErr("the captured URL: %v", err)
+		// url.Parse's error quotes the URL, or the piece of it a
+		// misplaced character cut off: it may hold a password.
+		return nil, usageErr("the captured URL does not parse (%s)", urlProblem(err))
 	}
 	if u.Host == "" {
 		u.Host = h.Get("Host")
@@ -705,4 +708,27 @@ func (p *recordingProvider) UpdateLicenseCodeStatus(_ context.Context, r *licens
 func (p *recordingProvider) ReleaseLicenseCode(_ context.Context, r *license.ReleaseLicenseCodeRequest) error {
 	p.note("ReleaseLicenseCode(license=" + r.License + ")")
 	return nil
+}
+
+// urlProblem says what url.Parse found wrong without its error's text,
+// which quotes the URL (and so any password in it) or a piece of it.
+func urlProblem(err error) string {
+	var esc url.EscapeError
+	var host url.InvalidHostError
+	msg := err.Error()
+	switch {
+	case errors.As(err, &esc):
+		return `a "%" not followed by two hexadecimal digits`
+	case errors.As(err, &host):
+		return "a character a host name cannot hold"
+	case strings.Contains(msg, "invalid userinfo"):
+		return "a user or password character that must be percent-encoded"
+	case strings.Contains(msg, "invalid port"):
+		return `a port that is not a number: percent-encode "/", "#" and "?" in a password`
+	case strings.Contains(msg, "control character"):
+		return "a control character"
+	case strings.Contains(msg, "missing protocol scheme"), strings.Contains(msg, "first path segment in URL cannot contain colon"):
+		return "no scheme"
+	}
+	return "malformed"
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -351,4 +352,41 @@ func TestVerifyJacksonForm(t *testing.T) {
 	require.Equal(t, 0, r.code, r)
 	assert.Contains(t, r.stdout, "verifies over the Jackson form of Huawei's demo")
 	assert.Contains(t, r.stdout, "The request verifies.")
+}
+
+// A captured URL that does not parse is refused without quoting it, or any
+// 4 bytes of a password in it: url.Parse's error quotes the URL, or the
+// piece of the password it took for a port.
+func TestCaptureURLErrorsNeverQuoteThePassword(t *testing.T) {
+	const secret = "Qz7Vk9mWp4"
+	var refused int
+	for _, c := range []string{"/", "#", "%", "@", "?", " ", "\x7f"} {
+		for _, pw := range []string{c + secret, "Qz7Vk" + c + "9mWp4", secret + c} {
+			for _, u := range []string{
+				"https://user:" + pw + "@seller.example.com/isv/produce",
+				"https://user:" + pw + "@seller.example.com:x443/isv/produce",
+				"https://:" + pw + "@seller.example.com:443/isv/produce",
+			} {
+				for _, in := range []string{
+					"POST " + u + " HTTP/1.1\r\nContent-Type: application/json\r\n\r\n{}",
+					`{"method":"POST","url":` + strconv.Quote(u) + `,"body":{}}`,
+					u + "\r\n\r\n",
+				} {
+					_, err := readCapture(strings.NewReader(in))
+					if err == nil {
+						continue
+					}
+					refused++
+					for i := range len(pw) {
+						for j := i + 4; j <= len(pw); j++ {
+							if strings.Contains(err.Error(), pw[i:j]) {
+								t.Errorf("%q: the error quotes %q of the password: %v", in, pw[i:j], err)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	assert.Greater(t, refused, 50, "the malformed URLs were not refused")
 }

@@ -25,6 +25,13 @@
 //	KOOGALLERY_DATABASE_URL  postgres://user:password@host:5432/db: PostgreSQL (store/pgstore), shared by every replica
 //	neither                  memory: one process only, forgotten on restart
 //
+// Percent-encode the password in either URL (url.UserPassword); a malformed
+// URL is refused at start, and no error or log line quotes it. The server
+// refuses to start on a Redis whose maxmemory-policy is not noeviction (it
+// may evict live keys: a replay accepted, an order line provisioned twice)
+// unless KOOGALLERY_REDIS_ACCEPT_EVICTION_RISK=1, and logs a warning when
+// Redis persistence is off.
+//
 // This example's provider keeps its instances in memory, so only the
 // handlers' state is shared: a real seller keeps its instances in its own
 // database, and looks an order line up there before provisioning.
@@ -64,6 +71,7 @@ type config struct {
 	publicURL                string // where buyers reach the instances
 	orders                   *order.Client
 	redisURL, databaseURL    string // the shared store, if any; secrets: never logged
+	redisAcceptEviction      bool   // run on a Redis that may evict keys
 }
 
 func configFromEnv(log *slog.Logger) (config, error) {
@@ -79,6 +87,25 @@ func configFromEnv(log *slog.Logger) (config, error) {
 	}
 	if c.redisURL != "" && c.databaseURL != "" {
 		return c, errors.New("set one of KOOGALLERY_REDIS_URL and KOOGALLERY_DATABASE_URL, not both")
+	}
+	// Malformed URLs are configuration errors, found before anything
+	// starts; their errors never quote the URL (it holds a password).
+	if c.redisURL != "" {
+		if _, err := redisOptions(c.redisURL); err != nil {
+			return c, err
+		}
+	}
+	if c.databaseURL != "" {
+		if _, err := pgConfig(c.databaseURL); err != nil {
+			return c, err
+		}
+	}
+	switch v := os.Getenv("KOOGALLERY_REDIS_ACCEPT_EVICTION_RISK"); v {
+	case "", "0":
+	case "1":
+		c.redisAcceptEviction = true
+	default:
+		return c, errors.New("KOOGALLERY_REDIS_ACCEPT_EVICTION_RISK must be 1 or unset")
 	}
 	if c.accessKey == "" && c.v1Key == "" && c.kitKey == "" {
 		return c, errors.New("set at least one of KOOGALLERY_ACCESS_KEY, KOOGALLERY_V1_KEY, KOOGALLERY_KIT_KEY")
@@ -123,9 +150,9 @@ type state struct {
 func openState(ctx context.Context, cfg config, log *slog.Logger) (*state, error) {
 	switch {
 	case cfg.redisURL != "":
-		opts, err := redis.ParseURL(cfg.redisURL)
+		opts, err := redisOptions(cfg.redisURL)
 		if err != nil {
-			return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %w", err)
+			return nil, err
 		}
 		// A store that does not answer must cost a call a retryable 000005
 		// well inside KooGallery's 5 s, not the whole 5 s.
@@ -140,20 +167,40 @@ func openState(ctx context.Context, cfg config, log *slog.Logger) (*state, error
 		defer cancel()
 		if err := rdb.Ping(pctx).Err(); err != nil {
 			rdb.Close()
-			return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %w", err)
+			return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %w", scrubbed(err, cfg.redisURL))
 		}
-		s := redisstore.New(rdb)
+		// A Redis that may evict keys would accept replays and provision
+		// twice under memory pressure: refuse to start on it.
+		var sopts []redisstore.Option
+		if cfg.redisAcceptEviction {
+			sopts = append(sopts, redisstore.AcceptEvictionRisk())
+		}
+		s, report, err := redisstore.Open(pctx, rdb, sopts...)
+		if err != nil {
+			rdb.Close()
+			if errors.Is(err, redisstore.ErrEvictingPolicy) {
+				return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %w (seller-server: set KOOGALLERY_REDIS_ACCEPT_EVICTION_RISK=1 to accept the risk)", err)
+			}
+			return nil, fmt.Errorf("KOOGALLERY_REDIS_URL: %w", scrubbed(err, cfg.redisURL))
+		}
+		for _, w := range report.Warnings {
+			log.Warn("seller-server: KOOGALLERY_REDIS_URL: " + w)
+		}
 		return &state{kind: "redis", store: s, replay: s, close: func() { rdb.Close() }}, nil
 	case cfg.databaseURL != "":
-		pool, err := pgxpool.New(ctx, cfg.databaseURL)
+		pcfg, err := pgConfig(cfg.databaseURL)
 		if err != nil {
-			return nil, fmt.Errorf("KOOGALLERY_DATABASE_URL: %w", err)
+			return nil, err
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+		if err != nil {
+			return nil, fmt.Errorf("KOOGALLERY_DATABASE_URL: %w", scrubbed(err, cfg.databaseURL))
 		}
 		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		if err := pgstore.Migrate(mctx, pool); err != nil { // safe from every replica at once
 			pool.Close()
-			return nil, fmt.Errorf("KOOGALLERY_DATABASE_URL: %w", err)
+			return nil, fmt.Errorf("KOOGALLERY_DATABASE_URL: %w", scrubbed(err, cfg.databaseURL))
 		}
 		s := pgstore.New(pool, pgstore.WithLogger(log))
 		return &state{kind: "postgres", store: s, replay: s, close: pool.Close}, nil

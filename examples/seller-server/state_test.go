@@ -6,12 +6,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/store/pgstore/pgtest"
+	"github.com/isvkit/koogallery/store/redisstore"
 	"github.com/isvkit/koogallery/store/redisstore/redistest"
 )
 
@@ -138,4 +140,129 @@ func TestStateConfigErrors(t *testing.T) {
 		}
 		assert.ErrorContains(t, err, want)
 	}
+}
+
+// substrings4 returns every substring of s of 4 bytes or more.
+func substrings4(s string) []string {
+	var subs []string
+	for i := range len(s) {
+		for j := i + 4; j <= len(s); j++ {
+			subs = append(subs, s[i:j])
+		}
+	}
+	return subs
+}
+
+// A store URL that does not parse as its author meant (a password with an
+// unencoded "/", "#", "%", "@", "?", a bad port, scheme or host) is refused
+// with an error that names the variable, and neither the error nor a log
+// line holds the password, or any 4 bytes of it: URL parsers quote the URL,
+// or the piece of the password they took for a port.
+func TestStoreURLErrorsNeverQuoteThePassword(t *testing.T) {
+	type urlCase struct{ name, url, password string }
+	var cases []urlCase
+	for _, c := range []string{"/", "#", "%", "@", "?"} {
+		for _, pw := range []string{c + "Qz7Vk9mWp4", "Qz7Vk" + c + "9mWp4", "Qz7Vk9mWp4" + c, "12" + c + "Qz7Vk9mWp4", "Qz7" + c + "Vk9" + c + "mWp4"} {
+			for _, u := range []string{
+				"redis://:" + pw + "@127.0.0.1:1/0",
+				"redis://default:" + pw + "@127.0.0.1:1/0",
+				"rediss://user:" + pw + "@localhost:1",
+				"postgres://user:" + pw + "@127.0.0.1:1/db?connect_timeout=1",
+				"postgresql://user:" + pw + "@localhost:1/db",
+			} {
+				cases = append(cases, urlCase{"unencoded " + c, u, pw})
+			}
+		}
+	}
+	const pw = "Qz7Vk9mWp4"
+	for _, u := range []struct{ name, redis, pg string }{
+		{"bad port", "redis://:" + pw + "@127.0.0.1:99999/0", "postgres://u:" + pw + "@127.0.0.1:99999/db"},
+		{"port not a number", "redis://:" + pw + "@127.0.0.1:x1/0", "postgres://u:" + pw + "@127.0.0.1:x1/db"},
+		{"bad scheme", "ftp://:" + pw + "@127.0.0.1:6379/0", "mysql://u:" + pw + "@127.0.0.1:5432/db"},
+		{"no scheme", ":" + pw + "@127.0.0.1:6379/0", "u:" + pw + "@127.0.0.1:5432/db"},
+		{"no //", "redis::" + pw + "@127.0.0.1:6379/0", "postgres:u:" + pw + "@127.0.0.1:5432/db"},
+		{"empty host", "redis://:" + pw + "@/0", "postgres://u:" + pw + "@/db"},
+		{"empty host with port", "redis://:" + pw + "@:6379/0", "postgres://u:" + pw + "@:5432/db"},
+		{"bad database", "redis://:" + pw + "@127.0.0.1:1/x" + pw, ""},
+		{"control character", "redis://:" + pw + "\n@127.0.0.1:1/0", "postgres://u:" + pw + "\n@127.0.0.1:1/db"},
+		{"space in host", "redis://:" + pw + "@127.0 0.1:1/0", "postgres://u:" + pw + "@127.0 0.1:1/db"},
+		{"bad option", "redis://:" + pw + "@127.0.0.1:1/0?bogus=" + pw, "postgres://u:" + pw + "@127.0.0.1:1/db?sslmode=" + pw},
+		{"password option", "", "postgres://u@127.0.0.1:1/db?sslmode=bogus&password=" + pw},
+	} {
+		if u.redis != "" {
+			cases = append(cases, urlCase{u.name, u.redis, pw})
+		}
+		if u.pg != "" {
+			cases = append(cases, urlCase{u.name, u.pg, pw})
+		}
+	}
+
+	for _, tc := range cases {
+		variable := "KOOGALLERY_REDIS_URL"
+		if !strings.HasPrefix(tc.url, "redis") && !strings.HasPrefix(tc.url, "ftp") && !strings.HasPrefix(tc.url, ":") {
+			variable = "KOOGALLERY_DATABASE_URL"
+		}
+		t.Run(tc.name+"/"+variable, func(t *testing.T) {
+			t.Setenv("KOOGALLERY_ACCESS_KEY", "ak-1")
+			t.Setenv("HUAWEICLOUD_SDK_AK", "")
+			t.Setenv("KOOGALLERY_REDIS_URL", "")
+			t.Setenv("KOOGALLERY_DATABASE_URL", "")
+			t.Setenv(variable, tc.url)
+			var logs strings.Builder
+			log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			cfg, err := configFromEnv(log)
+			if err == nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				var st *state
+				st, err = openState(ctx, cfg, log)
+				if err == nil {
+					st.close()
+				}
+			}
+			require.Error(t, err, "a malformed or unreachable URL was accepted")
+			t.Log(err)
+			text := err.Error() + "\n" + logs.String()
+			assert.Contains(t, err.Error(), variable, "the error names the variable")
+			for _, sub := range substrings4(tc.password) {
+				if !assert.NotContains(t, text, sub, "a piece of the password leaked") {
+					t.Logf("%s", text)
+					break
+				}
+			}
+		})
+	}
+}
+
+// The server refuses to start on a Redis that may evict keys, saying what
+// to set, unless told to accept the risk; it warns when persistence is off.
+func TestRedisEvictionRefusedAtStart(t *testing.T) {
+	srv := redistest.Start(t, "--maxmemory-policy", "volatile-lru")
+	t.Setenv("KOOGALLERY_ACCESS_KEY", "ak-1")
+	t.Setenv("HUAWEICLOUD_SDK_AK", "")
+	t.Setenv("KOOGALLERY_DATABASE_URL", "")
+	t.Setenv("KOOGALLERY_REDIS_URL", "redis://"+srv.Addr+"/0")
+	var logs strings.Builder
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	cfg, err := configFromEnv(log)
+	require.NoError(t, err)
+	_, err = openState(context.Background(), cfg, log)
+	require.ErrorIs(t, err, redisstore.ErrEvictingPolicy)
+	assert.ErrorContains(t, err, "KOOGALLERY_REDIS_URL: ")
+	assert.ErrorContains(t, err, "maxmemory-policy volatile-lru")
+	assert.ErrorContains(t, err, "set maxmemory-policy noeviction")
+	assert.ErrorContains(t, err, "KOOGALLERY_REDIS_ACCEPT_EVICTION_RISK=1")
+
+	t.Setenv("KOOGALLERY_REDIS_ACCEPT_EVICTION_RISK", "1")
+	cfg, err = configFromEnv(log)
+	require.NoError(t, err)
+	st, err := openState(context.Background(), cfg, log)
+	require.NoError(t, err)
+	st.close()
+	assert.Contains(t, logs.String(), "maxmemory-policy volatile-lru", "the accepted risk is logged")
+	assert.Contains(t, logs.String(), "persistence off", "redistest runs without persistence")
+
+	t.Setenv("KOOGALLERY_REDIS_ACCEPT_EVICTION_RISK", "yes")
+	_, err = configFromEnv(log)
+	assert.ErrorContains(t, err, "KOOGALLERY_REDIS_ACCEPT_EVICTION_RISK")
 }

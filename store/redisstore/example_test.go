@@ -1,6 +1,9 @@
 package redisstore_test
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -44,4 +47,40 @@ func ExampleNew_cluster() {
 	})
 	s := redisstore.New(rdb)
 	_ = s
+}
+
+// Check the Redis at start: refuse to run on one that may evict keys, and
+// log what threatens durability.
+func ExampleCheckServer() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	rdb := redis.NewClient(&redis.Options{Addr: "redis.internal:6379", ContextTimeoutEnabled: true})
+	report, err := redisstore.CheckServer(ctx, rdb)
+	if errors.Is(err, redisstore.ErrEvictingPolicy) {
+		// "… has maxmemory-policy volatile-lru: set maxmemory-policy noeviction …"
+		slog.Error("Redis cannot keep calls exactly-once", "err", err)
+		return
+	}
+	if err != nil {
+		slog.Error("Redis check failed", "err", err)
+		return
+	}
+	for _, w := range report.Warnings { // e.g. persistence off
+		slog.Warn(w)
+	}
+}
+
+// Open checks the server before returning the store.
+func ExampleOpen() {
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: "redis.internal:6379", ContextTimeoutEnabled: true})
+	s, report, err := redisstore.Open(ctx, rdb, redisstore.WithPrefix("prod:koogallery:"))
+	if err != nil {
+		slog.Error("redis", "err", err) // refuse to start
+		return
+	}
+	for _, w := range report.Warnings {
+		slog.Warn(w)
+	}
+	_ = s // saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s)
 }

@@ -4,7 +4,9 @@
 // and refuse replays as one process would.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
-//	s := redisstore.New(rdb)
+//	s, report, err := redisstore.Open(ctx, rdb) // or redisstore.New(rdb): checks at first use
+//	if err != nil { … } // refuses a Redis that may evict keys: see Durability below
+//	for _, w := range report.Warnings { log.Warn(w) } // persistence off
 //	h := saas.NewHandler(key, provider, saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s))
 //
 // New takes any redis.UniversalClient: a single node (redis.NewClient),
@@ -21,12 +23,35 @@
 // the script finds its own token and answers as the first run would have,
 // instead of taking a genuine call for a replay or its own claim for
 // another's.
-// The prefix is "koogallery:" unless WithPrefix says otherwise. Every key
-// has a TTL, so Redis itself forgets expired entries; durations are rounded
-// up to whole milliseconds and measured on the Redis server's clock.
+// The prefix is "koogallery:" unless WithPrefix says otherwise: 1 to
+// MaxPrefixLen bytes of printable ASCII, without spaces or braces (a "{…}"
+// in the prefix would be a Cluster hash tag, and put every key in one slot,
+// on one node). Every key has a TTL, so Redis itself forgets expired
+// entries; durations are rounded up to whole milliseconds and measured on
+// the Redis server's clock.
 //
-// Durability is Redis's. With persistence off a restart of Redis forgets
-// every record: enable AOF (appendonly yes) for records that outlive one.
+// # Durability
+//
+// Durability is Redis's. Redis must not evict: because every key has a TTL,
+// any maxmemory-policy but noeviction (volatile-lru, the default of most
+// managed Redis, volatile-ttl, allkeys-lru, …) lets Redis delete live keys
+// under memory pressure, and a deleted replay key accepts the replay, a
+// deleted claim or record lets a second caller win the claim and provision
+// again. Set maxmemory-policy noeviction: Redis then refuses writes when
+// full, and the handler answers a retryable 000005 instead of provisioning
+// twice. The store checks it: Open at once, New before its first Claim,
+// Complete or Add (until a check succeeds, each of them checks again), and
+// CheckServer for a deployment's own checks. They read INFO, not CONFIG
+// (which managed Redis often disables), on every master of a Cluster, and
+// refuse an evicting policy (or a master that refuses INFO, whose policy is
+// unknown) with an error wrapping ErrEvictingPolicy, unless
+// AcceptEvictionRisk says the seller accepts the risk. A failover or
+// a master added to a Cluster after the check is not checked again: give
+// every node the same configuration.
+//
+// With persistence off a restart of Redis forgets every record: enable AOF
+// (appendonly yes) for records that outlive one. Open and CheckServer warn
+// (Report.Warnings) when neither AOF nor RDB snapshots are on.
 // Replication is asynchronous: at a Sentinel failover (or a Cluster replica
 // taking over) the writes the old master had not yet passed on are lost,
 // and until the old master learns it was demoted, clients still connected
@@ -52,6 +77,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -66,8 +92,10 @@ const DefaultPrefix = "koogallery:"
 // concurrent use, and any number of processes may share one Redis.
 type Store struct {
 	c           redis.UniversalClient
-	rec         string // prefix of record keys
-	replay      string // prefix of replay keys
+	checked     atomic.Bool // the server passed CheckServer
+	accept      bool        // AcceptEvictionRisk
+	rec         string      // prefix of record keys
+	replay      string      // prefix of replay keys
 	waitN       int
 	waitTimeout time.Duration
 	waitMs      int64 // waitTimeout for WAIT, at least 1 (0 would wait forever)
@@ -80,10 +108,16 @@ type options struct {
 	prefix      string
 	waitN       int
 	waitTimeout time.Duration
+	accept      bool // AcceptEvictionRisk
 }
 
+// MaxPrefixLen is the longest prefix WithPrefix accepts, in bytes.
+const MaxPrefixLen = 128
+
 // WithPrefix starts every key with prefix instead of DefaultPrefix: give
-// each environment (or each product sharing a Redis) its own.
+// each environment (or each product sharing a Redis) its own. The prefix is
+// 1 to MaxPrefixLen bytes of printable ASCII without spaces, "{" or "}";
+// New panics on another, Open returns an error.
 func WithPrefix(prefix string) Option {
 	return func(o *options) { o.prefix = prefix }
 }
@@ -103,10 +137,39 @@ func WithWait(replicas int, timeout time.Duration) Option {
 // acknowledged a write in time.
 var ErrNotReplicated = errors.New("redisstore: write not acknowledged by enough replicas")
 
-// New returns a Store on c. It sends nothing until the first call.
+// New returns a Store on c. It sends nothing until the first call, and
+// checks the server (see CheckServer) before the first Claim, Complete or
+// Add: until a check succeeds they fail with its error. It panics on a nil
+// client or an invalid option; Open returns an error instead.
 func New(c redis.UniversalClient, opts ...Option) *Store {
+	s, err := newStore(c, opts)
+	if err != nil {
+		panic(err.Error())
+	}
+	return s
+}
+
+// Open returns a Store on c after checking the server (CheckServer), so
+// that a deployment that cannot keep the store's promise fails at start,
+// not at its first call. The report's warnings (persistence off, eviction
+// risk accepted) are for the seller's log. An invalid option or a failed
+// check is an error.
+func Open(ctx context.Context, c redis.UniversalClient, opts ...Option) (*Store, *Report, error) {
+	s, err := newStore(c, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := checkServer(ctx, c, s.accept)
+	if err != nil {
+		return nil, r, err
+	}
+	s.checked.Store(true)
+	return s, r, nil
+}
+
+func newStore(c redis.UniversalClient, opts []Option) (*Store, error) {
 	if c == nil {
-		panic("redisstore: New: nil client")
+		return nil, errors.New("redisstore: nil client")
 	}
 	o := options{prefix: DefaultPrefix}
 	for _, opt := range opts {
@@ -114,13 +177,46 @@ func New(c redis.UniversalClient, opts ...Option) *Store {
 			opt(&o)
 		}
 	}
+	if err := checkPrefix(o.prefix); err != nil {
+		return nil, err
+	}
 	if o.waitN < 0 || (o.waitN > 0 && o.waitTimeout <= 0) {
-		panic(fmt.Sprintf("redisstore: New: WithWait(%d, %v): want replicas ≥ 0 and a positive timeout", o.waitN, o.waitTimeout))
+		return nil, fmt.Errorf("redisstore: WithWait(%d, %v): want replicas ≥ 0 and a positive timeout", o.waitN, o.waitTimeout)
 	}
 	return &Store{
-		c: c, rec: o.prefix + "rec:", replay: o.prefix + "replay:",
+		c: c, rec: o.prefix + "rec:", replay: o.prefix + "replay:", accept: o.accept,
 		waitN: o.waitN, waitTimeout: o.waitTimeout, waitMs: max(1, o.waitTimeout.Milliseconds()),
+	}, nil
+}
+
+// checkPrefix refuses a prefix that is not an identifier: empty or longer
+// than MaxPrefixLen, with a byte that is not printable ASCII or is a space,
+// or with a brace, which would make a Cluster hash tag of part of it.
+func checkPrefix(p string) error {
+	if p == "" || len(p) > MaxPrefixLen {
+		return fmt.Errorf("redisstore: WithPrefix: the prefix is %d bytes, want 1 to %d", len(p), MaxPrefixLen)
 	}
+	for i := 0; i < len(p); i++ {
+		switch b := p[i]; {
+		case b <= ' ' || b >= 0x7f:
+			return fmt.Errorf("redisstore: WithPrefix: byte %d of the prefix (%#02x) is not printable ASCII or is a space; use letters, digits and punctuation such as \":\" and \"-\"", i, b)
+		case b == '{' || b == '}':
+			return fmt.Errorf("redisstore: WithPrefix: byte %d of the prefix is %q: braces would make a Cluster hash tag of the prefix and put every key in one slot", i, b)
+		}
+	}
+	return nil
+}
+
+// ready checks the server once a check has not yet succeeded.
+func (s *Store) ready(ctx context.Context) error {
+	if s.checked.Load() {
+		return nil
+	}
+	if _, err := checkServer(ctx, s.c, s.accept); err != nil {
+		return err
+	}
+	s.checked.Store(true)
+	return nil
 }
 
 // Value tags of a record key.
@@ -218,6 +314,9 @@ func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (*st
 	if err != nil {
 		return nil, false, err
 	}
+	if err := s.ready(ctx); err != nil {
+		return nil, false, err
+	}
 	var v string
 	tok := string(claimTag) + token()
 	if s.waitN == 0 {
@@ -249,6 +348,9 @@ func (s *Store) Complete(ctx context.Context, key string, r *store.Record, keep 
 	if err != nil {
 		return err
 	}
+	if err := s.ready(ctx); err != nil {
+		return err
+	}
 	k, v, d := s.rec+key, encode(r), time.Duration(ms)*time.Millisecond
 	if s.waitN == 0 {
 		err = s.c.Set(ctx, k, v, d).Err()
@@ -276,6 +378,9 @@ func (s *Store) Release(ctx context.Context, key string) error {
 func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	ms, err := millis(ctx, "replay add", "ttl", ttl)
 	if err != nil {
+		return false, err
+	}
+	if err := s.ready(ctx); err != nil {
 		return false, err
 	}
 	k, tok := s.replay+key, token()

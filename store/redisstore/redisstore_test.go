@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -58,7 +59,9 @@ func topology(t testing.TB, name string) redis.UniversalClient {
 	case "single":
 		if u := os.Getenv(redistest.EnvURL); u != "" {
 			o, err := redis.ParseURL(u)
-			require.NoError(t, err, redistest.EnvURL)
+			if err != nil { // not err: it quotes the URL, password and all
+				t.Fatalf("%s is not a valid redis:// URL", redistest.EnvURL)
+			}
 			o.ContextTimeoutEnabled = true
 			c = redis.NewClient(o)
 			break
@@ -458,4 +461,32 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	assert.Panics(t, func() { redisstore.New(c, redisstore.WithWait(-1, time.Second)) })
 	assert.Panics(t, func() { redisstore.New(c, redisstore.WithWait(1, 0)) })
 	assert.NotPanics(t, func() { redisstore.New(c, redisstore.WithWait(0, 0)) })
+}
+
+// The prefix is an identifier: printable ASCII without spaces, at most
+// MaxPrefixLen bytes, and without braces, which would make a Cluster hash
+// tag of it and put every key in one slot. New panics, Open returns the
+// error, before sending anything (nothing listens on 127.0.0.1:1).
+func TestPrefixValidation(t *testing.T) {
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { c.Close() })
+	for _, p := range []string{
+		"", " ", "a b", "a\tb", "a\nb", "a\x00b", "a\x7fb", "caf\u00e9:", "\xff",
+		"{tag}:", "a{b", "a}b", strings.Repeat("a", redisstore.MaxPrefixLen+1),
+	} {
+		assert.Panics(t, func() { redisstore.New(c, redisstore.WithPrefix(p)) }, "%q", p)
+		_, _, err := redisstore.Open(context.Background(), c, redisstore.WithPrefix(p))
+		require.Error(t, err, "%q", p)
+		assert.ErrorContains(t, err, "redisstore: WithPrefix: ", "%q", p)
+		assert.NotContains(t, err.Error(), "INFO", "%q: checked the server before the prefix", p)
+	}
+	for _, p := range []string{"a", "prod:koogallery:", "kg-test_1.2/x|y:", "!~", strings.Repeat("a", redisstore.MaxPrefixLen)} {
+		assert.NotPanics(t, func() { redisstore.New(c, redisstore.WithPrefix(p)) }, "%q", p)
+	}
+	var msg any
+	func() {
+		defer func() { msg = recover() }()
+		redisstore.New(c, redisstore.WithPrefix("{tag}:"))
+	}()
+	assert.Contains(t, msg, "hash tag")
 }

@@ -51,7 +51,8 @@ func Options(tb testing.TB) *redis.Options {
 	if u := os.Getenv(EnvURL); u != "" {
 		o, err := redis.ParseURL(u)
 		if err != nil {
-			tb.Fatalf("redistest: %s: %v", EnvURL, err)
+			// Not err: go-redis's error quotes the URL, password and all.
+			tb.Fatalf("redistest: %s is not a valid redis:// URL (percent-encode the password)", EnvURL)
 		}
 		tune(o)
 		return o
