@@ -367,10 +367,19 @@ func (st *callState) observe(ctx context.Context, resp *http.Response, err error
 }
 
 // checkRetry decides whether to make another attempt, and how long to wait.
+// Once the context has ended nothing is retried. An attempt that failed
+// then fails with the context's cause; an attempt that got an answer
+// returns that answer, even if the context ended as it arrived: it is what
+// the server said (a throttling answer's Retry-After, a success), and Do
+// decodes it when its body can still be read in full, else fails with the
+// context's cause.
 func (st *callState) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st.attempts++
 	if ctx.Err() != nil {
 		st.observe(ctx, resp, err, "", false, 0)
+		if err == nil && resp != nil {
+			return false, nil
+		}
 		return false, context.Cause(ctx)
 	}
 	retry, code, wait := st.decide(resp, err)
