@@ -209,3 +209,97 @@ func TestContextEndedBeforeTheAnswer(t *testing.T) {
 	assert.False(t, errors.As(err, &apiErr))
 	assert.Equal(t, int32(1), hits.Load(), "not retried after the context ended")
 }
+
+// TestContextEndedBeforeARetryReturnsTheLastAnswer: a context that ends
+// while the call waits to retry ends the call with the answer that made it
+// wait (a throttling answer keeps its Retry-After); no further attempt is
+// made.
+func TestContextEndedBeforeARetryReturnsTheLastAnswer(t *testing.T) {
+	t.Parallel()
+	for _, first := range []int{http.StatusNotAcceptable, http.StatusServiceUnavailable} {
+		// With a 503 first, the 406 is the second attempt's answer, and the
+		// wait the context cuts short is go-retryablehttp's.
+		t.Run(http.StatusText(first), func(t *testing.T) {
+			t.Parallel()
+			var hits atomic.Int32
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				if hits.Add(1) == 1 && first == http.StatusServiceUnavailable {
+					w.WriteHeader(first)
+					io.WriteString(w, `{"error_code":"APIGW.0201","error_msg":"Backend unavailable"}`)
+					return
+				}
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusNotAcceptable)
+				io.WriteString(w, `{"error_code":"MKT.0250","error_msg":"Access frequency overlimit"}`)
+			}))
+			t.Cleanup(srv.Close)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			kg, err := koogallery.NewClient(koogallery.WithEndpoint(srv.URL), koogallery.WithCredentials("ak", "sk"),
+				koogallery.WithRetryPolicy(patientRetries), koogallery.WithLogger(slog.New(slog.DiscardHandler)),
+				koogallery.WithAttemptHook(func(_ context.Context, a koogallery.Attempt) {
+					if a.Retry && a.Code == "MKT.0250" {
+						cancel() // as the call is about to wait
+					}
+				}))
+			require.NoError(t, err)
+			req, err := kg.NewRequest(ctx, http.MethodGet, "/api/x", nil, nil)
+			require.NoError(t, err)
+			var resp koogallery.Response
+			err = kg.Do(koogallery.CaptureResponse(ctx, &resp), req, nil)
+			require.Error(t, ctx.Err())
+			var apiErr *koogallery.APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, "MKT.0250", apiErr.Code)
+			assert.Equal(t, time.Second, apiErr.RetryAfter)
+			assert.NotErrorIs(t, err, context.Canceled)
+			want := int32(1)
+			if first == http.StatusServiceUnavailable {
+				want = 2
+			}
+			assert.Equal(t, want, hits.Load(), "no attempt after the context ended")
+			assert.Equal(t, http.StatusNotAcceptable, resp.StatusCode)
+			assert.Equal(t, int(want), resp.Attempts)
+		})
+	}
+}
+
+// TestContextEndedDuringARetryIsTheContextsError: a context that ends
+// while a retry waits for its answer fails the call with the context's
+// error, not with the earlier answer: the retry may have reached the
+// server.
+func TestContextEndedDuringARetryIsTheContextsError(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 1)
+	done := make(chan struct{})
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hits.Add(1) == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		arrived <- struct{}{}
+		select {
+		case <-r.Context().Done():
+		case <-done:
+		}
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) })
+	kg := clientWith(t, srv, http.DefaultTransport)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, err := kg.NewRequest(ctx, http.MethodGet, "/api/x", nil, nil)
+	require.NoError(t, err)
+	errc := make(chan error, 1)
+	go func() { errc <- kg.Do(ctx, req, nil) }()
+	<-arrived
+	cancel()
+	err = <-errc
+	assert.ErrorIs(t, err, context.Canceled)
+	var apiErr *koogallery.APIError
+	assert.False(t, errors.As(err, &apiErr), "not the first attempt's answer")
+	assert.Equal(t, int32(2), hits.Load())
+}

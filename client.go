@@ -492,8 +492,10 @@ func checkPath(path string) error {
 // transport failure. An answer read in full is the call's outcome even if
 // the context ended as it arrived: a success is decoded into v, a failure
 // keeps its code and Retry-After; nothing is retried once the context has
-// ended. Errors never contain the query string or secrets. CaptureResponse
-// gives the request ID, status and headers of a call that succeeded.
+// ended, and a context that ends while the call waits to retry ends it
+// with the answer that made it wait (when that answer was at most 64 KiB).
+// Errors never contain the query string or secrets. CaptureResponse gives
+// the request ID, status and headers of a call that succeeded.
 func (c *Client) Do(ctx context.Context, req *http.Request, v any) error {
 	if ctx == nil {
 		return errors.New("koogallery: nil context")
