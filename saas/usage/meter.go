@@ -37,6 +37,11 @@ import (
 //     raw answer (see DeadLetter), never dropped. A refusal that does not
 //     name its records is narrowed down by halving the batch, so that only
 //     the refused records become dead letters.
+//   - A pusher whose context ends (Run's, on shutdown) settles a push whose
+//     answer had arrived by that answer, even one arriving at that very
+//     moment: accepted records are sent, refused ones dead, throttled ones
+//     wait for the Retry-After. Only a push that got no answer is put back
+//     due at once, for the next pusher.
 //   - A pusher that dies between sending and settling a batch leaves it
 //     leased; when the lease runs out, a pusher sends it again with the
 //     same metering_sn, which KooGallery de-duplicates: exactly once in

@@ -23,8 +23,11 @@ var ErrStopped = errors.New("usage: pusher stopped")
 // poll interval. It also reports records whose deadline is at risk and
 // purges sent records past the retention. Run returns ctx's error when
 // ctx ends, and an error wrapping ErrStopped after an authentication
-// failure. Records of a push cut short by ctx are put back for the next
-// pusher.
+// failure. Records of a push cut short by ctx before its answer arrived
+// are put back for the next pusher, due at once; a push whose answer
+// arrived is settled by that answer even if ctx ended as it arrived
+// (accepted records are sent, refused ones dead, and throttled ones wait
+// for the Retry-After).
 func (m *Meter) Run(ctx context.Context) error { return m.loop(ctx, false) }
 
 // Flush pushes until no record is pending, for a graceful shutdown:
@@ -154,7 +157,7 @@ const (
 	refused                  // refused for good: the records (some of them) are wrong
 	stop                     // the credentials were refused
 	transient                // try again later
-	cancelled                // ctx ended
+	cancelled                // ctx ended before an answer arrived
 )
 
 // recordRefusalCodes are the codes (after the MKT. or CBC. prefix) of a
@@ -166,12 +169,14 @@ var recordRefusalCodes = map[string]bool{
 	"9001": true, "9002": true, "9003": true, "9004": true, "9005": true, // instance, entity, size, age
 }
 
+// classify classifies the outcome of a push. An answer KooGallery gave is
+// classified by that answer even if ctx ended as it arrived: the client
+// returns a complete answer rather than the context's error, so that a
+// throttling answer keeps its Retry-After and a refusal is recorded. Only a
+// push that got no answer is cancelled when ctx ended.
 func classify(ctx context.Context, err error) verdict {
 	if err == nil {
 		return accepted
-	}
-	if ctx.Err() != nil {
-		return cancelled
 	}
 	var apiErr *koogallery.APIError
 	if errors.As(err, &apiErr) {
@@ -182,6 +187,8 @@ func classify(ctx context.Context, err error) verdict {
 		if code == "94060004" {
 			return refused
 		}
+	} else if ctx.Err() != nil {
+		return cancelled
 	} else if errors.Is(err, koogallery.ErrInvalidRequest) {
 		return refused // the records failed local validation
 	}
@@ -205,6 +212,12 @@ func (m *Meter) deliver(ctx context.Context, claim *Claim, st *runState) (time.D
 	work := [][]Entry{claim.Entries}
 	first := true
 	for len(work) > 0 {
+		if !first && ctx.Err() != nil {
+			// An answer settled part of the claim as ctx ended: the rest
+			// waits for the next pusher.
+			m.putBack(ctx, claim, work, m.cfg.now(), context.Cause(ctx))
+			return 0, nil
+		}
 		group := work[0]
 		work = work[1:]
 		if !first {
