@@ -319,14 +319,14 @@ func (m *Meter) deliver(ctx context.Context, claim *Claim, st *runState) (time.D
 }
 
 // halt stops the pusher after KooGallery refused the credentials, or the
-// account (illegal, see illegalOperation): the groups go back to pending,
-// nothing is dead-lettered, and Run and Flush return the error until
-// Resume. n is the number of records of the refused call.
-func (m *Meter) halt(ctx context.Context, claim *Claim, groups [][]Entry, n int, err error, illegal bool) error {
+// account (illegalOp, see illegalOperation): the groups go back to
+// pending, nothing is dead-lettered, and Run and Flush return the error
+// until Resume. n is the number of records of the refused call.
+func (m *Meter) halt(ctx context.Context, claim *Claim, groups [][]Entry, n int, err error, illegalOp bool) error {
 	m.putBack(ctx, claim, groups, m.cfg.now(), err)
 	m.n.authStops.Add(1)
 	var serr error
-	if illegal {
+	if illegalOp {
 		serr = fmt.Errorf("%w: KooGallery refused the push as an illegal operation (MKT.0150: the account of the AK/SK may not report usage of these instances; check that the AK/SK is the seller account's, then Resume; the records stay pending): %w", ErrStopped, err)
 		m.cfg.logger.Error("usage: pusher stopped: illegal operation", "error", err, "records_pending_in_batch", n)
 	} else {
