@@ -357,7 +357,6 @@ func (a *answer) response() *http.Response {
 	r.Body = io.NopCloser(bytes.NewReader(a.body))
 	r.ContentLength = int64(len(a.body))
 	r.TransferEncoding = nil
-	r.Uncompressed = false
 	return r
 }
 
