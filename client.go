@@ -488,9 +488,14 @@ func checkPath(path string) error {
 // other outcome is an error: an *APIError for what KooGallery or the
 // gateway answered (also with HTTP 200, and for non-JSON bodies such as a
 // proxy's HTML page), a *RequestError wrapping the context's error when it
-// ended first, or another *RequestError for a transport failure. Errors
-// never contain the query string or secrets. CaptureResponse gives the
-// request ID, status and headers of a call that succeeded.
+// ended before an answer was read in full, or another *RequestError for a
+// transport failure. An answer read in full is the call's outcome even if
+// the context ended as it arrived: a success is decoded into v, a failure
+// keeps its code and Retry-After; nothing is retried once the context has
+// ended, and a context that ends while the call waits to retry ends it
+// with the answer that made it wait (when that answer was at most 64 KiB).
+// Errors never contain the query string or secrets. CaptureResponse gives
+// the request ID, status and headers of a call that succeeded.
 func (c *Client) Do(ctx context.Context, req *http.Request, v any) error {
 	if ctx == nil {
 		return errors.New("koogallery: nil context")

@@ -253,8 +253,18 @@ func (t *retryTransport) apiPath(u *url.URL) string {
 }
 
 // finish records the outcome for CaptureResponse and ties the call's
-// context to the response body's life.
+// context to the response body's life. When the context ended while the
+// call waited to retry, the answer that made it wait is the outcome, so
+// that what the server said (a throttling answer's Retry-After) is not
+// lost; an answer whose body was too large to keep is not, and the call
+// fails with the context's cause.
 func (st *callState) finish(ctx context.Context, resp *http.Response, err error, cancel context.CancelFunc) (*http.Response, error) {
+	if err != nil && resp == nil && st.waiting && st.last != nil && ctx.Err() != nil {
+		resp, err = st.last.response(), nil
+		st.logger.Debug("koogallery: the context ended before the retry; returning the last answer",
+			"method", st.method, "path", st.path, "attempt", st.attempts, "status", resp.StatusCode)
+	}
+	st.waiting, st.last = false, nil
 	if dst := capturedResponse(ctx); dst != nil {
 		*dst = Response{Attempts: st.attempts}
 		if resp != nil {
@@ -327,6 +337,27 @@ type callState struct {
 	attempts     int
 	nextWait     time.Duration
 	start        time.Time // of the current attempt, when a hook wants it
+	// waiting reports that the call is waiting to retry, no attempt in
+	// flight; last is the answer that made it wait, when it was read in
+	// full: the call's outcome if the context ends before the retry.
+	waiting bool
+	last    *answer
+}
+
+// answer is a response read in full, kept while the call waits to retry.
+type answer struct {
+	resp *http.Response // status, header and request; its body is spent
+	body []byte
+}
+
+// response returns the answer as a response to read again.
+func (a *answer) response() *http.Response {
+	r := new(http.Response)
+	*r = *a.resp
+	r.Body = io.NopCloser(bytes.NewReader(a.body))
+	r.ContentLength = int64(len(a.body))
+	r.TransferEncoding = nil
+	return r
 }
 
 func (st *callState) started() {
@@ -336,6 +367,7 @@ func (st *callState) started() {
 }
 
 func (st *callState) logAttempt(_ retryablehttp.Logger, r *http.Request, _ int) {
+	st.waiting, st.last = false, nil
 	st.started()
 	if st.logger.Enabled(r.Context(), slog.LevelDebug) {
 		st.logger.Debug("koogallery: request", "method", st.method, "path", st.path, "attempt", st.attempts+1)
@@ -367,10 +399,19 @@ func (st *callState) observe(ctx context.Context, resp *http.Response, err error
 }
 
 // checkRetry decides whether to make another attempt, and how long to wait.
+// Once the context has ended nothing is retried. An attempt that failed
+// then fails with the context's cause; an attempt that got an answer
+// returns that answer, even if the context ended as it arrived: it is what
+// the server said (a throttling answer's Retry-After, a success), and Do
+// decodes it when its body can still be read in full, else fails with the
+// context's cause.
 func (st *callState) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
 	st.attempts++
 	if ctx.Err() != nil {
 		st.observe(ctx, resp, err, "", false, 0)
+		if err == nil && resp != nil {
+			return false, nil
+		}
 		return false, context.Cause(ctx)
 	}
 	retry, code, wait := st.decide(resp, err)
@@ -397,6 +438,12 @@ func (st *callState) checkRetry(ctx context.Context, resp *http.Response, err er
 		st.logger.Warn("koogallery: giving up: the next attempt would pass the deadline", attrs...)
 	default:
 		st.nextWait = wait
+		st.waiting, st.last = true, nil
+		if resp != nil {
+			if body, complete, err := peekBody(resp); complete && err == nil {
+				st.last = &answer{resp: resp, body: body}
+			}
+		}
 		st.logger.Info("koogallery: retrying", append(attrs, "wait", wait)...)
 	}
 	st.observe(ctx, resp, err, code, retry, wait)
@@ -482,14 +529,14 @@ func notSent(err error) bool {
 	return errors.Is(err, auth.ErrCredentials) || unreachable(err)
 }
 
+// peekLimit bounds what peekCode and peekBody read of a body.
+const peekLimit = 64 << 10
+
 // peekCode reads the result code from at most 64 KiB of the body and puts
 // the bytes back, so the body can still be read in full.
 func peekCode(resp *http.Response) (string, error) {
-	head, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	resp.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	head, err := io.ReadAll(io.LimitReader(resp.Body, peekLimit))
+	putBack(resp, head)
 	if err != nil {
 		return "", err
 	}
@@ -499,6 +546,23 @@ func peekCode(resp *http.Response) (string, error) {
 	}
 	code, _ := env.Code()
 	return code, nil
+}
+
+// peekBody reads at most 64 KiB and one byte of the body and puts them
+// back; complete reports that this was the whole body.
+func peekBody(resp *http.Response) (body []byte, complete bool, err error) {
+	body, err = io.ReadAll(io.LimitReader(resp.Body, peekLimit+1))
+	putBack(resp, body)
+	return body, err == nil && len(body) <= peekLimit, err
+}
+
+// putBack puts bytes read from the start of resp's body back in front of
+// the rest.
+func putBack(resp *http.Response, head []byte) {
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
 }
 
 // fallbackTransport sends requests for the primary host to the fallback

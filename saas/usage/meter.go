@@ -30,13 +30,24 @@ import (
 //     pusher, logs it at ERROR and emits EventAuthStopped: five AK/SK
 //     failures in a row lock the AK for five minutes, so it is not retried.
 //     Run and Flush return the error until Resume is called; Record keeps
-//     working.
+//     working; the records stay pending.
+//   - MKT.0150 ("Illegal operation": the account of the AK/SK may not
+//     report for these instances, e.g. the AK/SK of another account) stops
+//     the pusher the same way when it refuses the whole push, rather than
+//     dead-lettering every record a misconfigured AK sends. Only an answer
+//     that names some of the pushed records with it and not the others
+//     makes those records dead letters (see the package documentation).
 //   - Records KooGallery reports as abnormal, and records it refuses for
 //     good (a validation code: MKT.0100, MKT.0101, MKT.9001, MKT.9002,
 //     MKT.9004, 94060004, ...), become dead letters with the reason and the
 //     raw answer (see DeadLetter), never dropped. A refusal that does not
 //     name its records is narrowed down by halving the batch, so that only
 //     the refused records become dead letters.
+//   - A pusher whose context ends (Run's, on shutdown) settles a push whose
+//     answer had arrived by that answer, even one arriving at that very
+//     moment: accepted records are sent, refused ones dead, throttled ones
+//     wait for the Retry-After. Only a push that got no answer is put back
+//     due at once, for the next pusher.
 //   - A pusher that dies between sending and settling a batch leaves it
 //     leased; when the lease runs out, a pusher sends it again with the
 //     same metering_sn, which KooGallery de-duplicates: exactly once in
@@ -282,8 +293,10 @@ const (
 	// them) reach their billing deadline by Deadline, the earliest of
 	// theirs, or have passed it.
 	EventDeadlineAtRisk
-	// EventAuthStopped: KooGallery refused the credentials (Err); the
-	// pusher stopped until Resume.
+	// EventAuthStopped: KooGallery refused the credentials, or refused
+	// the push as an illegal operation (MKT.0150), with Err; the pusher
+	// stopped until Resume, the Records records of the refused call (and
+	// the rest of its claim) pending.
 	EventAuthStopped
 )
 
@@ -333,7 +346,7 @@ type Counters struct {
 	// AtRisk counts the records reported at risk of missing their deadline.
 	AtRisk uint64
 	// AuthStops counts the times the pusher stopped on an authentication
-	// failure.
+	// failure or an illegal-operation refusal (MKT.0150).
 	AuthStops uint64
 	// OutboxErrors counts failed outbox operations of the pusher.
 	OutboxErrors uint64

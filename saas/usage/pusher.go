@@ -13,8 +13,9 @@ import (
 )
 
 // ErrStopped is wrapped by the error of Run and Flush after an
-// authentication failure stopped the pusher (see Meter.Resume); the error
-// also wraps KooGallery's answer, matching koogallery.ErrAuthentication.
+// authentication failure or an illegal-operation refusal (MKT.0150) stopped
+// the pusher (see Meter.Resume); the error also wraps KooGallery's answer,
+// matching koogallery.ErrAuthentication or koogallery.ErrPermission.
 var ErrStopped = errors.New("usage: pusher stopped")
 
 // Run drains the outbox until ctx ends or an authentication failure stops
@@ -23,8 +24,11 @@ var ErrStopped = errors.New("usage: pusher stopped")
 // poll interval. It also reports records whose deadline is at risk and
 // purges sent records past the retention. Run returns ctx's error when
 // ctx ends, and an error wrapping ErrStopped after an authentication
-// failure. Records of a push cut short by ctx are put back for the next
-// pusher.
+// failure or an illegal-operation refusal. Records of a push cut short by
+// ctx before its answer arrived are put back for the next pusher, due at
+// once; a push whose answer arrived is settled by that answer even if ctx
+// ended as it arrived (accepted records are sent, refused ones dead, and
+// throttled ones wait for the Retry-After).
 func (m *Meter) Run(ctx context.Context) error { return m.loop(ctx, false) }
 
 // Flush pushes until no record is pending, for a graceful shutdown:
@@ -153,35 +157,65 @@ const (
 	accepted  verdict = iota // KooGallery answered success
 	refused                  // refused for good: the records (some of them) are wrong
 	stop                     // the credentials were refused
+	illegal                  // MKT.0150: refused as an illegal operation (see illegalOperation)
 	transient                // try again later
-	cancelled                // ctx ended
+	cancelled                // ctx ended before an answer arrived
 )
 
 // recordRefusalCodes are the codes (after the MKT. or CBC. prefix) of a
 // push refused because of its records; a code-less or unknown failure is
 // transient, so that a proxy's error page never dead-letters anything.
+// MKT.0150 is not one of them: see illegalOperation.
 var recordRefusalCodes = map[string]bool{
 	"0100": true, "0101": true, "0199": true, // input validation
-	"0150": true,                                                         // illegal operation: e.g. an instance of another seller
 	"9001": true, "9002": true, "9003": true, "9004": true, "9005": true, // instance, entity, size, age
 }
 
+// illegalOperation reports MKT.0150 (CBC.0150), "Illegal operation".
+//
+// The usage push documents it only as the code of the whole request, with
+// HTTP 401, among the authentication codes (MKT.0151 no authority,
+// MKT.0154 illegal token): an operation the account of the AK/SK may not
+// perform, "e.g. the product does not belong to the seller owning the
+// AK/SK". It names no record, and a record's own codes in an answer
+// (AbnormalUsageData) are not documented at all. An AK/SK of the wrong
+// account (a test account's, another business unit's) gets it for every
+// record, so treating it as a refusal of the records would dead-letter the
+// whole backlog: the pusher instead stops as on an authentication failure,
+// with the records pending, until the credentials are fixed and Resume is
+// called. Only when an answer with the code names some of the pushed
+// records and not the others (so the account may push the others) are the
+// named records refused, as dead letters; an answer that names all of
+// them, or every record reported abnormal with the code as its own, also
+// stops the pusher.
+func illegalOperation(code string) bool {
+	rest, ok := cutMarketPrefix(code)
+	return ok && rest == "0150"
+}
+
+// classify classifies the outcome of a push. An answer KooGallery gave is
+// classified by that answer even if ctx ended as it arrived: the client
+// returns a complete answer rather than the context's error, so that a
+// throttling answer keeps its Retry-After and a refusal is recorded. Only a
+// push that got no answer is cancelled when ctx ended.
 func classify(ctx context.Context, err error) verdict {
 	if err == nil {
 		return accepted
 	}
-	if ctx.Err() != nil {
-		return cancelled
-	}
 	var apiErr *koogallery.APIError
 	if errors.As(err, &apiErr) {
 		code := apiErr.Code
+		if illegalOperation(code) {
+			return illegal
+		}
 		if rest, ok := cutMarketPrefix(code); ok && recordRefusalCodes[rest] {
 			return refused
 		}
 		if code == "94060004" {
 			return refused
 		}
+	} else if ctx.Err() != nil {
+		return cancelled
 	} else if errors.Is(err, koogallery.ErrInvalidRequest) {
 		return refused // the records failed local validation
 	}
@@ -205,6 +239,12 @@ func (m *Meter) deliver(ctx context.Context, claim *Claim, st *runState) (time.D
 	work := [][]Entry{claim.Entries}
 	first := true
 	for len(work) > 0 {
+		if !first && ctx.Err() != nil {
+			// An answer settled part of the claim as ctx ended: the rest
+			// waits for the next pusher.
+			m.putBack(ctx, claim, work, m.cfg.now(), context.Cause(ctx))
+			return 0, nil
+		}
 		group := work[0]
 		work = work[1:]
 		if !first {
@@ -220,10 +260,25 @@ func (m *Meter) deliver(ctx context.Context, claim *Claim, st *runState) (time.D
 		switch classify(ctx, err) {
 		case accepted:
 			st.failures = 0
+			if named, rest := m.named(group, res, nil); illegalForAll(named, rest) {
+				return 0, m.halt(ctx, claim, append(work, group), len(group), illegalAnswer(named, nil), true)
+			}
 			m.settleAccepted(ctx, claim, group, res)
+		case illegal:
+			named, rest := m.named(group, res, err)
+			if len(named) == 0 || len(rest) == 0 {
+				return 0, m.halt(ctx, claim, append(work, group), len(group), err, true)
+			}
+			// Some records named, the others not: the account may push
+			// those; the named ones are refused.
+			st.failures = 0
+			m.bury(ctx, claim, named)
+			work = append([][]Entry{rest}, work...)
 		case refused:
 			st.failures = 0
-			if named, rest := m.named(group, res, err); len(named) > 0 {
+			if named, rest := m.named(group, res, err); illegalForAll(named, rest) {
+				return 0, m.halt(ctx, claim, append(work, group), len(group), illegalAnswer(named, err), true)
+			} else if len(named) > 0 {
 				m.bury(ctx, claim, named)
 				if len(rest) > 0 {
 					work = append([][]Entry{rest}, work...)
@@ -238,13 +293,7 @@ func (m *Meter) deliver(ctx context.Context, claim *Claim, st *runState) (time.D
 			m.putBack(ctx, claim, append(work, group), m.cfg.now(), err)
 			return 0, nil
 		case stop:
-			m.putBack(ctx, claim, append(work, group), m.cfg.now(), err)
-			m.n.authStops.Add(1)
-			serr := fmt.Errorf("%w: KooGallery refused the credentials (five AK/SK failures in a row lock the AK for five minutes; fix the AK/SK pair or the seller key, then Resume): %w", ErrStopped, err)
-			m.stopped.Store(&serr)
-			m.cfg.logger.Error("usage: pusher stopped: authentication failed", "error", err, "records_pending_in_batch", len(group))
-			m.emit(Event{Kind: EventAuthStopped, Records: len(group), Err: err})
-			return 0, serr
+			return 0, m.halt(ctx, claim, append(work, group), len(group), err, false)
 		case transient:
 			st.failures++
 			m.n.failed.Add(1)
@@ -267,6 +316,55 @@ func (m *Meter) deliver(ctx context.Context, claim *Claim, st *runState) (time.D
 		}
 	}
 	return 0, nil
+}
+
+// halt stops the pusher after KooGallery refused the credentials, or the
+// account (illegalOp, see illegalOperation): the groups go back to
+// pending, nothing is dead-lettered, and Run and Flush return the error
+// until Resume. n is the number of records of the refused call.
+func (m *Meter) halt(ctx context.Context, claim *Claim, groups [][]Entry, n int, err error, illegalOp bool) error {
+	m.putBack(ctx, claim, groups, m.cfg.now(), err)
+	m.n.authStops.Add(1)
+	var serr error
+	if illegalOp {
+		serr = fmt.Errorf("%w: KooGallery refused the push as an illegal operation (MKT.0150: the account of the AK/SK may not report usage of these instances; check that the AK/SK is the seller account's, then Resume; the records stay pending): %w", ErrStopped, err)
+		m.cfg.logger.Error("usage: pusher stopped: illegal operation", "error", err, "records_pending_in_batch", n)
+	} else {
+		serr = fmt.Errorf("%w: KooGallery refused the credentials (five AK/SK failures in a row lock the AK for five minutes; fix the AK/SK pair or the seller key, then Resume): %w", ErrStopped, err)
+		m.cfg.logger.Error("usage: pusher stopped: authentication failed", "error", err, "records_pending_in_batch", n)
+	}
+	m.stopped.Store(&serr)
+	m.emit(Event{Kind: EventAuthStopped, Records: n, Err: err})
+	return serr
+}
+
+// illegalForAll reports whether named, the records an answer refused or
+// reported abnormal, are all the records of the push (rest is empty) and
+// each was refused as an illegal operation: the account's problem, not the
+// records' (see illegalOperation).
+func illegalForAll(named []DeadLetter, rest []Entry) bool {
+	if len(named) == 0 || len(rest) > 0 {
+		return false
+	}
+	for i := range named {
+		if !illegalOperation(named[i].Code) {
+			return false
+		}
+	}
+	return true
+}
+
+// illegalAnswer is the error of an answer that refused every record of a
+// push, or reported it abnormal, as an illegal operation, each with its
+// own code; callErr is the answer's error for a refusal, nil for an
+// acceptance.
+func illegalAnswer(named []DeadLetter, callErr error) error {
+	if callErr != nil {
+		return fmt.Errorf("usage: KooGallery refused all %d records of the push with %s (%s): %w: %w",
+			len(named), named[0].Code, named[0].Reason, koogallery.ErrPermission, callErr)
+	}
+	return fmt.Errorf("usage: KooGallery reported all %d records of the push abnormal with %s (%s): %w",
+		len(named), named[0].Code, named[0].Reason, koogallery.ErrPermission)
 }
 
 // renew extends the claim when half of it has run out.
