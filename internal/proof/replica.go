@@ -144,7 +144,10 @@ func runReplica(c replicaConfig) error {
 	var rc store.ReplayCache
 	switch c.Store {
 	case Redis:
-		s := redisstore.New(rdb)
+		s, err := redisstore.New(rdb)
+		if err != nil {
+			return err
+		}
 		st, rc = s, s
 	case Postgres:
 		s := pgstore.New(pool, pgstore.WithLogger(log))

@@ -63,7 +63,7 @@ func benchStores(b *testing.B) []benchStore {
 	m := store.NewMemory(1 << 24)
 	stores := []benchStore{{"baseline=memory", m, store.NewMemoryReplayCache(1 << 24)}}
 	for _, name := range []string{"single", "cluster"} {
-		s := redisstore.New(topology(b, name), redisstore.WithPrefix(uniquePrefix(b)))
+		s := mustNew(b, topology(b, name), redisstore.WithPrefix(uniquePrefix(b)))
 		stores = append(stores, benchStore{"redis-" + name, s, s})
 	}
 	return stores

@@ -26,11 +26,11 @@ func TestEvictionAcceptsAReplay(t *testing.T) {
 	c := redis.NewClient(srv.Options())
 	t.Cleanup(func() { c.Close() })
 
-	s := redisstore.New(c, redisstore.WithPrefix("evict:"))
+	s := mustNew(t, c, redisstore.WithPrefix("evict:"))
 	_, err := s.Add(ctx, "nonce", time.Hour)
 	require.ErrorIs(t, err, redisstore.ErrEvictingPolicy, "the store ran on an evicting Redis")
 
-	risky := redisstore.New(c, redisstore.WithPrefix("evict:"), redisstore.AcceptEvictionRisk())
+	risky := mustNew(t, c, redisstore.WithPrefix("evict:"), redisstore.AcceptEvictionRisk())
 	added, err := risky.Add(ctx, "nonce", time.Hour)
 	require.NoError(t, err)
 	require.True(t, added)

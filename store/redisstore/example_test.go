@@ -3,6 +3,7 @@ package redisstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -19,8 +20,21 @@ func ExampleNew() {
 		ReadTimeout:           time.Second,
 		WriteTimeout:          time.Second,
 	})
-	s := redisstore.New(rdb, redisstore.WithPrefix("prod:koogallery:"))
+	s, err := redisstore.New(rdb, redisstore.WithPrefix("prod:koogallery:"))
+	if err != nil {
+		slog.Error("redis", "err", err) // an invalid option: refuse to start
+		return
+	}
 	_ = s // saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s)
+}
+
+// New refuses an invalid option with an error, sending nothing.
+func ExampleNew_invalidOption() {
+	rdb := redis.NewClient(&redis.Options{Addr: "redis.internal:6379"})
+	defer rdb.Close()
+	_, err := redisstore.New(rdb, redisstore.WithWait(1, 0))
+	fmt.Println(err)
+	// Output: redisstore: new: WithWait(1, 0s): the timeout is not positive; want a positive timeout (a few hundred milliseconds) when waiting for replicas
 }
 
 // Sentinel, with every write acknowledged by the replica before it counts.
@@ -33,7 +47,11 @@ func ExampleNew_sentinel() {
 		ReadTimeout:           time.Second,
 		WriteTimeout:          time.Second,
 	})
-	s := redisstore.New(rdb, redisstore.WithWait(1, 300*time.Millisecond))
+	s, err := redisstore.New(rdb, redisstore.WithWait(1, 300*time.Millisecond))
+	if err != nil {
+		slog.Error("redis", "err", err)
+		return
+	}
 	_ = s
 }
 
@@ -45,7 +63,11 @@ func ExampleNew_cluster() {
 		ReadTimeout:           time.Second,
 		WriteTimeout:          time.Second,
 	})
-	s := redisstore.New(rdb)
+	s, err := redisstore.New(rdb)
+	if err != nil {
+		slog.Error("redis", "err", err)
+		return
+	}
 	_ = s
 }
 

@@ -4,7 +4,7 @@
 // and refuse replays as one process would.
 //
 //	rdb := redis.NewClient(&redis.Options{Addr: "redis:6379", ContextTimeoutEnabled: true})
-//	s, report, err := redisstore.Open(ctx, rdb) // or redisstore.New(rdb): checks at first use
+//	s, report, err := redisstore.Open(ctx, rdb) // or s, err := redisstore.New(rdb): checks at first use
 //	if err != nil { … } // refuses a Redis that may evict keys: see Durability below
 //	for _, w := range report.Warnings { log.Warn(w) } // persistence off
 //	h := saas.NewHandler(key, provider, saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s))
@@ -117,7 +117,7 @@ const MaxPrefixLen = 128
 // WithPrefix starts every key with prefix instead of DefaultPrefix: give
 // each environment (or each product sharing a Redis) its own. The prefix is
 // 1 to MaxPrefixLen bytes of printable ASCII without spaces, "{" or "}";
-// New panics on another, Open returns an error.
+// New and Open return an error for another.
 func WithPrefix(prefix string) Option {
 	return func(o *options) { o.prefix = prefix }
 }
@@ -128,7 +128,9 @@ func WithPrefix(prefix string) Option {
 // acknowledged claim, record or replay key. Set replicas to the number of
 // replicas of each master, and timeout well under the client's ReadTimeout
 // (a few hundred milliseconds). It needs a *redis.Client (single node or
-// Sentinel) or a *redis.ClusterClient.
+// Sentinel) or a *redis.ClusterClient. New and Open return an error for
+// negative replicas, for a timeout that is not positive while replicas > 0,
+// and for another client; WithWait(0, 0) (the default) waits for nothing.
 func WithWait(replicas int, timeout time.Duration) Option {
 	return func(o *options) { o.waitN, o.waitTimeout = replicas, timeout }
 }
@@ -137,25 +139,41 @@ func WithWait(replicas int, timeout time.Duration) Option {
 // acknowledged a write in time.
 var ErrNotReplicated = errors.New("redisstore: write not acknowledged by enough replicas")
 
-// New returns a Store on c. It sends nothing until the first call, and
-// checks the server (see CheckServer) before the first Claim, Complete or
-// Add: until a check succeeds they fail with its error. It panics on a nil
-// client or an invalid option; Open returns an error instead.
-func New(c redis.UniversalClient, opts ...Option) *Store {
-	s, err := newStore(c, opts)
-	if err != nil {
-		panic(err.Error())
+// New returns a Store on c. It sends nothing: the server is checked (see
+// CheckServer) lazily, before the first Claim, Complete or Add, and until a
+// check succeeds they fail with its error; Open checks at once instead. A
+// nil client or an invalid option is an error, and New sends nothing then
+// either.
+func New(c redis.UniversalClient, opts ...Option) (*Store, error) {
+	if isNil(c) {
+		return nil, errors.New("redisstore: new: nil client")
 	}
-	return s
+	o := options{prefix: DefaultPrefix}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	if err := checkPrefix(o.prefix); err != nil {
+		return nil, fmt.Errorf("redisstore: new: %w", err)
+	}
+	if err := checkWait(c, o.waitN, o.waitTimeout); err != nil {
+		return nil, fmt.Errorf("redisstore: new: %w", err)
+	}
+	return &Store{
+		c: c, rec: o.prefix + "rec:", replay: o.prefix + "replay:", accept: o.accept,
+		waitN: o.waitN, waitTimeout: o.waitTimeout, waitMs: max(1, o.waitTimeout.Milliseconds()),
+	}, nil
 }
 
 // Open returns a Store on c after checking the server (CheckServer), so
 // that a deployment that cannot keep the store's promise fails at start,
 // not at its first call. The report's warnings (persistence off, eviction
-// risk accepted) are for the seller's log. An invalid option or a failed
-// check is an error.
+// risk accepted) are for the seller's log. A nil client or an invalid
+// option is New's error, returned before anything is sent; a failed check
+// is an error too, with the report of what was read.
 func Open(ctx context.Context, c redis.UniversalClient, opts ...Option) (*Store, *Report, error) {
-	s, err := newStore(c, opts)
+	s, err := New(c, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -167,26 +185,41 @@ func Open(ctx context.Context, c redis.UniversalClient, opts ...Option) (*Store,
 	return s, r, nil
 }
 
-func newStore(c redis.UniversalClient, opts []Option) (*Store, error) {
-	if c == nil {
-		return nil, errors.New("redisstore: nil client")
+// isNil reports whether c is nil, or a nil pointer to one of go-redis's
+// clients, which would fail only at the first call.
+func isNil(c redis.UniversalClient) bool {
+	switch cc := c.(type) {
+	case nil:
+		return true
+	case *redis.Client:
+		return cc == nil
+	case *redis.ClusterClient:
+		return cc == nil
+	case *redis.Ring:
+		return cc == nil
 	}
-	o := options{prefix: DefaultPrefix}
-	for _, opt := range opts {
-		if opt != nil {
-			opt(&o)
-		}
+	return false
+}
+
+// checkWait refuses a WithWait that cannot work: negative replicas, a
+// timeout that is not positive while replicas are waited for (WAIT with
+// no timeout would wait forever), or a client on which WAIT would not run
+// on the connection that wrote (anything but a *redis.Client or a
+// *redis.ClusterClient, a *redis.Ring among them).
+func checkWait(c redis.UniversalClient, n int, timeout time.Duration) error {
+	switch {
+	case n < 0:
+		return fmt.Errorf("WithWait(%d, %v): replicas is negative; want 0 (do not wait) or the number of replicas of each master", n, timeout)
+	case n > 0 && timeout <= 0:
+		return fmt.Errorf("WithWait(%d, %v): the timeout is not positive; want a positive timeout (a few hundred milliseconds) when waiting for replicas", n, timeout)
+	case n == 0:
+		return nil
 	}
-	if err := checkPrefix(o.prefix); err != nil {
-		return nil, err
+	switch c.(type) {
+	case *redis.Client, *redis.ClusterClient:
+		return nil
 	}
-	if o.waitN < 0 || (o.waitN > 0 && o.waitTimeout <= 0) {
-		return nil, fmt.Errorf("redisstore: WithWait(%d, %v): want replicas ≥ 0 and a positive timeout", o.waitN, o.waitTimeout)
-	}
-	return &Store{
-		c: c, rec: o.prefix + "rec:", replay: o.prefix + "replay:", accept: o.accept,
-		waitN: o.waitN, waitTimeout: o.waitTimeout, waitMs: max(1, o.waitTimeout.Milliseconds()),
-	}, nil
+	return fmt.Errorf("WithWait(%d, %v): the client is a %T; WithWait needs a *redis.Client (single node or Sentinel) or a *redis.ClusterClient", n, timeout, c)
 }
 
 // checkPrefix refuses a prefix that is not an identifier: empty or longer
@@ -194,14 +227,14 @@ func newStore(c redis.UniversalClient, opts []Option) (*Store, error) {
 // or with a brace, which would make a Cluster hash tag of part of it.
 func checkPrefix(p string) error {
 	if p == "" || len(p) > MaxPrefixLen {
-		return fmt.Errorf("redisstore: WithPrefix: the prefix is %d bytes, want 1 to %d", len(p), MaxPrefixLen)
+		return fmt.Errorf("WithPrefix: the prefix is %d bytes; want 1 to %d bytes of printable ASCII without spaces or braces", len(p), MaxPrefixLen)
 	}
 	for i := 0; i < len(p); i++ {
 		switch b := p[i]; {
 		case b <= ' ' || b >= 0x7f:
-			return fmt.Errorf("redisstore: WithPrefix: byte %d of the prefix (%#02x) is not printable ASCII or is a space; use letters, digits and punctuation such as \":\" and \"-\"", i, b)
+			return fmt.Errorf("WithPrefix: byte %d of the prefix (%#02x) is not printable ASCII or is a space; use letters, digits and punctuation such as \":\" and \"-\"", i, b)
 		case b == '{' || b == '}':
-			return fmt.Errorf("redisstore: WithPrefix: byte %d of the prefix is %q: braces would make a Cluster hash tag of the prefix and put every key in one slot", i, b)
+			return fmt.Errorf("WithPrefix: byte %d of the prefix is %q: braces would make a Cluster hash tag of the prefix and put every key in one slot; use a prefix without braces", i, b)
 		}
 	}
 	return nil

@@ -98,7 +98,16 @@ func tempDir(t testing.TB) string {
 // newStore returns a Store on the topology's client under a prefix no other
 // test uses.
 func newStore(t testing.TB, c redis.UniversalClient) *redisstore.Store {
-	return redisstore.New(c, redisstore.WithPrefix(uniquePrefix(t)))
+	return mustNew(t, c, redisstore.WithPrefix(uniquePrefix(t)))
+}
+
+// mustNew returns redisstore.New's Store, failing t on its error.
+func mustNew(t testing.TB, c redis.UniversalClient, opts ...redisstore.Option) *redisstore.Store {
+	t.Helper()
+	s, err := redisstore.New(c, opts...)
+	require.NoError(t, err)
+	require.NotNil(t, s)
+	return s
 }
 
 func uniquePrefix(t testing.TB) string {
@@ -122,7 +131,7 @@ func TestConformance(t *testing.T) {
 	}
 	for _, v := range variants {
 		mk := func(t *testing.T) *redisstore.Store {
-			return redisstore.New(topology(t, v.topology), append([]redisstore.Option{redisstore.WithPrefix(uniquePrefix(t))}, v.opts...)...)
+			return mustNew(t, topology(t, v.topology), append([]redisstore.Option{redisstore.WithPrefix(uniquePrefix(t))}, v.opts...)...)
 		}
 		t.Run(v.name+"/Store", func(t *testing.T) {
 			t.Parallel()
@@ -140,7 +149,7 @@ func TestKeyLayout(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	c := topology(t, "single")
-	s := redisstore.New(c, redisstore.WithPrefix("layout-test:"))
+	s := mustNew(t, c, redisstore.WithPrefix("layout-test:"))
 	t.Cleanup(func() { c.Del(ctx, "layout-test:rec:k", "layout-test:replay:n") })
 
 	_, ok, err := s.Claim(ctx, "k", time.Minute)
@@ -169,7 +178,7 @@ func TestKeyLayout(t *testing.T) {
 	t.Cleanup(func() { c.Del(ctx, "layout-test:replay:k") })
 
 	// The default prefix.
-	d := redisstore.New(c)
+	d := mustNew(t, c)
 	_, ok, err = d.Claim(ctx, "layout-test-default", time.Minute)
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -233,7 +242,7 @@ func TestForeignValue(t *testing.T) {
 	ctx := context.Background()
 	c := topology(t, "single")
 	prefix := uniquePrefix(t)
-	s := redisstore.New(c, redisstore.WithPrefix(prefix))
+	s := mustNew(t, c, redisstore.WithPrefix(prefix))
 	for _, v := range []string{"", "x", "r", "r2", "C", "{\"InstanceID\":\"i\"}", "cx", "c0123456789abcdeg", "c0123456789abcdef0"} {
 		require.NoError(t, c.Set(ctx, prefix+"rec:foreign", v, time.Minute).Err())
 		rec, ok, err := s.Claim(ctx, "foreign", time.Minute)
@@ -313,11 +322,11 @@ func TestSentinelFailover(t *testing.T) {
 	c := redis.NewFailoverClient(sen.FailoverOptions())
 	t.Cleanup(func() { c.Close() })
 	prefix := uniquePrefix(t)
-	s := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithWait(1, 500*time.Millisecond))
+	s := mustNew(t, c, redisstore.WithPrefix(prefix), redisstore.WithWait(1, 500*time.Millisecond))
 	// The records before the failover are written with a patient WAIT: a
 	// loaded machine (the race detector on two cores) can take longer than
 	// 500 ms to acknowledge, and that is not what this test is about.
-	setup := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithWait(1, 10*time.Second))
+	setup := mustNew(t, c, redisstore.WithPrefix(prefix), redisstore.WithWait(1, 10*time.Second))
 	for _, k := range []string{"a", "b", "c"} {
 		_, ok, err := setup.Claim(ctx, k, time.Hour)
 		require.NoError(t, err)
@@ -424,8 +433,8 @@ func TestWaitWithoutReplicas(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := topology(t, name)
 			prefix := uniquePrefix(t)
-			s := redisstore.New(c, redisstore.WithPrefix(prefix), redisstore.WithWait(1, 50*time.Millisecond))
-			plain := redisstore.New(c, redisstore.WithPrefix(prefix))
+			s := mustNew(t, c, redisstore.WithPrefix(prefix), redisstore.WithWait(1, 50*time.Millisecond))
+			plain := mustNew(t, c, redisstore.WithPrefix(prefix))
 			for _, k := range []string{"k1", "k2", "k3", "{k}4"} { // keys on every cluster node
 				_, ok, err := s.Claim(ctx, k, time.Hour)
 				require.ErrorIs(t, err, redisstore.ErrNotReplicated)
@@ -454,19 +463,75 @@ func TestWaitWithoutReplicas(t *testing.T) {
 	}
 }
 
+// New and Open refuse a nil client and every invalid option with an error
+// that says which option is wrong and what is allowed, before sending
+// anything (nothing listens on 127.0.0.1:1) and without the client's
+// password.
 func TestNewRefusesBadOptions(t *testing.T) {
-	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
+	const password = "s3cret-pw"
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", Password: password, MaxRetries: -1})
 	t.Cleanup(func() { c.Close() })
-	assert.Panics(t, func() { redisstore.New(nil) })
-	assert.Panics(t, func() { redisstore.New(c, redisstore.WithWait(-1, time.Second)) })
-	assert.Panics(t, func() { redisstore.New(c, redisstore.WithWait(1, 0)) })
-	assert.NotPanics(t, func() { redisstore.New(c, redisstore.WithWait(0, 0)) })
+	ring := redis.NewRing(&redis.RingOptions{Addrs: map[string]string{"a": "127.0.0.1:1"}, Password: password})
+	t.Cleanup(func() { ring.Close() })
+	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}, Password: password})
+	t.Cleanup(func() { cluster.Close() })
+	var nilClient *redis.Client
+	var nilCluster *redis.ClusterClient
+
+	for name, tc := range map[string]struct {
+		c    redis.UniversalClient
+		opts []redisstore.Option
+		want string
+	}{
+		"nil":                 {nil, nil, "redisstore: new: nil client"},
+		"nil *redis.Client":   {nilClient, nil, "redisstore: new: nil client"},
+		"nil *ClusterClient":  {nilCluster, nil, "redisstore: new: nil client"},
+		"negative replicas":   {c, []redisstore.Option{redisstore.WithWait(-1, time.Second)}, "redisstore: new: WithWait(-1, 1s): replicas is negative; want 0 (do not wait) or the number of replicas"},
+		"zero timeout":        {c, []redisstore.Option{redisstore.WithWait(1, 0)}, "redisstore: new: WithWait(1, 0s): the timeout is not positive; want a positive timeout"},
+		"negative timeout":    {c, []redisstore.Option{redisstore.WithWait(2, -time.Second)}, "redisstore: new: WithWait(2, -1s): the timeout is not positive"},
+		"WithWait on a Ring":  {ring, []redisstore.Option{redisstore.WithWait(1, time.Second)}, "redisstore: new: WithWait(1, 1s): the client is a *redis.Ring; WithWait needs a *redis.Client (single node or Sentinel) or a *redis.ClusterClient"},
+		"bad prefix and wait": {c, []redisstore.Option{redisstore.WithPrefix(""), redisstore.WithWait(1, time.Second)}, "redisstore: new: WithPrefix: the prefix is 0 bytes; want 1 to 128 bytes"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, err := redisstore.New(tc.c, tc.opts...)
+			assert.Nil(t, s)
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), tc.want), "got %q, want %q…", err, tc.want)
+			assert.NotContains(t, err.Error(), password)
+
+			s, r, err := redisstore.Open(context.Background(), tc.c, tc.opts...)
+			assert.Nil(t, s)
+			assert.Nil(t, r)
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), tc.want), "Open: got %q, want %q…", err, tc.want)
+		})
+	}
+
+	for name, tc := range map[string]struct {
+		c    redis.UniversalClient
+		opts []redisstore.Option
+	}{
+		"defaults":             {c, nil},
+		"nil option":           {c, []redisstore.Option{nil}},
+		"WithWait(0, 0)":       {c, []redisstore.Option{redisstore.WithWait(0, 0)}},
+		"WithWait(0, 1s)":      {c, []redisstore.Option{redisstore.WithWait(0, time.Second)}},
+		"WithWait on a Client": {c, []redisstore.Option{redisstore.WithWait(1, time.Millisecond)}},
+		"WithWait on Cluster":  {cluster, []redisstore.Option{redisstore.WithWait(2, time.Second)}},
+		"a Ring":               {ring, nil},
+		"a Ring, WithWait(0)":  {ring, []redisstore.Option{redisstore.WithWait(0, 0)}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, err := redisstore.New(tc.c, tc.opts...)
+			require.NoError(t, err)
+			assert.NotNil(t, s)
+		})
+	}
 }
 
 // The prefix is an identifier: printable ASCII without spaces, at most
 // MaxPrefixLen bytes, and without braces, which would make a Cluster hash
-// tag of it and put every key in one slot. New panics, Open returns the
-// error, before sending anything (nothing listens on 127.0.0.1:1).
+// tag of it and put every key in one slot. New and Open return the error
+// before sending anything (nothing listens on 127.0.0.1:1).
 func TestPrefixValidation(t *testing.T) {
 	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	t.Cleanup(func() { c.Close() })
@@ -474,19 +539,21 @@ func TestPrefixValidation(t *testing.T) {
 		"", " ", "a b", "a\tb", "a\nb", "a\x00b", "a\x7fb", "caf\u00e9:", "\xff",
 		"{tag}:", "a{b", "a}b", strings.Repeat("a", redisstore.MaxPrefixLen+1),
 	} {
-		assert.Panics(t, func() { redisstore.New(c, redisstore.WithPrefix(p)) }, "%q", p)
-		_, _, err := redisstore.Open(context.Background(), c, redisstore.WithPrefix(p))
+		s, err := redisstore.New(c, redisstore.WithPrefix(p))
+		assert.Nil(t, s, "%q", p)
 		require.Error(t, err, "%q", p)
-		assert.ErrorContains(t, err, "redisstore: WithPrefix: ", "%q", p)
-		assert.NotContains(t, err.Error(), "INFO", "%q: checked the server before the prefix", p)
+		assert.ErrorContains(t, err, "redisstore: new: WithPrefix: ", "%q", p)
+		_, _, openErr := redisstore.Open(context.Background(), c, redisstore.WithPrefix(p))
+		require.Error(t, openErr, "%q", p)
+		assert.Equal(t, err.Error(), openErr.Error(), "%q: Open returns New's error", p)
+		assert.NotContains(t, openErr.Error(), "INFO", "%q: checked the server before the prefix", p)
 	}
 	for _, p := range []string{"a", "prod:koogallery:", "kg-test_1.2/x|y:", "!~", strings.Repeat("a", redisstore.MaxPrefixLen)} {
-		assert.NotPanics(t, func() { redisstore.New(c, redisstore.WithPrefix(p)) }, "%q", p)
+		_, err := redisstore.New(c, redisstore.WithPrefix(p))
+		assert.NoError(t, err, "%q", p)
 	}
-	var msg any
-	func() {
-		defer func() { msg = recover() }()
-		redisstore.New(c, redisstore.WithPrefix("{tag}:"))
-	}()
-	assert.Contains(t, msg, "hash tag")
+	_, err := redisstore.New(c, redisstore.WithPrefix("{tag}:"))
+	assert.EqualError(t, err, `redisstore: new: WithPrefix: byte 0 of the prefix is '{': braces would make a Cluster hash tag of the prefix and put every key in one slot; use a prefix without braces`)
+	_, err = redisstore.New(c, redisstore.WithPrefix("a b"))
+	assert.EqualError(t, err, `redisstore: new: WithPrefix: byte 1 of the prefix (0x20) is not printable ASCII or is a space; use letters, digits and punctuation such as ":" and "-"`)
 }

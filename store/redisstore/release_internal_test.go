@@ -23,7 +23,8 @@ func TestReleaseOwnTakesBackOnlyItsOwnWrite(t *testing.T) {
 	srv := redistest.Start(t)
 	c := redis.NewClient(srv.Options())
 	t.Cleanup(func() { c.Close() })
-	s := New(c, WithPrefix("release-own:"))
+	s, err := New(c, WithPrefix("release-own:"))
+	require.NoError(t, err)
 
 	mine, theirs := string(claimTag)+token(), string(claimTag)+token()
 	require.NoError(t, c.Set(ctx, "k-theirs", theirs, time.Minute).Err())

@@ -99,7 +99,7 @@ func TestAnswersSurviveTheClientsRetry(t *testing.T) {
 			c := redis.NewClient(&redis.Options{Addr: link.ln.Addr().String(), ContextTimeoutEnabled: true,
 				DialTimeout: time.Second, ReadTimeout: 300 * time.Millisecond, WriteTimeout: time.Second})
 			t.Cleanup(func() { c.Close() })
-			s := redisstore.New(c, redisstore.WithPrefix(uniquePrefix(t)))
+			s := mustNew(t, c, redisstore.WithPrefix(uniquePrefix(t)))
 			// Load the scripts and open a connection, then lose its answers.
 			_, err := s.Add(ctx, "warm", time.Minute)
 			require.NoError(t, err)

@@ -6,7 +6,9 @@
 //
 //	func TestMyHandler(t *testing.T) {
 //		rdb := redis.NewClient(redistest.Options(t))
-//		h := saas.NewHandler(key, p, saas.WithStore(redisstore.New(rdb), saas.DefaultKeep))
+//		s, err := redisstore.New(rdb)
+//		require.NoError(t, err)
+//		h := saas.NewHandler(key, p, saas.WithStore(s, saas.DefaultKeep))
 //		...
 //	}
 //
