@@ -202,7 +202,11 @@ func openState(ctx context.Context, cfg config, log *slog.Logger) (*state, error
 			pool.Close()
 			return nil, fmt.Errorf("KOOGALLERY_DATABASE_URL: %w", scrubbed(err, cfg.databaseURL))
 		}
-		s := pgstore.New(pool, pgstore.WithLogger(log))
+		s, err := pgstore.New(pool, pgstore.WithLogger(log))
+		if err != nil {
+			pool.Close()
+			return nil, err // "pgstore: new: …": names no URL, holds no password
+		}
 		return &state{kind: "postgres", store: s, replay: s, close: pool.Close}, nil
 	}
 	return &state{kind: "memory", store: saas.NewMemoryStore(saas.DefaultMemoryStoreSize), close: func() {}}, nil

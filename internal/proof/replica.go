@@ -150,7 +150,10 @@ func runReplica(c replicaConfig) error {
 		}
 		st, rc = s, s
 	case Postgres:
-		s := pgstore.New(pool, pgstore.WithLogger(log))
+		s, err := pgstore.New(pool, pgstore.WithLogger(log))
+		if err != nil {
+			return err
+		}
 		st, rc = s, s
 	case Memory: // each handler's own default
 	default:

@@ -19,7 +19,7 @@
 // KooGallery throttles, or the process restarts between metering and
 // pushing. A Meter puts a durable Outbox in between:
 //
-//	meter, err := usage.NewMeter(client, outbox) // pgstore.NewUsageOutbox(pool) in production
+//	meter, err := usage.NewMeter(client, outbox) // outbox, err := pgstore.NewUsageOutbox(pool) in production
 //	go meter.Run(ctx)                             // on every replica
 //	err = meter.Record(ctx, records...)            // validated, durable when it returns
 //	...

@@ -87,6 +87,6 @@ func benchStores(b *testing.B) []benchStore {
 	mu.Unlock()
 	r, q := tables(b)
 	require.NoError(b, pgstore.Migrate(context.Background(), p, pgstore.WithTables(r, q)))
-	d := pgstore.New(p, pgstore.WithTables(r, q))
+	d := mustNew(b, p, pgstore.WithTables(r, q))
 	return append(stores, benchStore{"postgres-durable", d, d})
 }

@@ -8,8 +8,8 @@
 //	pool, err := pgxpool.New(ctx, os.Getenv("KOOGALLERY_DATABASE_URL"))
 //	if err != nil { … }
 //	if err := pgstore.Migrate(ctx, pool); err != nil { … }
-//	s := pgstore.New(pool)
-//	if err := s.Err(); err != nil { … } // a table name PostgreSQL would cut short
+//	s, err := pgstore.New(pool)
+//	if err != nil { … } // a nil pool or an invalid option, such as a table name PostgreSQL would cut short
 //	h := saas.NewHandler(key, provider, saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s))
 //
 // Migrate creates two tables (Schema returns the same SQL for a migration
@@ -53,7 +53,9 @@
 // same time.
 //
 //	if err := pgstore.MigrateUsageOutbox(ctx, pool); err != nil { … }
-//	meter, err := usage.NewMeter(client, pgstore.NewUsageOutbox(pool))
+//	outbox, err := pgstore.NewUsageOutbox(pool)
+//	if err != nil { … }
+//	meter, err := usage.NewMeter(client, outbox)
 //	go meter.Run(ctx)
 //
 // MigrateUsageOutbox creates one table (UsageOutboxSchema returns the SQL,
@@ -115,9 +117,8 @@
 // index names (the table's name and a suffix: "_expires_at"; the usage
 // outbox's "_pending", "_deadline", "_lease", "_sent", "_dead") would be:
 // records and replay table names may have at most 52 bytes, the usage
-// outbox's 54. New and NewUsageOutbox check at construction (their Err
-// says why; every method then fails with it, sending nothing), Migrate
-// and MigrateUsageOutbox before sending anything. The names PostgreSQL
-// chooses itself (the primary key's, the seq column's sequence, the CHECK
-// constraint's) it shortens and keeps unique on its own.
+// outbox's 54. New and NewUsageOutbox return the error at construction,
+// Migrate and MigrateUsageOutbox before sending anything. The names
+// PostgreSQL chooses itself (the primary key's, the seq column's sequence,
+// the CHECK constraint's) it shortens and keeps unique on its own.
 package pgstore

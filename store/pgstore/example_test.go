@@ -2,6 +2,7 @@ package pgstore_test
 
 import (
 	"context"
+	"fmt"
 	"log"
 	"os"
 	"time"
@@ -21,7 +22,10 @@ func ExampleNew() {
 	if err := pgstore.Migrate(ctx, pool); err != nil { // safe from every replica at once
 		log.Fatal(err)
 	}
-	s := pgstore.New(pool)
+	s, err := pgstore.New(pool)
+	if err != nil {
+		log.Fatal(err) // a nil pool or an invalid option
+	}
 	_ = s // saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s)
 }
 
@@ -32,10 +36,26 @@ func ExampleStore_Cleanup() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	s := pgstore.New(pool, pgstore.WithCleanup(0, 0))
+	s, err := pgstore.New(pool, pgstore.WithCleanup(0, 0))
+	if err != nil {
+		log.Fatal(err)
+	}
 	for range time.Tick(time.Minute) {
 		if _, err := s.Cleanup(ctx, 10_000); err != nil {
 			log.Print(err)
 		}
 	}
+}
+
+// New refuses an invalid option with an error, sending nothing (the pool
+// connects lazily: no server is needed here).
+func ExampleNew_invalidOption() {
+	pool, err := pgxpool.New(context.Background(), "postgres://app@db.internal:5432/app")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer pool.Close()
+	_, err = pgstore.New(pool, pgstore.WithCleanup(256, 0))
+	fmt.Println(err)
+	// Output: pgstore: new: WithCleanup(256, 0): the limit is not positive; want a limit ≥ 1 (rows deleted per cleanup), or every < 1 to turn the store's own cleanup off
 }

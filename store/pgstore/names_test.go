@@ -12,8 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/isvkit/koogallery/saas/usage"
-	"github.com/isvkit/koogallery/store"
 	"github.com/isvkit/koogallery/store/pgstore"
 )
 
@@ -49,50 +47,46 @@ func TestStoreRefusesNamesPostgreSQLWouldCut(t *testing.T) {
 	replay := longName(t, "kgtest_", 20)
 	for _, records := range []string{base + "a", base + "b"} {
 		opts := pgstore.WithTables(records, replay)
-		s := pgstore.New(p, opts)
-		err := s.Err()
+		s, err := pgstore.New(p, opts)
+		assert.Nil(t, s)
 		require.Error(t, err)
-		for _, want := range []string{"pgstore: new: records table name", records, "is 64 bytes long", "limit of 63 bytes"} {
+		assert.True(t, strings.HasPrefix(err.Error(), "pgstore: new: records table name "), err.Error())
+		for _, want := range []string{records, "is 64 bytes long", "limit of 63 bytes"} {
 			assert.ErrorContains(t, err, want)
 		}
 		err = pgstore.Migrate(ctx, p, opts)
 		assert.ErrorContains(t, err, "pgstore: migrate: records table name")
-		assert.ErrorContains(t, err, "64 bytes long")
-		_, _, err = s.Claim(ctx, "k", time.Minute)
-		assert.ErrorContains(t, err, "pgstore: claim: records table name")
-		assert.ErrorContains(t, s.Complete(ctx, "k", &store.Record{}, time.Minute), "64 bytes long")
-		assert.ErrorContains(t, s.Release(ctx, "k"), "64 bytes long")
-		_, err = s.Add(ctx, "k", time.Minute)
-		assert.ErrorContains(t, err, "64 bytes long")
-		_, err = s.Cleanup(ctx, 10)
 		assert.ErrorContains(t, err, "64 bytes long")
 	}
 	assert.False(t, exists(t, base), "a refused name created a table")
 	assert.False(t, exists(t, replay), "a refused name's partner created a table")
 
 	// The replay table and a schema are held to the limit too.
-	err := pgstore.New(p, pgstore.WithTables(replay, base+"c")).Err()
-	assert.ErrorContains(t, err, "replay table name")
+	_, err := pgstore.New(p, pgstore.WithTables(replay, base+"c"))
+	assert.ErrorContains(t, err, "pgstore: new: replay table name")
 	assert.ErrorContains(t, err, "64 bytes long")
 	schema := longName(t, "kgschema_", 64)
-	err = pgstore.New(p, pgstore.WithTables(schema+".records", "replay")).Err()
+	_, err = pgstore.New(p, pgstore.WithTables(schema+".records", "replay"))
 	assert.ErrorContains(t, err, "the schema name \""+schema+"\" is 64 bytes long")
 
 	// A name whose index name, name_expires_at, would be cut short.
 	records := longName(t, "kgtest_", 53)
-	err = pgstore.New(p, pgstore.WithTables(records, replay)).Err()
-	for _, want := range []string{"records table name", `the index name "` + records + `_expires_at"`, "is 64 bytes long", "limit of 63 bytes", "at most 52 bytes"} {
+	_, err = pgstore.New(p, pgstore.WithTables(records, replay))
+	for _, want := range []string{"pgstore: new: records table name", `the index name "` + records + `_expires_at"`, "is 64 bytes long", "limit of 63 bytes", "at most 52 bytes"} {
 		assert.ErrorContains(t, err, want)
 	}
 	assert.ErrorContains(t, pgstore.Migrate(ctx, p, pgstore.WithTables(records, replay)), "at most 52 bytes")
 
 	// Names PostgreSQL would not take as they are.
 	for _, bad := range []string{"", "billing.", ".records", "a\x00b", "\xff"} {
-		err := pgstore.New(p, pgstore.WithTables(bad, replay)).Err()
+		s, err := pgstore.New(p, pgstore.WithTables(bad, replay))
+		assert.Nil(t, s, "%q", bad)
 		assert.ErrorContains(t, err, "pgstore: new: records table name", "%q", bad)
 		assert.ErrorContains(t, pgstore.Migrate(ctx, p, pgstore.WithTables(bad, replay)), "pgstore: migrate: records table name", "%q", bad)
 	}
-	assert.NoError(t, pgstore.New(p).Err())
+	s, err := pgstore.New(p)
+	assert.NoError(t, err)
+	assert.NotNil(t, s)
 }
 
 // The longest names allowed work on the server: 52-byte tables (63-byte
@@ -110,9 +104,7 @@ func TestStoreLongestNames(t *testing.T) {
 	for _, tenant := range []string{"a", "b"} {
 		opts := pgstore.WithTables(schema+"."+base+tenant, schema+"."+base[:50]+tenant+"r")
 		require.NoError(t, pgstore.Migrate(ctx, p, opts))
-		s := pgstore.New(p, opts)
-		require.NoError(t, s.Err())
-		stores = append(stores, s)
+		stores = append(stores, mustNew(t, p, opts))
 	}
 	_, ok, err := stores[0].Claim(ctx, "k", time.Minute)
 	require.NoError(t, err)
@@ -149,45 +141,28 @@ func TestUsageOutboxRefusesNamesPostgreSQLWouldCut(t *testing.T) {
 	ctx := context.Background()
 	p := pool(t)
 	long := longName(t, "kgtest_usage_", 64)
-	o := pgstore.NewUsageOutbox(p, pgstore.WithUsageTable(long))
-	err := o.Err()
-	for _, want := range []string{"pgstore: new usage outbox: usage outbox table name", long, "is 64 bytes long", "limit of 63 bytes"} {
+	o, err := pgstore.NewUsageOutbox(p, pgstore.WithUsageTable(long))
+	assert.Nil(t, o)
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "pgstore: new usage outbox: usage outbox table name "), err.Error())
+	for _, want := range []string{long, "is 64 bytes long", "limit of 63 bytes"} {
 		assert.ErrorContains(t, err, want)
 	}
 	assert.ErrorContains(t, pgstore.MigrateUsageOutbox(ctx, p, pgstore.WithUsageTable(long)), "pgstore: migrate usage outbox: usage outbox table name")
 	assert.False(t, exists(t, long[:63]), "a refused name created a table")
-	// Every method refuses, sending nothing.
-	assert.ErrorContains(t, o.Add(ctx, nil), "pgstore: usage outbox add: usage outbox table name")
-	_, err = o.Claim(ctx, time.Now(), 1, time.Minute)
-	assert.ErrorContains(t, err, "64 bytes long")
-	assert.ErrorContains(t, o.Renew(ctx, "t", time.Now()), "64 bytes long")
-	assert.ErrorContains(t, o.Settle(ctx, "t", usage.Settlement{Sent: []string{"x"}}), "64 bytes long")
-	_, err = o.Stats(ctx, time.Now())
-	assert.ErrorContains(t, err, "64 bytes long")
-	_, err = o.AtRisk(ctx, time.Now(), 1)
-	assert.ErrorContains(t, err, "64 bytes long")
-	_, err = o.DeadLetters(ctx, "", 1)
-	assert.ErrorContains(t, err, "64 bytes long")
-	_, err = o.Requeue(ctx, time.Now(), nil)
-	assert.ErrorContains(t, err, "64 bytes long")
-	_, err = o.Discard(ctx, nil)
-	assert.ErrorContains(t, err, "64 bytes long")
-	_, err = o.Purge(ctx, time.Now())
-	assert.ErrorContains(t, err, "64 bytes long")
-	tx, err := p.Begin(ctx)
-	require.NoError(t, err)
-	defer tx.Rollback(ctx)
-	assert.ErrorContains(t, o.AddTx(ctx, tx, nil), "64 bytes long")
 
 	// 55 bytes: the index name_deadline would have 64.
 	name := longName(t, "kgtest_usage_", 55)
-	err = pgstore.NewUsageOutbox(p, pgstore.WithUsageTable(name)).Err()
-	for _, want := range []string{`the index name "` + name + `_deadline"`, "is 64 bytes long", "limit of 63 bytes", "at most 54 bytes"} {
+	_, err = pgstore.NewUsageOutbox(p, pgstore.WithUsageTable(name))
+	for _, want := range []string{"pgstore: new usage outbox: ", `the index name "` + name + `_deadline"`, "is 64 bytes long", "limit of 63 bytes", "at most 54 bytes"} {
 		assert.ErrorContains(t, err, want)
 	}
 	assert.ErrorContains(t, pgstore.MigrateUsageOutbox(ctx, p, pgstore.WithUsageTable(name)), "at most 54 bytes")
-	assert.ErrorContains(t, pgstore.NewUsageOutbox(p, pgstore.WithUsageTable("billing.")).Err(), "the table name is empty")
-	assert.NoError(t, pgstore.NewUsageOutbox(p).Err())
+	_, err = pgstore.NewUsageOutbox(p, pgstore.WithUsageTable("billing."))
+	assert.ErrorContains(t, err, "the table name is empty")
+	o, err = pgstore.NewUsageOutbox(p)
+	assert.NoError(t, err)
+	assert.NotNil(t, o)
 }
 
 // The longest name allowed works on the server: a 54-byte table (its
@@ -204,8 +179,7 @@ func TestUsageOutboxLongestName(t *testing.T) {
 	for _, name := range []string{schema + "." + table, schema + "." + strings.Repeat("表", 18)} {
 		opt := pgstore.WithUsageTable(name)
 		require.NoError(t, pgstore.MigrateUsageOutbox(ctx, p, opt))
-		o := pgstore.NewUsageOutbox(p, opt)
-		require.NoError(t, o.Err())
+		o := mustNewUsageOutbox(t, p, opt)
 		meter, fake := usageMeter(t, o)
 		recs := usageRecords("longest", 3)
 		slices.Reverse(recs) // seq values drawn from the table's own sequence

@@ -175,7 +175,6 @@ func MigrateUsageOutbox(ctx context.Context, pool *pgxpool.Pool, opts ...UsageOp
 type UsageOutbox struct {
 	pool *pgxpool.Pool
 	t    string
-	err  error // the options' error (see Err), returned by every method
 
 	// noSeqUsage is set once the role was refused the seq column's
 	// sequence (see nextSeqs).
@@ -187,27 +186,18 @@ var _ usage.Outbox = (*UsageOutbox)(nil)
 // NewUsageOutbox returns a UsageOutbox on pool, using the table
 // MigrateUsageOutbox creates. It sends nothing until the first call.
 //
-// A table name PostgreSQL would cut short (longer than MaxIdentifierLen
-// bytes, or with an index name derived from it that is; see
-// WithUsageTable) is refused: the outbox's Err returns why, and so does
-// every method, without sending anything. Check Err after NewUsageOutbox
-// to fail at start-up.
-func NewUsageOutbox(pool *pgxpool.Pool, opts ...UsageOption) *UsageOutbox {
+// A nil pool or a table name PostgreSQL would cut short (longer than
+// MaxIdentifierLen bytes, or with an index name derived from it that is;
+// see WithUsageTable) is an error. NewUsageOutbox never panics.
+func NewUsageOutbox(pool *pgxpool.Pool, opts ...UsageOption) (*UsageOutbox, error) {
 	if pool == nil {
-		panic("pgstore: NewUsageOutbox: nil pool")
+		return nil, errors.New("pgstore: new usage outbox: nil pool")
 	}
 	c := newUsageConfig(opts)
-	return &UsageOutbox{pool: pool, t: ident(c.table), err: c.check()}
-}
-
-// Err returns the error NewUsageOutbox found in its options, a table name
-// PostgreSQL would cut short, or nil. Every method of an outbox with an
-// error fails with it.
-func (o *UsageOutbox) Err() error {
-	if o.err != nil {
-		return fmt.Errorf("pgstore: new usage outbox: %w", o.err)
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("pgstore: new usage outbox: %w", err)
 	}
-	return nil
+	return &UsageOutbox{pool: pool, t: ident(c.table)}, nil
 }
 
 // Table returns the outbox's table name, quoted for SQL.
@@ -226,9 +216,6 @@ const addAttempts = 3
 // concurrent Adds alone never cause (see add), Add runs it again, up to
 // three times in all: nothing of an aborted attempt was stored.
 func (o *UsageOutbox) Add(ctx context.Context, entries []usage.Entry) error {
-	if o.err != nil {
-		return fmt.Errorf("pgstore: usage outbox add: %w", o.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox add: %w", err)
 	}
@@ -286,9 +273,6 @@ func retryable(err error) bool {
 // transaction stored after tx began fails AddTx with a serialization
 // failure (40001), as PostgreSQL's INSERT … ON CONFLICT does there.
 func (o *UsageOutbox) AddTx(ctx context.Context, tx pgx.Tx, entries []usage.Entry) error {
-	if o.err != nil {
-		return fmt.Errorf("pgstore: usage outbox add: %w", o.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox add: %w", err)
 	}
@@ -492,9 +476,6 @@ func scanEntry(row pgx.CollectableRow, extra ...any) (usage.Entry, int64, error)
 
 // Claim implements usage.Outbox.
 func (o *UsageOutbox) Claim(ctx context.Context, now time.Time, max int, lease time.Duration) (*usage.Claim, error) {
-	if o.err != nil {
-		return nil, fmt.Errorf("pgstore: usage outbox claim: %w", o.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pgstore: usage outbox claim: %w", err)
 	}
@@ -537,9 +518,6 @@ RETURNING t.metering_sn, t.seq, t.payload, t.deadline, t.recorded, t.attempts, t
 
 // Renew implements usage.Outbox.
 func (o *UsageOutbox) Renew(ctx context.Context, token string, until time.Time) error {
-	if o.err != nil {
-		return fmt.Errorf("pgstore: usage outbox renew: %w", o.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox renew: %w", err)
 	}
@@ -552,9 +530,6 @@ func (o *UsageOutbox) Renew(ctx context.Context, token string, until time.Time) 
 
 // Settle implements usage.Outbox, in one statement.
 func (o *UsageOutbox) Settle(ctx context.Context, token string, s usage.Settlement) error {
-	if o.err != nil {
-		return fmt.Errorf("pgstore: usage outbox settle: %w", o.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: usage outbox settle: %w", err)
 	}
@@ -601,9 +576,6 @@ func pgText(s string) string {
 // Stats implements usage.Outbox.
 func (o *UsageOutbox) Stats(ctx context.Context, now time.Time) (usage.OutboxStats, error) {
 	var st usage.OutboxStats
-	if o.err != nil {
-		return st, fmt.Errorf("pgstore: usage outbox stats: %w", o.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return st, fmt.Errorf("pgstore: usage outbox stats: %w", err)
 	}
@@ -630,9 +602,6 @@ FROM `+o.t, now).Scan(&st.Pending, &st.Leased, &st.Dead, &st.Sent, &oldest, &nex
 
 // AtRisk implements usage.Outbox.
 func (o *UsageOutbox) AtRisk(ctx context.Context, before time.Time, max int) ([]usage.Entry, error) {
-	if o.err != nil {
-		return nil, fmt.Errorf("pgstore: usage outbox at risk: %w", o.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pgstore: usage outbox at risk: %w", err)
 	}
@@ -654,9 +623,6 @@ WHERE state = 'pending' AND deadline <= $1 ORDER BY deadline, seq LIMIT $2`, bef
 // DeadLetters implements usage.Outbox: the dead letters whose metering_sn
 // sorts after after (byte order), in that order, at most max.
 func (o *UsageOutbox) DeadLetters(ctx context.Context, after string, max int) ([]usage.DeadLetter, error) {
-	if o.err != nil {
-		return nil, fmt.Errorf("pgstore: usage outbox dead letters: %w", o.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("pgstore: usage outbox dead letters: %w", err)
 	}
@@ -697,9 +663,6 @@ WHERE state = 'dead' AND metering_sn > $1 ORDER BY metering_sn LIMIT $2`, after,
 
 // Requeue implements usage.Outbox.
 func (o *UsageOutbox) Requeue(ctx context.Context, now time.Time, meteringSNs []string) (int, error) {
-	if o.err != nil {
-		return 0, fmt.Errorf("pgstore: usage outbox requeue: %w", o.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("pgstore: usage outbox requeue: %w", err)
 	}
@@ -714,9 +677,6 @@ WHERE metering_sn = ANY($2::text[]) AND state = 'dead'`, now, nonNil(meteringSNs
 
 // Discard implements usage.Outbox.
 func (o *UsageOutbox) Discard(ctx context.Context, meteringSNs []string) (int, error) {
-	if o.err != nil {
-		return 0, fmt.Errorf("pgstore: usage outbox discard: %w", o.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("pgstore: usage outbox discard: %w", err)
 	}
@@ -733,9 +693,6 @@ const purgeChunk = 10000
 // Purge implements usage.Outbox, deleting in batches that take no table
 // lock and skip rows in use.
 func (o *UsageOutbox) Purge(ctx context.Context, sentBefore time.Time) (int, error) {
-	if o.err != nil {
-		return 0, fmt.Errorf("pgstore: usage outbox purge: %w", o.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return 0, fmt.Errorf("pgstore: usage outbox purge: %w", err)
 	}

@@ -325,7 +325,7 @@ func TestUsageOutboxAddWithoutSequenceUsage(t *testing.T) {
 	tx, err := rp.Begin(ctx)
 	require.NoError(t, err)
 	defer tx.Rollback(ctx)
-	limited := pgstore.NewUsageOutbox(rp, pgstore.WithUsageTable(table[1:len(table)-1]))
+	limited := mustNewUsageOutbox(t, rp, pgstore.WithUsageTable(table[1:len(table)-1]))
 	require.NoError(t, limited.AddTx(ctx, tx, entries[:3]))
 	var n int
 	require.NoError(t, tx.QueryRow(ctx, `SELECT count(*) FROM `+table).Scan(&n), "the caller's transaction is usable")

@@ -32,7 +32,11 @@ func ExampleNewUsageOutbox() {
 		log.Fatal(err)
 	}
 	client := usage.NewClient(kg, usage.WithSellerKey(os.Getenv("KOOGALLERY_SELLER_KEY")))
-	meter, err := usage.NewMeter(client, pgstore.NewUsageOutbox(pool))
+	outbox, err := pgstore.NewUsageOutbox(pool)
+	if err != nil {
+		log.Fatal(err) // a nil pool or a table name PostgreSQL would cut short
+	}
+	meter, err := usage.NewMeter(client, outbox)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -52,7 +56,10 @@ func ExampleUsageOutbox_AddTx() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	outbox := pgstore.NewUsageOutbox(pool)
+	outbox, err := pgstore.NewUsageOutbox(pool)
+	if err != nil {
+		log.Fatal(err)
+	}
 	var meter *usage.Meter // usage.NewMeter(client, outbox), as in ExampleNewUsageOutbox
 	var records []usage.Record
 
@@ -80,7 +87,10 @@ func ExampleUsageOutbox_DeadLetters() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	outbox := pgstore.NewUsageOutbox(pool)
+	outbox, err := pgstore.NewUsageOutbox(pool)
+	if err != nil {
+		log.Fatal(err)
+	}
 	unfrozen := "7f141bf1-aec8-4859-8323-fb3a8ad50721" // an instance whose records failed while it was frozen
 	var fixed []string
 	for after := ""; ; {

@@ -27,7 +27,7 @@ func newUsageOutbox(t testing.TB, pools ...*pgxpool.Pool) *pgstore.UsageOutbox {
 	if err := pgstore.MigrateUsageOutbox(context.Background(), p, table); err != nil {
 		t.Fatal(err)
 	}
-	return pgstore.NewUsageOutbox(p, table)
+	return mustNewUsageOutbox(t, p, table)
 }
 
 func TestUsageOutbox(t *testing.T) {

@@ -144,7 +144,7 @@ func TestMigrateUsageOutbox(t *testing.T) {
 	for err := range errs {
 		require.NoError(t, err)
 	}
-	outbox := pgstore.NewUsageOutbox(p, opt)
+	outbox := mustNewUsageOutbox(t, p, opt)
 	meter, fake := usageMeter(t, outbox)
 	require.NoError(t, meter.Record(ctx, usageRecords("schema", 2)...))
 	require.NoError(t, meter.Flush(ctx))
@@ -153,7 +153,9 @@ func TestMigrateUsageOutbox(t *testing.T) {
 	require.NoError(t, p.QueryRow(ctx, `SELECT count(*) FROM billing.usage_migrate WHERE state = 'sent'`).Scan(&n))
 	assert.Equal(t, 2, n)
 
-	assert.Panics(t, func() { pgstore.NewUsageOutbox(nil) })
+	o, err := pgstore.NewUsageOutbox(nil, opt)
+	assert.Nil(t, o)
+	assert.EqualError(t, err, "pgstore: new usage outbox: nil pool")
 }
 
 // The schema is shown as it is in UsageOutboxSchema's documentation, the

@@ -25,7 +25,8 @@ type logger = *slog.Logger
 // after every every-th write to a table, that write also deletes up to
 // limit expired rows of it (256 and 1,024 by default, which keeps up with
 // any rate of writes). every < 1 turns it off, for a deployment that runs
-// Cleanup on a schedule instead.
+// Cleanup on a schedule instead. With every ≥ 1, limit must be positive:
+// New returns an error otherwise.
 func WithCleanup(every, limit int) Option {
 	return func(c *config) { c.cleanupEvery, c.cleanupLimit = every, limit }
 }
@@ -39,7 +40,6 @@ func WithLogger(l *slog.Logger) Option {
 // Store is a store.Store and a store.ReplayCache on PostgreSQL. It is safe
 // for concurrent use, and any number of processes may share one database.
 type Store struct {
-	err          error // the options' error (see Err), returned by every method
 	pool         *pgxpool.Pool
 	log          *slog.Logger
 	cleanupEvery uint64
@@ -54,27 +54,26 @@ type Store struct {
 // New returns a Store on pool, using the tables Migrate creates. It sends
 // nothing until the first call.
 //
-// A table name PostgreSQL would cut short (longer than MaxIdentifierLen
-// bytes, or with an index name derived from it that is; see WithTables)
-// is refused: the Store's Err returns why, and so does every method,
-// without sending anything. Check Err after New to fail at start-up:
-//
-//	s := pgstore.New(pool, pgstore.WithTables(records, replay))
-//	if err := s.Err(); err != nil { … }
-func New(pool *pgxpool.Pool, opts ...Option) *Store {
+// A nil pool or an invalid option is an error: WithCleanup with every > 0
+// and a limit < 1, or a table name PostgreSQL would cut short (longer than
+// MaxIdentifierLen bytes, or with an index name derived from it that is;
+// see WithTables). New never panics.
+func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	if pool == nil {
-		panic("pgstore: New: nil pool")
+		return nil, errors.New("pgstore: new: nil pool")
 	}
 	c := newConfig(opts)
 	if c.cleanupEvery > 0 && c.cleanupLimit < 1 {
-		panic(fmt.Sprintf("pgstore: New: WithCleanup(%d, %d): want a positive limit", c.cleanupEvery, c.cleanupLimit))
+		return nil, fmt.Errorf("pgstore: new: WithCleanup(%d, %d): the limit is not positive; want a limit ≥ 1 (rows deleted per cleanup), or every < 1 to turn the store's own cleanup off", c.cleanupEvery, c.cleanupLimit)
+	}
+	if err := c.check(); err != nil {
+		return nil, fmt.Errorf("pgstore: new: %w", err)
 	}
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
 	r, p := ident(c.records), ident(c.replay)
 	s := &Store{
-		err:          c.check(),
 		pool:         pool,
 		log:          c.logger,
 		cleanupEvery: uint64(max(c.cleanupEvery, 0)),
@@ -101,17 +100,7 @@ RETURNING true`,
 		cleanRecordsSQL: cleanupSQL(r),
 		cleanReplaySQL:  cleanupSQL(p),
 	}
-	return s
-}
-
-// Err returns the error New found in its options, a table name
-// PostgreSQL would cut short, or nil. Every method of a Store with an
-// error fails with it.
-func (s *Store) Err() error {
-	if s.err != nil {
-		return fmt.Errorf("pgstore: new: %w", s.err)
-	}
-	return nil
+	return s, nil
 }
 
 // cleanupSQL deletes up to $1 expired rows of table, skipping rows other
@@ -125,9 +114,6 @@ func cleanupSQL(table string) string {
 // Claim implements store.Store. It is one round trip: the claim and, when
 // it does not win, the read of what holds the key, in one batch.
 func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (*store.Record, bool, error) {
-	if s.err != nil {
-		return nil, false, fmt.Errorf("pgstore: claim: %w", s.err)
-	}
 	us, err := micros(ctx, "claim", "lease", lease)
 	if err != nil {
 		return nil, false, err
@@ -180,9 +166,6 @@ func (s *Store) claimOnce(ctx context.Context, key string, us int64) (rec *store
 
 // Complete implements store.Store.
 func (s *Store) Complete(ctx context.Context, key string, r *store.Record, keep time.Duration) error {
-	if s.err != nil {
-		return fmt.Errorf("pgstore: complete: %w", s.err)
-	}
 	if r == nil {
 		return errors.New("pgstore: complete: nil record")
 	}
@@ -199,9 +182,6 @@ func (s *Store) Complete(ctx context.Context, key string, r *store.Record, keep 
 
 // Release implements store.Store.
 func (s *Store) Release(ctx context.Context, key string) error {
-	if s.err != nil {
-		return fmt.Errorf("pgstore: release: %w", s.err)
-	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: release: %w", err)
 	}
@@ -213,9 +193,6 @@ func (s *Store) Release(ctx context.Context, key string) error {
 
 // Add implements store.ReplayCache.
 func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	if s.err != nil {
-		return false, fmt.Errorf("pgstore: replay add: %w", s.err)
-	}
 	us, err := micros(ctx, "replay add", "ttl", ttl)
 	if err != nil {
 		return false, err
@@ -235,9 +212,6 @@ func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, e
 // schedule if WithCleanup turned the store's own cleanup off, or to empty
 // the tables of a quiet store.
 func (s *Store) Cleanup(ctx context.Context, limit int) (int64, error) {
-	if s.err != nil {
-		return 0, fmt.Errorf("pgstore: cleanup: %w", s.err)
-	}
 	if limit < 1 {
 		return 0, fmt.Errorf("pgstore: cleanup: limit %d is not positive", limit)
 	}

@@ -80,7 +80,26 @@ func newStore(t testing.TB, opts ...pgstore.Option) *pgstore.Store {
 	r, q := tables(t)
 	opts = append([]pgstore.Option{pgstore.WithTables(r, q)}, opts...)
 	require.NoError(t, pgstore.Migrate(context.Background(), p, opts...))
-	return pgstore.New(p, opts...)
+	return mustNew(t, p, opts...)
+}
+
+// mustNew returns pgstore.New's Store, failing t on its error.
+func mustNew(t testing.TB, p *pgxpool.Pool, opts ...pgstore.Option) *pgstore.Store {
+	t.Helper()
+	s, err := pgstore.New(p, opts...)
+	require.NoError(t, err)
+	require.NotNil(t, s)
+	return s
+}
+
+// mustNewUsageOutbox returns pgstore.NewUsageOutbox's outbox, failing t on
+// its error.
+func mustNewUsageOutbox(t testing.TB, p *pgxpool.Pool, opts ...pgstore.UsageOption) *pgstore.UsageOutbox {
+	t.Helper()
+	o, err := pgstore.NewUsageOutbox(p, opts...)
+	require.NoError(t, err)
+	require.NotNil(t, o)
+	return o
 }
 
 func TestConformance(t *testing.T) {
@@ -148,7 +167,7 @@ func TestMigrate(t *testing.T) {
 	require.NoError(t, err)
 	opts := []pgstore.Option{pgstore.WithTables("kgtest_schema."+r, "kgtest_schema."+q)}
 	require.NoError(t, pgstore.Migrate(ctx, p, opts...))
-	s := pgstore.New(p, opts...)
+	s := mustNew(t, p, opts...)
 	_, ok, err := s.Claim(ctx, "k", time.Minute)
 	require.NoError(t, err)
 	assert.True(t, ok)
@@ -157,7 +176,7 @@ func TestMigrate(t *testing.T) {
 	assert.Equal(t, 1, n)
 
 	// Without Migrate, calls fail clearly.
-	_, _, err = pgstore.New(p, pgstore.WithTables("kgtest_missing", "kgtest_missing2")).Claim(ctx, "k", time.Minute)
+	_, _, err = mustNew(t, p, pgstore.WithTables("kgtest_missing", "kgtest_missing2")).Claim(ctx, "k", time.Minute)
 	assert.ErrorContains(t, err, "kgtest_missing")
 }
 
@@ -169,7 +188,7 @@ func TestRowLayout(t *testing.T) {
 	r, q := tables(t)
 	opts := pgstore.WithTables(r, q)
 	require.NoError(t, pgstore.Migrate(ctx, p, opts))
-	s := pgstore.New(p, opts)
+	s := mustNew(t, p, opts)
 
 	_, ok, err := s.Claim(ctx, "k", time.Minute)
 	require.NoError(t, err)
@@ -211,7 +230,7 @@ func TestCleanup(t *testing.T) {
 	r, q := tables(t)
 	opts := []pgstore.Option{pgstore.WithTables(r, q), pgstore.WithCleanup(0, 0)}
 	require.NoError(t, pgstore.Migrate(ctx, p, opts...))
-	s := pgstore.New(p, opts...)
+	s := mustNew(t, p, opts...)
 	for i := range 30 {
 		require.NoError(t, s.Complete(ctx, fmt.Sprint("short", i), &store.Record{InstanceID: "x"}, time.Millisecond))
 		_, err := s.Add(ctx, fmt.Sprint("short", i), time.Millisecond)
@@ -249,7 +268,7 @@ func TestCleanup(t *testing.T) {
 	assert.Error(t, err)
 
 	// The store's own cleanup: every 5th write deletes up to 100 rows.
-	auto := pgstore.New(p, pgstore.WithTables(r, q), pgstore.WithCleanup(5, 100))
+	auto := mustNew(t, p, pgstore.WithTables(r, q), pgstore.WithCleanup(5, 100))
 	for i := range 20 {
 		require.NoError(t, auto.Complete(ctx, fmt.Sprint("auto", i), &store.Record{}, time.Millisecond))
 	}
@@ -270,7 +289,7 @@ func TestCleanupFailureLogged(t *testing.T) {
 	opts := []pgstore.Option{pgstore.WithTables(r, q), pgstore.WithCleanup(1, 10),
 		pgstore.WithLogger(slog.New(slog.NewTextHandler(&buf, nil)))}
 	require.NoError(t, pgstore.Migrate(ctx, p, opts...))
-	s := pgstore.New(p, opts...)
+	s := mustNew(t, p, opts...)
 	// The cleanup deletes; a role that may only select, insert and update
 	// cannot.
 	role := "kgtest_role_" + r[7:19]
@@ -282,7 +301,7 @@ func TestCleanupFailureLogged(t *testing.T) {
 	rp, err := pgxpool.NewWithConfig(ctx, cfg)
 	require.NoError(t, err)
 	defer rp.Close()
-	rs := pgstore.New(rp, opts...)
+	rs := mustNew(t, rp, opts...)
 	require.NoError(t, rs.Complete(ctx, "k", &store.Record{InstanceID: "i"}, time.Hour), "the write itself must succeed")
 	assert.Contains(t, buf.String(), "deleting expired rows failed")
 	rec, _, err := s.Claim(ctx, "k", time.Minute)
@@ -326,8 +345,65 @@ func TestBadArguments(t *testing.T) {
 	_, ok, err = s.Claim(ctx, "tiny", time.Nanosecond)
 	require.NoError(t, err)
 	assert.True(t, ok)
-	assert.Panics(t, func() { pgstore.New(nil) })
-	assert.Panics(t, func() { pgstore.New(pool(t), pgstore.WithCleanup(5, 0)) })
+}
+
+// New refuses a nil pool and every invalid option with an error, never a
+// panic, sending nothing.
+func TestNewRefusesBadOptions(t *testing.T) {
+	t.Parallel()
+	// The pool connects lazily; nothing listens on port 1, and New must not
+	// try. The password must not reach an error.
+	const password = "s3cret-pw"
+	p, err := pgxpool.New(context.Background(), "postgres://app:"+password+"@127.0.0.1:1/app?connect_timeout=1")
+	require.NoError(t, err)
+	t.Cleanup(p.Close)
+	for name, tc := range map[string]struct {
+		pool *pgxpool.Pool
+		opts []pgstore.Option
+		want string
+	}{
+		"nil pool":            {nil, nil, "pgstore: new: nil pool"},
+		"zero cleanup limit":  {p, []pgstore.Option{pgstore.WithCleanup(5, 0)}, "pgstore: new: WithCleanup(5, 0): the limit is not positive; want a limit ≥ 1 (rows deleted per cleanup), or every < 1 to turn the store's own cleanup off"},
+		"negative limit":      {p, []pgstore.Option{pgstore.WithCleanup(1, -3)}, "pgstore: new: WithCleanup(1, -3): the limit is not positive"},
+		"records name":        {p, []pgstore.Option{pgstore.WithTables("", "r")}, `pgstore: new: records table name "": the table name is empty`},
+		"replay name":         {p, []pgstore.Option{pgstore.WithTables("r", strings.Repeat("x", 64))}, "pgstore: new: replay table name"},
+		"cleanup, then names": {p, []pgstore.Option{pgstore.WithTables("", ""), pgstore.WithCleanup(2, 0)}, "pgstore: new: WithCleanup(2, 0)"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, err := pgstore.New(tc.pool, tc.opts...)
+			assert.Nil(t, s)
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), tc.want), "got %q, want %q…", err, tc.want)
+			assert.NotContains(t, err.Error(), password)
+		})
+	}
+	for name, opts := range map[string][]pgstore.Option{
+		"defaults":         nil,
+		"nil option":       {nil},
+		"cleanup off":      {pgstore.WithCleanup(0, 0)},
+		"cleanup off, < 0": {pgstore.WithCleanup(-1, -1)},
+		"cleanup every 1":  {pgstore.WithCleanup(1, 1)},
+		"nil logger":       {pgstore.WithLogger(nil)},
+		"schema-qualified": {pgstore.WithTables("billing.records", "billing.replay")},
+		"longest names":    {pgstore.WithTables(strings.Repeat("r", 52), strings.Repeat("q", 52))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, err := pgstore.New(p, opts...)
+			require.NoError(t, err)
+			assert.NotNil(t, s)
+		})
+	}
+
+	o, err := pgstore.NewUsageOutbox(nil)
+	assert.Nil(t, o)
+	assert.EqualError(t, err, "pgstore: new usage outbox: nil pool")
+	o, err = pgstore.NewUsageOutbox(p, pgstore.WithUsageTable(strings.Repeat("u", 55)))
+	assert.Nil(t, o)
+	assert.ErrorContains(t, err, "pgstore: new usage outbox: usage outbox table name")
+	assert.NotContains(t, err.Error(), password)
+	o, err = pgstore.NewUsageOutbox(p, nil, pgstore.WithUsageTable(strings.Repeat("u", 54)))
+	require.NoError(t, err)
+	assert.NotNil(t, o)
 }
 
 // A database that cannot be reached is an error, never a claim or a new
@@ -340,7 +416,7 @@ func TestUnreachable(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(p.Close)
 	require.NoError(t, pgstore.Migrate(ctx, p))
-	s := pgstore.New(p)
+	s := mustNew(t, p)
 	_, ok, err := s.Claim(ctx, "before", time.Minute)
 	require.NoError(t, err)
 	require.True(t, ok)
@@ -366,7 +442,7 @@ func TestContextEndsInFlight(t *testing.T) {
 	r, q := tables(t)
 	opts := pgstore.WithTables(r, q)
 	require.NoError(t, pgstore.Migrate(ctx, p, opts))
-	s := pgstore.New(p, opts)
+	s := mustNew(t, p, opts)
 	tx, err := p.Begin(ctx)
 	require.NoError(t, err)
 	defer tx.Rollback(ctx)
