@@ -191,7 +191,7 @@ func (h *v1Handler) newInstance(ctx context.Context, in *v1Params, test bool, re
 	if s := q.Get("saasExtendParams"); s != "" {
 		var ok bool
 		if req.SaaSExtendParams, ok = parseExtendParams(s); !ok {
-			// Optional, and its encoding is a [GAP]: an unreadable value must
+			// Optional, and KooGallery does not document its encoding: an unreadable value must
 			// not fail the order. Its content is not logged.
 			h.log.LogAttrs(ctx, slog.LevelWarn, "koogallery: saasExtendParams is neither a JSON array nor its Base64; passed in Params only",
 				slog.String("family", "saas.v1"), slog.String("orderId", req.OrderID))

@@ -9,7 +9,7 @@ import (
 const (
 	// Window is how far a V2-style callback's timestamp may lie from the
 	// receiver's clock, in either direction, before the skew allowance: the
-	// docs say "相差不超过60s" (spec callbacks.md §3.4, §3.8). The official demo
+	// docs say "相差不超过60s" (KooGallery's V2 signature page, zh-cn_topic_0070649476). The official demo
 	// checks only the past side; a timestamp far in the future is just as
 	// suspect, so both are checked.
 	Window = 60 * time.Second

@@ -30,7 +30,7 @@ type macState struct {
 	sum    [sha256.Size]byte
 }
 
-// NewKey prepares accessKey, used as its UTF-8 bytes (spec callbacks.md §3).
+// NewKey prepares accessKey, used as its UTF-8 bytes (KooGallery's V2 signature page, zh-cn_topic_0070649476).
 func NewKey(accessKey string) *Key {
 	k := &Key{secret: []byte(accessKey)}
 	k.states.New = func() any {
@@ -55,7 +55,7 @@ func (k *Key) put(s *macState) {
 }
 
 // SignV2 returns the SaaS V2 / License 2.0 / orderNotify signature of
-// payload (spec §3.4) in upper-case hex, as KooGallery sends it:
+// payload (KooGallery's V2 signature page, zh-cn_topic_0070649476; License 2.0: zh-cn_topic_0070649248; orderNotify: zh-cn_topic_0000002055600456) in upper-case hex, as KooGallery sends it:
 //
 //	inner     = lowerhex(HMAC(accessKey, payload))
 //	signature = HEX(HMAC(accessKey, accessKey + nonce + timestamp + inner))
@@ -67,7 +67,7 @@ func (k *Key) SignV2(nonce, timestamp string, payload []byte) string {
 	return upperHex(s.v2(nonce, timestamp, payload))
 }
 
-// SignKit returns the joint-operation kit V2 x-sign of payload (spec §3.5)
+// SignKit returns the joint-operation kit V2 x-sign of payload (KooGallery's 联营kit接口HTTP Body签名, on page zh-cn_topic_0070649476)
 // in lower-case hex:
 //
 //	x-sign = HEX(HMAC(accessKey, accessKey + nonce + timestamp + payload))
@@ -82,7 +82,7 @@ func (k *Key) SignKit(nonce, timestamp string, payload []byte) string {
 // VerifyV2 reports whether signature (hex, either case) is the V2 signature
 // of one of the forms the body may have been signed over, tried in this
 // order: the bytes as received (KooGallery's bodies normally arrive signed
-// this way, spec §3.7, so the one cheap check is the one that matches); the
+// this way, as Huawei's Java demo, IsvProduceAPI.verifySignature, canonicalises with Jackson, so the one cheap check is the one that matches); the
 // Jackson form Huawei's demo signs (canonjson.BasicForm: sorted, null members
 // dropped, strings re-escaped, scalars quoted); the canonical form (values as
 // received); the canonical form with top-level scalars quoted. A form equal

@@ -25,7 +25,7 @@ const (
 
 // DefaultV1Window is the default freshness window of the V1 schemes.
 //
-// KooGallery documents no window for V1 (spec callbacks.md §3.1, §3.8 [GAP])
+// KooGallery documents no window for V1 (its V1 authToken page, zh-cn_topic_0070649156, gives none)
 // and re-sends newInstance for three hours, expireInstance and
 // releaseInstance for one; the seller console can re-start a failed call
 // later still. A 60 s window like V2's would break those retries should

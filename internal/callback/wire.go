@@ -169,7 +169,7 @@ func parseFlag(s string) (bool, error) {
 }
 
 // Time parses the callbacks' UTC times: yyyyMMddHHmmss (documented),
-// yyyyMMddHHmmssSSS (what the doc examples actually carry, spec §5.3) and,
+// yyyyMMddHHmmssSSS (what the doc examples actually carry, KooGallery's V2 refreshInstance page, zh-cn_topic_0070649429) and,
 // for tolerance, yyyyMMdd'T'HHmmss'Z'.
 func Time(s string) (time.Time, error) {
 	var ms int
@@ -218,7 +218,7 @@ func digits(s string) (int, bool) {
 }
 
 // AppendTime appends t in UTC as yyyyMMddHHmmssSSS, the form responses use
-// (statisticalTime, spec §4.7).
+// (statisticalTime, KooGallery's V1 queryInstance page, zh-cn_topic_0070649185).
 func AppendTime(dst []byte, t time.Time) []byte {
 	t = t.UTC()
 	dst = appendDigits(dst, t.Year(), 4)

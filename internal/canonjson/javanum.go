@@ -38,7 +38,7 @@ func appendJavaNumber(dst, num []byte) []byte {
 // and the closer of the two candidates then; plain notation with at least
 // one fraction digit for 10⁻³ ≤ |f| < 10⁷, otherwise d.dddE±n.
 //
-// [GAP] JDK 17 and earlier use an older algorithm that, for some values,
+// Not documented anywhere: JDK 17 and earlier use an older algorithm that, for some values,
 // writes a longer decimal than the shortest; the KooGallery side's JDK is
 // unknown. Kit bodies carry no fractional numbers in any documented field.
 func appendJavaDouble(dst []byte, f float64) []byte {

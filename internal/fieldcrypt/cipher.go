@@ -144,7 +144,7 @@ func (k *Keys) Decrypt(t EncryptType, field string) (string, error) {
 // does not decrypt the field (ErrDecrypt), retries with the other key size;
 // it returns the key size that worked. KooGallery encrypts mobilePhone and
 // email with the size the seller chose when releasing the product, which the
-// seller may not remember (spec §3.9, [INFERRED]); the fallback makes a
+// seller may not remember (inferred from Huawei's demos; KooGallery's pages do not say); the fallback makes a
 // mismatch harmless. A wrong key passes the padding and UTF-8 checks with a
 // probability below 1/256, so prefer Decrypt when the size is known.
 func (k *Keys) DecryptFallback(t EncryptType, field string) (string, EncryptType, error) {

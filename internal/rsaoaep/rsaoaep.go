@@ -1,9 +1,9 @@
 // Package rsaoaep decrypts the clientSecret of a joint-operation kit
-// applicationSync call (spec callbacks.md §3.10): RSA-OAEP under the public
+// applicationSync call (KooGallery's kit applicationSync pages, zh-cn_topic_0070649110 and zh-cn_topic_0070649434): RSA-OAEP under the public
 // key the seller uploaded (≥ 3072 bits), decrypted with the seller's private
 // key.
 //
-// The spec leaves the OAEP hashes and the ciphertext encoding open [GAP], so
+// KooGallery's pages leave the OAEP hashes and the ciphertext encoding open, so
 // Decrypt tries, in order, the parameter sets Java makes likely:
 //
 //  1. label hash SHA-256, MGF1 with SHA-1: Java's

@@ -18,7 +18,7 @@ import (
 const HeaderAuthToken = "authToken"
 
 // KitStringToSign returns the string a V1 kit authToken signs for a JSON
-// body (spec §3.2). Huawei's demo binds the body to a DTO, turns it into a
+// body (KooGallery's V1 kit authToken page, zh-cn_topic_0070649135). Huawei's demo binds the body to a DTO, turns it into a
 // map with BeanUtils.describe and skips blank values, so each top-level field
 // becomes name=value, sorted in Java String order and joined with '&':
 //
@@ -28,7 +28,7 @@ const HeaderAuthToken = "authToken"
 //   - a number or boolean is its JSON literal as received ("flag":1 → flag=1);
 //   - null is skipped;
 //   - an array or object (V2-style userList or orgInfoList arriving on V1) is
-//     its compact JSON text with members in received order. [GAP] The demo's
+//     its compact JSON text with members in received order. Undocumented: the demo's
 //     String-typed DTO cannot even bind such a value, so this is the most
 //     plausible reading, not a verified one.
 //

@@ -20,7 +20,7 @@ const (
 type param struct{ name, value string }
 
 // Query is a V1 GET query string read the way KooGallery's Java servlet
-// reads it, which is what its authToken is computed over (spec §3.1):
+// reads it, which is what its authToken is computed over (KooGallery's SaaS V1 authToken page, zh-cn_topic_0070649156):
 //
 //   - pairs are separated by '&' only (';' is an ordinary character, unlike
 //     url.ParseQuery); empty pairs and pairs with an empty name are skipped;

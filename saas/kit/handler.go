@@ -113,7 +113,7 @@ const (
 	kitAllOrgSync      = "allOrgSync"
 	// kitSingleOrgSyncNew is served as singleOrgSync: the demo's V2 path is
 	// singleOrgSync, but a doc page names the interface singleOrgSyncNew and
-	// its path was never captured (spec §7, §11 [GAP]).
+	// its path was never captured (KooGallery's kit pages name it, but no capture of it is published).
 	kitSingleOrgSyncNew = "singleOrgSyncNew"
 )
 
