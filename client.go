@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -313,32 +312,6 @@ func defaultTransport() *http.Transport {
 	return t
 }
 
-func parseBaseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimRight(raw, "/"))
-	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return nil, fmt.Errorf("koogallery: endpoint must be an absolute URL without query, fragment or user info")
-	}
-	if err := checkScheme(u); err != nil {
-		return nil, fmt.Errorf("koogallery: endpoint: %w", err)
-	}
-	return u, nil
-}
-
-// checkScheme allows https, and plain http only to a loopback host: a
-// signature sent in clear can be replayed for the gateway's 15 minutes.
-func checkScheme(u *url.URL) error {
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-		return errors.New("plain http is only allowed to loopback hosts; KooGallery and the API gateway require https")
-	}
-	return errors.New("the scheme must be https")
-}
-
 // BaseURL returns the base URL calls are sent to.
 func (c *Client) BaseURL() string { return c.base.String() }
 
@@ -566,23 +539,6 @@ func (j joinedContext) Value(key any) any {
 		return v
 	}
 	return j.other.Value(key)
-}
-
-// contextCause returns why ctx ended (its cause, so that a deadline reads
-// as context.DeadlineExceeded however it was reached), or nil.
-func contextCause(ctx context.Context) error {
-	if ctx.Err() == nil {
-		return nil
-	}
-	return context.Cause(ctx)
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // readBody reads at most limit+1 bytes of resp's body, in one allocation

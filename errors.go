@@ -258,3 +258,12 @@ func requestError(ctx context.Context, method, path string, err error) *RequestE
 	}
 	return &RequestError{Method: method, Path: path, Err: err}
 }
+
+// contextCause returns why ctx ended (its cause, so that a deadline reads
+// as context.DeadlineExceeded however it was reached), or nil.
+func contextCause(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	return context.Cause(ctx)
+}

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -240,17 +239,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// apiPath is the path of u without the endpoint's own path prefix (a
-// proxy's mount point, koogallerytest.BasePath), so that errors, logs and
-// the attempt hook name the API whatever the endpoint.
-func (t *retryTransport) apiPath(u *url.URL) string {
-	if p := t.base.Path; p != "" && u.Host == t.base.Host {
-		if rest, ok := strings.CutPrefix(u.Path, p); ok && strings.HasPrefix(rest, "/") {
-			return rest
-		}
-	}
-	return u.Path
-}
+// apiPath names u's API for errors, logs and hooks; see the function.
+func (t *retryTransport) apiPath(u *url.URL) string { return apiPath(t.base, u) }
 
 // finish records the outcome for CaptureResponse and ties the call's
 // context to the response body's life. When the context ended while the
