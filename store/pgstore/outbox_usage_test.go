@@ -168,7 +168,7 @@ func TestUsageOutboxSchemaDocumented(t *testing.T) {
 			shown.WriteString("//\t" + line + "\n")
 		}
 	}
-	for _, f := range []string{"doc.go", "outbox.go"} {
+	for _, f := range []string{"doc.go", "outbox_schema.go"} {
 		src, err := os.ReadFile(f)
 		require.NoError(t, err)
 		assert.True(t, strings.Contains(string(src), shown.String()), "%s does not show UsageOutboxSchema() as it is:\n%s", f, shown.String())
