@@ -5,7 +5,9 @@ import (
 	"unicode/utf8"
 )
 
-// Result codes shared by every production interface (the result-code tables of KooGallery's SaaS V1 and V2 pages, zh-cn_topic_0070649013 and zh-cn_topic_0070649427).
+// Result codes shared by every production interface (the result-code tables of
+// KooGallery's SaaS V1 and V2 pages, zh-cn_topic_0070649013 and
+// zh-cn_topic_0070649427).
 const (
 	CodeSuccess    = "000000"
 	CodeAuth       = "000001" // authentication failed
@@ -128,11 +130,12 @@ func truncate(s string, n int) string {
 
 const hexLower = "0123456789abcdef"
 
-// AppendString appends s as a JSON string using only ASCII: quotes,
-// backslashes and control characters escaped, everything non-ASCII written as
-// \uXXXX (surrogate pairs above U+FFFF), invalid UTF-8 as \ufffd. The docs ask
-// for non-ASCII response text as \u escapes (the memo of KooGallery's V1 newInstance page, zh-cn_topic_0070649013), and ASCII-only
-// output survives any charset confusion on the way.
+// AppendString appends s as a JSON string using only ASCII: quotes, backslashes
+// and control characters escaped, everything non-ASCII written as \uXXXX
+// (surrogate pairs above U+FFFF), invalid UTF-8 as \ufffd. The docs ask for
+// non-ASCII response text as \u escapes (the memo of KooGallery's V1
+// newInstance page, zh-cn_topic_0070649013), and ASCII-only output survives any
+// charset confusion on the way.
 func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0

@@ -30,7 +30,8 @@ type macState struct {
 	sum    [sha256.Size]byte
 }
 
-// NewKey prepares accessKey, used as its UTF-8 bytes (KooGallery's V2 signature page, zh-cn_topic_0070649476).
+// NewKey prepares accessKey, used as its UTF-8 bytes (KooGallery's V2
+// signature page, zh-cn_topic_0070649476).
 func NewKey(accessKey string) *Key {
 	k := &Key{secret: []byte(accessKey)}
 	k.states.New = func() any {
@@ -55,7 +56,9 @@ func (k *Key) put(s *macState) {
 }
 
 // SignV2 returns the SaaS V2 / License 2.0 / orderNotify signature of
-// payload (KooGallery's V2 signature page, zh-cn_topic_0070649476; License 2.0: zh-cn_topic_0070649248; orderNotify: zh-cn_topic_0000002055600456) in upper-case hex, as KooGallery sends it:
+// payload in upper-case hex, as KooGallery sends it (KooGallery's V2
+// signature page, zh-cn_topic_0070649476; License 2.0:
+// zh-cn_topic_0070649248; orderNotify: zh-cn_topic_0000002055600456):
 //
 //	inner     = lowerhex(HMAC(accessKey, payload))
 //	signature = HEX(HMAC(accessKey, accessKey + nonce + timestamp + inner))
@@ -67,8 +70,9 @@ func (k *Key) SignV2(nonce, timestamp string, payload []byte) string {
 	return upperHex(s.v2(nonce, timestamp, payload))
 }
 
-// SignKit returns the joint-operation kit V2 x-sign of payload (KooGallery's 联营kit接口HTTP Body签名, on page zh-cn_topic_0070649476)
-// in lower-case hex:
+// SignKit returns the joint-operation kit V2 x-sign of payload in
+// lower-case hex (KooGallery's 联营kit接口HTTP Body签名, on page
+// zh-cn_topic_0070649476):
 //
 //	x-sign = HEX(HMAC(accessKey, accessKey + nonce + timestamp + payload))
 //

@@ -169,8 +169,9 @@ func parseFlag(s string) (bool, error) {
 }
 
 // Time parses the callbacks' UTC times: yyyyMMddHHmmss (documented),
-// yyyyMMddHHmmssSSS (what the doc examples actually carry, KooGallery's V2 refreshInstance page, zh-cn_topic_0070649429) and,
-// for tolerance, yyyyMMdd'T'HHmmss'Z'.
+// yyyyMMddHHmmssSSS (what the doc examples actually carry, KooGallery's V2
+// refreshInstance page, zh-cn_topic_0070649429) and, for tolerance,
+// yyyyMMdd'T'HHmmss'Z'.
 func Time(s string) (time.Time, error) {
 	var ms int
 	switch {

@@ -1,6 +1,7 @@
 // Package fieldcrypt implements the AES field encryption of KooGallery's SaaS
-// V1 interface (KooGallery's SaaS V1 newInstance page, zh-cn_topic_0070649013, and Huawei's EncryptTest demo): the appInfo user name and password a
-// seller returns, and the mobilePhone and email KooGallery sends.
+// V1 interface (KooGallery's SaaS V1 newInstance page, zh-cn_topic_0070649013,
+// and Huawei's EncryptTest demo): the appInfo user name and password a seller
+// returns, and the mobilePhone and email KooGallery sends.
 //
 // A field on the wire is the 16-character IV text followed by the standard
 // Base64 of the AES/CBC/PKCS5Padding ciphertext; the IV bytes are the ASCII

@@ -21,7 +21,9 @@ type Keys struct {
 // DeriveKeys derives both AES keys from the seller Key the way Huawei's Java
 // code does: KeyGenerator("AES").init(bits, SecureRandom("SHA1PRNG") seeded
 // with key.getBytes()), i.e. the first 16 or 32 bytes of the SUN SHA1PRNG
-// stream seeded with the UTF-8 bytes of key (the field encryption of KooGallery's SaaS V1 newInstance page, zh-cn_topic_0070649013, and Huawei's EncryptTest demo).
+// stream seeded with the UTF-8 bytes of key (the field encryption of
+// KooGallery's SaaS V1 newInstance page, zh-cn_topic_0070649013, and Huawei's
+// EncryptTest demo).
 func DeriveKeys(key string) *Keys {
 	var stream [32]byte
 	sha1PRNG([]byte(key), stream[:])

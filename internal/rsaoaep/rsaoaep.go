@@ -1,5 +1,6 @@
 // Package rsaoaep decrypts the clientSecret of a joint-operation kit
-// applicationSync call (KooGallery's kit applicationSync pages, zh-cn_topic_0070649110 and zh-cn_topic_0070649434): RSA-OAEP under the public
+// applicationSync call (KooGallery's kit applicationSync pages,
+// zh-cn_topic_0070649110 and zh-cn_topic_0070649434): RSA-OAEP under the public
 // key the seller uploaded (≥ 3072 bits), decrypted with the seller's private
 // key.
 //

@@ -1,6 +1,7 @@
-// Package v1sign implements the security tokens of KooGallery's V1
-// production interfaces (KooGallery's SaaS V1 pages zh-cn_topic_0070649156, zh-cn_topic_0070649135 and zh-cn_topic_0070649157), both the verifying
-// side (the seller's handlers) and the signing side (koogallerytest):
+// Package v1sign implements the security tokens of KooGallery's V1 production
+// interfaces (KooGallery's SaaS V1 pages zh-cn_topic_0070649156,
+// zh-cn_topic_0070649135 and zh-cn_topic_0070649157), both the verifying side
+// (the seller's handlers) and the signing side (koogallerytest):
 //
 //   - the authToken of a V1 GET query (ParseQuery, Query.Verify, SignQuery,
 //     VerifyQueryValues),

@@ -17,10 +17,11 @@ import (
 // HeaderAuthToken is the request header that carries a V1 kit authToken.
 const HeaderAuthToken = "authToken"
 
-// KitStringToSign returns the string a V1 kit authToken signs for a JSON
-// body (KooGallery's V1 kit authToken page, zh-cn_topic_0070649135). Huawei's demo binds the body to a DTO, turns it into a
-// map with BeanUtils.describe and skips blank values, so each top-level field
-// becomes name=value, sorted in Java String order and joined with '&':
+// KitStringToSign returns the string a V1 kit authToken signs for a JSON body
+// (KooGallery's V1 kit authToken page, zh-cn_topic_0070649135). Huawei's demo
+// binds the body to a DTO, turns it into a map with BeanUtils.describe and
+// skips blank values, so each top-level field becomes name=value, sorted in
+// Java String order and joined with '&':
 //
 //   - a string is used verbatim (JSON-string fields such as userList and
 //     orgInfo included) and skipped if blank in the sense of Java's

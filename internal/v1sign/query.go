@@ -19,8 +19,9 @@ const (
 // param is one decoded query parameter.
 type param struct{ name, value string }
 
-// Query is a V1 GET query string read the way KooGallery's Java servlet
-// reads it, which is what its authToken is computed over (KooGallery's SaaS V1 authToken page, zh-cn_topic_0070649156):
+// Query is a V1 GET query string read the way KooGallery's Java servlet reads
+// it, which is what its authToken is computed over (KooGallery's SaaS V1
+// authToken page, zh-cn_topic_0070649156):
 //
 //   - pairs are separated by '&' only (';' is an ordinary character, unlike
 //     url.ParseQuery); empty pairs and pairs with an empty name are skipped;

@@ -67,8 +67,10 @@ func (f *kitFields) str(name string) string {
 }
 
 // required returns a scalar member that must be present and not blank: the
-// members that identify an interface (KooGallery's joint-operation kit interface pages, zh-cn_topic_0070649110 and zh-cn_topic_0070649434), so that a body signed for
-// one interface cannot be served as another (no signature covers the path).
+// members that identify an interface (KooGallery's joint-operation kit
+// interface pages, zh-cn_topic_0070649110 and zh-cn_topic_0070649434), so that
+// a body signed for one interface cannot be served as another (no signature
+// covers the path).
 func (f *kitFields) required(name string) string {
 	s := f.str(name)
 	if strings.TrimSpace(s) == "" {
