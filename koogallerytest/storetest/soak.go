@@ -1,4 +1,4 @@
-package koogallerytest
+package storetest
 
 import (
 	"context"
@@ -13,11 +13,12 @@ import (
 	"time"
 
 	"github.com/isvkit/koogallery"
+	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas/usage"
 )
 
-// UsageSoak configures SoakUsageOutbox. Zero fields take the defaults.
-type UsageSoak struct {
+// SoakConfig configures SoakUsageOutbox. Zero fields take the defaults.
+type SoakConfig struct {
 	// Records is how many records the producers record (default 5,000),
 	// from Producers goroutines (default 8) through their own Meter, in
 	// chunks of up to 100 spread evenly over ProduceOver (default 2 s; a
@@ -42,7 +43,7 @@ type UsageSoak struct {
 	// lose their answer after the records were accepted, bursts beyond 3
 	// calls are throttled at 5 calls per second). Seed seeds it and the
 	// kills.
-	Chaos UsageChaos
+	Chaos koogallerytest.UsageChaos
 	Seed  uint64
 	// AbnormalEvery makes every n-th record abnormal (default 97; a
 	// negative value: none).
@@ -53,8 +54,8 @@ type UsageSoak struct {
 	Logger *slog.Logger
 }
 
-// UsageSoakReport is what SoakUsageOutbox saw.
-type UsageSoakReport struct {
+// SoakReport is what SoakUsageOutbox saw.
+type SoakReport struct {
 	// Records were recorded; Accepted of them KooGallery has, each exactly
 	// once; DeadLettered are in the outbox's dead letters, each with a
 	// reason (the abnormal ones).
@@ -64,7 +65,7 @@ type UsageSoakReport struct {
 	// billed), Overlaps those sent by two pushes at once.
 	Sends, Resends, Overlaps int
 	// Calls counts the pushes by what the fake did with them.
-	Calls UsageCalls
+	Calls koogallerytest.UsageCalls
 	// Kills and Crashes count the pushers stopped gracefully and crashed.
 	Kills, Crashes int
 	// Elapsed runs from the first Record to the moment nothing was
@@ -74,7 +75,7 @@ type UsageSoakReport struct {
 }
 
 // String reports the counts on one line.
-func (r UsageSoakReport) String() string {
+func (r SoakReport) String() string {
 	return fmt.Sprintf("%d records: %d accepted exactly once, %d dead-lettered, 0 pending; "+
 		"%d record sends (%d re-sends after acceptance, %d overlapping); "+
 		"calls: %d accepted, %d failed, %d answers lost, %d throttled; pushers killed %d times, crashed %d times; "+
@@ -94,10 +95,10 @@ func (r UsageSoakReport) String() string {
 //
 // outbox must be empty. SoakUsageOutbox is bounded (cfg.Timeout), uses
 // loopback only, and stops by itself.
-func SoakUsageOutbox(t testing.TB, outbox usage.Outbox, cfg UsageSoak) UsageSoakReport {
+func SoakUsageOutbox(t testing.TB, outbox usage.Outbox, cfg SoakConfig) SoakReport {
 	t.Helper()
 	cfg.defaults()
-	fake := NewServer()
+	fake := koogallerytest.NewServer()
 	defer fake.Close()
 	chaos := cfg.Chaos
 	chaos.Seed = cfg.Seed
@@ -108,7 +109,7 @@ func SoakUsageOutbox(t testing.TB, outbox usage.Outbox, cfg UsageSoak) UsageSoak
 	if err != nil {
 		t.Fatalf("soak: client: %v", err)
 	}
-	client := usage.NewClient(kg, usage.WithSellerKey(DefaultSellerKey))
+	client := usage.NewClient(kg, usage.WithSellerKey(koogallerytest.DefaultSellerKey))
 	meterOpts := []usage.MeterOption{usage.WithLogger(cfg.Logger), usage.WithLease(cfg.Lease),
 		usage.WithBackoff(2*time.Millisecond, 200*time.Millisecond), usage.WithPollInterval(20 * time.Millisecond)}
 
@@ -125,7 +126,7 @@ func SoakUsageOutbox(t testing.TB, outbox usage.Outbox, cfg UsageSoak) UsageSoak
 	}
 
 	start := time.Now()
-	var rep UsageSoakReport
+	var rep SoakReport
 	rep.Records = len(records)
 
 	// Pushers, killed and restarted until everything is settled.
@@ -313,7 +314,7 @@ func SoakUsageOutbox(t testing.TB, outbox usage.Outbox, cfg UsageSoak) UsageSoak
 	return rep
 }
 
-func (cfg *UsageSoak) defaults() {
+func (cfg *SoakConfig) defaults() {
 	if cfg.Records <= 0 {
 		cfg.Records = 5000
 	}
@@ -335,8 +336,8 @@ func (cfg *UsageSoak) defaults() {
 	if cfg.Lease <= 0 {
 		cfg.Lease = 2 * time.Second
 	}
-	if cfg.Chaos == (UsageChaos{}) {
-		cfg.Chaos = UsageChaos{FailRate: 0.3, LoseRate: 0.05, ThrottleRate: 5, ThrottleBurst: 3}
+	if cfg.Chaos == (koogallerytest.UsageChaos{}) {
+		cfg.Chaos = koogallerytest.UsageChaos{FailRate: 0.3, LoseRate: 0.05, ThrottleRate: 5, ThrottleBurst: 3}
 	}
 	if cfg.AbnormalEvery == 0 {
 		cfg.AbnormalEvery = 97
@@ -349,7 +350,7 @@ func (cfg *UsageSoak) defaults() {
 	}
 }
 
-func soakRecords(cfg UsageSoak) []usage.Record {
+func soakRecords(cfg SoakConfig) []usage.Record {
 	end := time.Now().UTC().Truncate(time.Hour)
 	out := make([]usage.Record, cfg.Records)
 	for i := range out {
