@@ -17,4 +17,8 @@
 // would, so that an absolute-path bug shows in tests. WithClock sets the
 // clock of every fake and sender alike: give them and the code under test
 // one Clock.
+//
+// The conformance suites for store.Store, store.ReplayCache and
+// usage.Outbox implementations, and the usage soak that drives an outbox
+// against this fake, are in package koogallerytest/storetest.
 package koogallerytest

@@ -96,100 +96,38 @@ var usageRecordFields = map[bool]map[string]bool{
 	true:  {"instance_id": true, "product_id": true, "record_time": true, "begin_time": true, "end_time": true, "usage_value": true, "relate_pkg_instance": true},
 }
 
-func (s *Server) acceptUsage(w http.ResponseWriter, body []byte, legacy bool) {
-	bad := func(status int, code, msg string) { writeEnvelope(w, status, code, msg, nil) }
-	var doc map[string]json.RawMessage
-	if json.Unmarshal(body, &doc) != nil {
-		bad(http.StatusBadRequest, "MKT.0101", "Invalid parameter: the body is not a JSON object")
-		return
-	}
-	var raws []json.RawMessage
-	if json.Unmarshal(doc["usage_records"], &raws) != nil || len(raws) == 0 || len(doc) != 1 {
-		bad(http.StatusBadRequest, "MKT.0101", "Invalid parameter: usage_records is required and is the only member")
-		return
-	}
-	if len(raws) > usage.MaxRecords {
-		bad(http.StatusInternalServerError, "MKT.9003", "Usage records extends size limit.")
-		return
-	}
-	now := s.now()
-	records := make([]usage.Record, len(raws))
-	inBatch := map[string]bool{}
-	for i, raw := range raws {
-		var fields map[string]json.RawMessage
-		if json.Unmarshal(raw, &fields) != nil || fields == nil {
-			bad(http.StatusBadRequest, "MKT.0101", "Invalid parameter: a usage record is not an object")
-			return
-		}
-		text := map[string]string{}
-		for name, v := range fields {
-			if !usageRecordFields[legacy][name] {
-				bad(http.StatusBadRequest, "MKT.0101", "Invalid parameter: undefined parameter "+name)
-				return
-			}
-			var str wire.String
-			if json.Unmarshal(v, &str) != nil {
-				bad(http.StatusInternalServerError, "MKT.0100", "Failure of input parameter: "+name+" is not a scalar")
-				return
-			}
-			text[name] = string(str)
-		}
-		required := []string{"instance_id", "record_time", "begin_time", "end_time", "usage_value", "metering_sn"}
-		if legacy {
-			required[5] = "product_id"
-		}
-		for _, name := range required {
-			if text[name] == "" {
-				bad(http.StatusBadRequest, "MKT.0101", "Invalid parameter: "+name+" is missing")
-				return
-			}
-		}
-		for _, name := range []string{"instance_id", "metering_sn", "product_id", "relate_pkg_instance"} {
-			if !utf8.ValidString(text[name]) || utf8.RuneCountInString(text[name]) > 64 {
-				bad(http.StatusInternalServerError, "MKT.0100", "Failure of input parameter: "+name+" is longer than 64")
-				return
-			}
-		}
-		var times [3]time.Time
-		for j, name := range []string{"record_time", "begin_time", "end_time"} {
-			t, err := time.Parse(wire.LayoutISO, text[name])
-			if err != nil || len(text[name]) != 16 {
-				bad(http.StatusInternalServerError, "MKT.0100", "Failure of input parameter: "+name+" is not yyyyMMdd'T'HHmmss'Z'")
-				return
-			}
-			times[j] = t
-		}
-		value, err := usage.ParseDecimal(text["usage_value"])
-		if err != nil {
-			bad(http.StatusInternalServerError, "MKT.0100", "Failure of input parameter: usage_value must be > 0 with at most 4 decimals")
-			return
-		}
-		if times[1].After(times[2]) {
-			bad(http.StatusInternalServerError, "MKT.0100", "Failure of input parameter: begin_time is after end_time")
-			return
-		}
-		if sn := text["metering_sn"]; !legacy {
-			if inBatch[sn] {
-				bad(http.StatusInternalServerError, "MKT.0100", "Failure of input parameter: metering_sn "+sn+" repeats")
-				return
-			}
-			inBatch[sn] = true
-		}
-		if now.Sub(times[1]) > usageMaxAge {
-			bad(http.StatusInternalServerError, "MKT.9004", "Record beginTime extends Limit.")
-			return
-		}
-		s.mu.Lock()
-		unknown := s.open.instances != nil && !s.open.instances[text["instance_id"]]
-		s.mu.Unlock()
-		if unknown {
-			bad(http.StatusInternalServerError, "MKT.9001", "Instance ID not found.")
-			return
-		}
-		records[i] = usage.Record{InstanceID: text["instance_id"], MeteringSN: text["metering_sn"], ProductID: text["product_id"],
-			RecordTime: times[0], BeginTime: times[1], EndTime: times[2], UsageValue: value, RelatePkgInstance: text["relate_pkg_instance"]}
-	}
+// usageFault is a refusal of a usage push: the HTTP status and the
+// envelope's error_code and error_msg.
+type usageFault struct {
+	status    int
+	code, msg string
+}
 
+func badParameter(msg string) *usageFault {
+	return &usageFault{http.StatusBadRequest, "MKT.0101", "Invalid parameter: " + msg}
+}
+
+func inputFailure(msg string) *usageFault {
+	return &usageFault{http.StatusInternalServerError, "MKT.0100", "Failure of input parameter: " + msg}
+}
+
+// abnormalUsage is one entry of the answer's data.abnormal_usage_data.
+type abnormalUsage struct {
+	MeteringSN string `json:"metering_sn"`
+	InstanceID string `json:"instance_id"`
+	ErrorMsg   string `json:"error_msg"`
+}
+
+// acceptUsage serves a push of either usage API (legacy: the old one, with
+// product_id and without metering_sn) whose signature, if any, was
+// checked: it parses and validates the records, lets the chaos decide, and
+// records and answers.
+func (s *Server) acceptUsage(w http.ResponseWriter, body []byte, legacy bool) {
+	records, now, fault := s.parseUsage(body, legacy)
+	if fault != nil {
+		writeEnvelope(w, fault.status, fault.code, fault.msg, nil)
+		return
+	}
 	outcome := chaosNone
 	if !legacy {
 		s.mu.Lock()
@@ -205,17 +143,122 @@ func (s *Server) acceptUsage(w http.ResponseWriter, body []byte, legacy bool) {
 			return
 		}
 	}
-
-	type abnormal struct {
-		MeteringSN string `json:"metering_sn"`
-		InstanceID string `json:"instance_id"`
-		ErrorMsg   string `json:"error_msg"`
+	failed := s.recordUsage(records, legacy)
+	if outcome == chaosLose {
+		panic(http.ErrAbortHandler) // accepted, but the answer is lost
 	}
-	var failed []abnormal
+	var data any
+	if len(failed) > 0 {
+		data = map[string]any{"abnormal_usage_data": failed}
+	}
+	writeEnvelope(w, http.StatusOK, "MKT.0000", "success", data)
+}
+
+// parseUsage parses and validates a push's body as KooGallery does, record
+// after record, and returns the records and the time they were checked
+// against, or the first fault.
+func (s *Server) parseUsage(body []byte, legacy bool) (records []usage.Record, now time.Time, fault *usageFault) {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(body, &doc) != nil {
+		return nil, now, badParameter("the body is not a JSON object")
+	}
+	var raws []json.RawMessage
+	if json.Unmarshal(doc["usage_records"], &raws) != nil || len(raws) == 0 || len(doc) != 1 {
+		return nil, now, badParameter("usage_records is required and is the only member")
+	}
+	if len(raws) > usage.MaxRecords {
+		return nil, now, &usageFault{http.StatusInternalServerError, "MKT.9003", "Usage records extends size limit."}
+	}
+	now = s.now()
+	records = make([]usage.Record, len(raws))
+	inBatch := map[string]bool{}
+	for i, raw := range raws {
+		rec, bad := parseUsageRecord(raw, legacy)
+		if bad != nil {
+			return nil, now, bad
+		}
+		if sn := rec.MeteringSN; !legacy {
+			if inBatch[sn] {
+				return nil, now, inputFailure("metering_sn " + sn + " repeats")
+			}
+			inBatch[sn] = true
+		}
+		if now.Sub(rec.BeginTime) > usageMaxAge {
+			return nil, now, &usageFault{http.StatusInternalServerError, "MKT.9004", "Record beginTime extends Limit."}
+		}
+		s.mu.Lock()
+		unknown := s.open.instances != nil && !s.open.instances[rec.InstanceID]
+		s.mu.Unlock()
+		if unknown {
+			return nil, now, &usageFault{http.StatusInternalServerError, "MKT.9001", "Instance ID not found."}
+		}
+		records[i] = rec
+	}
+	return records, now, nil
+}
+
+// parseUsageRecord parses and validates one record on its own: its members,
+// their lengths, times and value.
+func parseUsageRecord(raw json.RawMessage, legacy bool) (usage.Record, *usageFault) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(raw, &fields) != nil || fields == nil {
+		return usage.Record{}, badParameter("a usage record is not an object")
+	}
+	text := map[string]string{}
+	for name, v := range fields {
+		if !usageRecordFields[legacy][name] {
+			return usage.Record{}, badParameter("undefined parameter " + name)
+		}
+		var str wire.String
+		if json.Unmarshal(v, &str) != nil {
+			return usage.Record{}, inputFailure(name + " is not a scalar")
+		}
+		text[name] = string(str)
+	}
+	required := []string{"instance_id", "record_time", "begin_time", "end_time", "usage_value", "metering_sn"}
+	if legacy {
+		required[5] = "product_id"
+	}
+	for _, name := range required {
+		if text[name] == "" {
+			return usage.Record{}, badParameter(name + " is missing")
+		}
+	}
+	for _, name := range []string{"instance_id", "metering_sn", "product_id", "relate_pkg_instance"} {
+		if !utf8.ValidString(text[name]) || utf8.RuneCountInString(text[name]) > 64 {
+			return usage.Record{}, inputFailure(name + " is longer than 64")
+		}
+	}
+	var times [3]time.Time
+	for j, name := range []string{"record_time", "begin_time", "end_time"} {
+		t, err := time.Parse(wire.LayoutISO, text[name])
+		if err != nil || len(text[name]) != 16 {
+			return usage.Record{}, inputFailure(name + " is not yyyyMMdd'T'HHmmss'Z'")
+		}
+		times[j] = t
+	}
+	value, err := usage.ParseDecimal(text["usage_value"])
+	if err != nil {
+		return usage.Record{}, inputFailure("usage_value must be > 0 with at most 4 decimals")
+	}
+	if times[1].After(times[2]) {
+		return usage.Record{}, inputFailure("begin_time is after end_time")
+	}
+	return usage.Record{InstanceID: text["instance_id"], MeteringSN: text["metering_sn"], ProductID: text["product_id"],
+		RecordTime: times[0], BeginTime: times[1], EndTime: times[2], UsageValue: value, RelatePkgInstance: text["relate_pkg_instance"]}, nil
+}
+
+// recordUsage records the records of a push KooGallery takes and returns
+// those reported abnormal (FailUsageRecord). Of the current API, a
+// metering_sn already accepted is acknowledged, not recorded again, and
+// the ledger is kept.
+func (s *Server) recordUsage(records []usage.Record, legacy bool) []abnormalUsage {
+	var failed []abnormalUsage
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, rec := range records {
 		if reason, ok := s.open.failing[rec.MeteringSN]; ok && !legacy {
-			failed = append(failed, abnormal{rec.MeteringSN, rec.InstanceID, reason})
+			failed = append(failed, abnormalUsage{rec.MeteringSN, rec.InstanceID, reason})
 			s.open.ledger.entries[rec.MeteringSN].Abnormal = reason
 			continue
 		}
@@ -230,15 +273,7 @@ func (s *Server) acceptUsage(w http.ResponseWriter, body []byte, legacy bool) {
 		}
 		s.open.usage = append(s.open.usage, rec)
 	}
-	s.mu.Unlock()
-	if outcome == chaosLose {
-		panic(http.ErrAbortHandler) // accepted, but the answer is lost
-	}
-	var data any
-	if len(failed) > 0 {
-		data = map[string]any{"abnormal_usage_data": failed}
-	}
-	writeEnvelope(w, http.StatusOK, "MKT.0000", "success", data)
+	return failed
 }
 
 // recordedBody returns the request body serve already read and recorded.

@@ -91,7 +91,7 @@ func presignV1NewInstances(b *testing.B) []benchtest.Call {
 	sender := koogallerytest.NewV1Sender(accessKey)
 	return benchtest.Presign(b, func(int) (benchtest.Call, error) {
 		n := strconv.FormatInt(benchOrder.Add(1), 10)
-		return benchtest.FromV1(sender.Sign("http://kg.test/isv/v1", map[string]string{
+		return v1Call(sender.Sign("http://kg.test/isv/v1", map[string]string{
 			"activity": "newInstance", "businessId": "2b7c1f0e-3a54-4d6e-9f12-" + n, "orderId": "CS" + n,
 			"customerId": "68cbc86abc2018ab880d92f36422fa0e", "customerName": "buyer", "productId": "OFFI000000000000000001",
 			"skuCode": "sku-0001", "chargingMode": "1", "periodType": "year", "periodNumber": "1",
@@ -114,4 +114,12 @@ func BenchmarkV1Presigned(b *testing.B) {
 		benchtest.Variant{Name: "lean", Handler: func() http.Handler { return benchtest.LeanV1Query(accessKey, v1NewInstanceAnswer) }},
 		benchtest.Variant{Name: "bare", Handler: func() http.Handler { return bare }},
 	)
+}
+
+// v1Call is the benchtest.Call of a koogallerytest V1 or kit V1 call, or err.
+func v1Call(c *koogallerytest.V1Call, err error) (benchtest.Call, error) {
+	if err != nil {
+		return benchtest.Call{}, err
+	}
+	return benchtest.Call{Method: c.Method, URL: c.URL, Header: c.Header, Body: c.Body}, nil
 }

@@ -16,10 +16,10 @@ import (
 
 var t0 = time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC)
 
-// The conformance suites run against the memory stores in koogallerytest's
-// own tests (storetest_memory_test.go): importing koogallerytest here would
-// rebuild it, and everything it imports that uses store, for this package's
-// internal test.
+// The conformance suites run against the memory stores in the tests of
+// koogallerytest/storetest (memory_test.go): importing storetest here would
+// rebuild it, koogallerytest and everything they import that uses store, for
+// this package's internal test.
 
 // clock is a settable clock for the bound tests.
 type clock struct {

@@ -18,9 +18,10 @@
 // For several replicas, or to survive restarts, use a shared implementation:
 // the modules github.com/isvkit/koogallery/store/redisstore (Redis: single
 // node, Sentinel, Cluster) and github.com/isvkit/koogallery/store/pgstore
-// (PostgreSQL) implement both interfaces, and koogallerytest.TestStore and
-// koogallerytest.TestReplayCache check any implementation against the
-// contracts below.
+// (PostgreSQL) implement both interfaces, and the conformance suites
+// storetest.RunStore and storetest.RunReplayCache (package
+// github.com/isvkit/koogallery/koogallerytest/storetest) check any
+// implementation against the contracts below.
 //
 // When a shared backend cannot be reached, its methods return an error and
 // the handler answers 000005 (retryable, logged at ERROR): it never accepts

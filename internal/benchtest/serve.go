@@ -13,11 +13,11 @@ import (
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"github.com/isvkit/koogallery/koogallerytest"
 )
 
-// Call is one presigned callback, as koogallerytest's senders return it.
+// Call is one presigned callback as plain data: the benchmarks turn what
+// their senders (koogallerytest's, in this repository) return into a Call at
+// their side, so that this package imports the standard library only.
 type Call struct {
 	Method string
 	URL    string // the full URL, query included
@@ -169,19 +169,3 @@ func Bare(answer string) http.Handler {
 }
 
 var jsonContentType = []string{"application/json"}
-
-// FromV2 is the Call of a koogallerytest V2 or kit V2 call, or err.
-func FromV2(c *koogallerytest.Call, err error) (Call, error) {
-	if err != nil {
-		return Call{}, err
-	}
-	return Call{Method: http.MethodPost, URL: c.URL, Header: c.Header, Body: c.Body}, nil
-}
-
-// FromV1 is the Call of a koogallerytest V1 or kit V1 call, or err.
-func FromV1(c *koogallerytest.V1Call, err error) (Call, error) {
-	if err != nil {
-		return Call{}, err
-	}
-	return Call{Method: c.Method, URL: c.URL, Header: c.Header, Body: c.Body}, nil
-}

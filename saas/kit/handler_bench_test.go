@@ -56,9 +56,9 @@ func presignTenantSyncs(v kit.Version) func(*testing.B) []benchtest.Call {
 		return benchtest.Presign(b, func(i int) (benchtest.Call, error) {
 			n := strconv.Itoa(i)
 			if v == kit.V2 {
-				return benchtest.FromV2(v2.SignKit("http://kg.test/isv/produce/produceAPI/v2/tenantSync", tenantSync(n)+`,"timeStamp":"20261127163000123"}`))
+				return v2Call(v2.SignKit("http://kg.test/isv/produce/produceAPI/v2/tenantSync", tenantSync(n)+`,"timeStamp":"20261127163000123"}`))
 			}
-			return benchtest.FromV1(v1.SignKit("http://kg.test/isv/produce/produceAPI/tenantSync", tenantSync(n)+"}"))
+			return v1Call(v1.SignKit("http://kg.test/isv/produce/produceAPI/tenantSync", tenantSync(n)+"}"))
 		})
 	}
 }
@@ -88,4 +88,20 @@ func BenchmarkKitPresigned(b *testing.B) {
 			)
 		})
 	}
+}
+
+// v2Call is the benchtest.Call of a koogallerytest V2 or kit V2 call, or err.
+func v2Call(c *koogallerytest.Call, err error) (benchtest.Call, error) {
+	if err != nil {
+		return benchtest.Call{}, err
+	}
+	return benchtest.Call{Method: http.MethodPost, URL: c.URL, Header: c.Header, Body: c.Body}, nil
+}
+
+// v1Call is the benchtest.Call of a koogallerytest V1 or kit V1 call, or err.
+func v1Call(c *koogallerytest.V1Call, err error) (benchtest.Call, error) {
+	if err != nil {
+		return benchtest.Call{}, err
+	}
+	return benchtest.Call{Method: c.Method, URL: c.URL, Header: c.Header, Body: c.Body}, nil
 }

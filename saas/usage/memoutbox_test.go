@@ -3,13 +3,13 @@ package usage_test
 import (
 	"testing"
 
-	"github.com/isvkit/koogallery/koogallerytest"
+	"github.com/isvkit/koogallery/koogallerytest/storetest"
 	"github.com/isvkit/koogallery/saas/usage"
 )
 
 func TestMemoryOutbox(t *testing.T) {
 	t.Parallel()
-	koogallerytest.TestUsageOutbox(t, func(*testing.T) usage.Outbox { return usage.NewMemoryOutbox() })
+	storetest.RunUsageOutbox(t, func(*testing.T) usage.Outbox { return usage.NewMemoryOutbox() })
 }
 
 // The proof run, on the memory outbox: concurrent producers, two pushers
@@ -17,7 +17,7 @@ func TestMemoryOutbox(t *testing.T) {
 // answers and throttling bursts; every record billed exactly once.
 func TestMemoryOutboxSoak(t *testing.T) {
 	t.Parallel()
-	rep := koogallerytest.SoakUsageOutbox(t, usage.NewMemoryOutbox(), koogallerytest.UsageSoak{Records: 5000, Seed: 1})
+	rep := storetest.SoakUsageOutbox(t, usage.NewMemoryOutbox(), storetest.SoakConfig{Records: 5000, Seed: 1})
 	t.Log(rep)
 	if rep.Kills == 0 || rep.Crashes == 0 || rep.Calls.Failed == 0 {
 		t.Errorf("the soak did not exercise kills, crashes and failures: %v", rep)

@@ -48,7 +48,7 @@ import (
 // push's idempotency key), so the re-send is acknowledged and not billed
 // again. Delivery is at least once; billing is exactly once.
 //
-// Every method honours ctx. koogallerytest.TestUsageOutbox checks an
+// Every method honours ctx. koogallerytest/storetest.RunUsageOutbox checks an
 // implementation against this contract; NewMemoryOutbox is one in memory,
 // and the module github.com/isvkit/koogallery/store/pgstore has one on
 // PostgreSQL.

@@ -4,7 +4,7 @@ import (
 	"flag"
 	"testing"
 
-	"github.com/isvkit/koogallery/koogallerytest"
+	"github.com/isvkit/koogallery/koogallerytest/storetest"
 )
 
 var usageSoakRecords = flag.Int("usage-soak-records", 5000,
@@ -19,11 +19,11 @@ var usageSoakRecords = flag.Int("usage-soak-records", 5000,
 //
 //	go test -run TestUsageOutboxSoak -usage-soak-records 100000 -v .
 func TestUsageOutboxSoak(t *testing.T) {
-	cfg := koogallerytest.UsageSoak{Records: *usageSoakRecords, Seed: 20261201}
+	cfg := storetest.SoakConfig{Records: *usageSoakRecords, Seed: 20261201}
 	if cfg.Records > 10000 {
 		cfg.ProduceOver = -1 // as fast as the outbox takes them
 	}
-	rep := koogallerytest.SoakUsageOutbox(t, newUsageOutbox(t), cfg)
+	rep := storetest.SoakUsageOutbox(t, newUsageOutbox(t), cfg)
 	t.Log(rep)
 	if rep.Kills == 0 || rep.Crashes == 0 || rep.Calls.Failed == 0 {
 		t.Errorf("the run did not exercise kills, crashes and failures: %v", rep)

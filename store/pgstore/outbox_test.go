@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/isvkit/koogallery/koogallerytest"
+	"github.com/isvkit/koogallery/koogallerytest/storetest"
 	"github.com/isvkit/koogallery/saas/usage"
 	"github.com/isvkit/koogallery/store/pgstore"
 )
@@ -32,7 +32,7 @@ func newUsageOutbox(t testing.TB, pools ...*pgxpool.Pool) *pgstore.UsageOutbox {
 
 func TestUsageOutbox(t *testing.T) {
 	t.Parallel()
-	koogallerytest.TestUsageOutbox(t, func(t *testing.T) usage.Outbox { return newUsageOutbox(t) })
+	storetest.RunUsageOutbox(t, func(t *testing.T) usage.Outbox { return newUsageOutbox(t) })
 }
 
 // outboxTable returns the quoted table of an outbox newUsageOutbox made.

@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/isvkit/koogallery/koogallerytest"
+	"github.com/isvkit/koogallery/koogallerytest/storetest"
 	"github.com/isvkit/koogallery/store"
 	"github.com/isvkit/koogallery/store/pgstore"
 	"github.com/isvkit/koogallery/store/pgstore/pgtest"
@@ -105,17 +105,17 @@ func mustNewUsageOutbox(t testing.TB, p *pgxpool.Pool, opts ...pgstore.UsageOpti
 func TestConformance(t *testing.T) {
 	t.Run("Store", func(t *testing.T) {
 		t.Parallel()
-		koogallerytest.TestStore(t, func(t *testing.T) store.Store { return newStore(t) })
+		storetest.RunStore(t, func(t *testing.T) store.Store { return newStore(t) })
 	})
 	t.Run("ReplayCache", func(t *testing.T) {
 		t.Parallel()
-		koogallerytest.TestReplayCache(t, func(t *testing.T) store.ReplayCache { return newStore(t) })
+		storetest.RunReplayCache(t, func(t *testing.T) store.ReplayCache { return newStore(t) })
 	})
 	// Every write also cleans up, to show cleanup never removes a live row.
 	t.Run("CleanupEveryWrite", func(t *testing.T) {
 		t.Parallel()
-		koogallerytest.TestStore(t, func(t *testing.T) store.Store { return newStore(t, pgstore.WithCleanup(1, 100)) })
-		koogallerytest.TestReplayCache(t, func(t *testing.T) store.ReplayCache { return newStore(t, pgstore.WithCleanup(1, 100)) })
+		storetest.RunStore(t, func(t *testing.T) store.Store { return newStore(t, pgstore.WithCleanup(1, 100)) })
+		storetest.RunReplayCache(t, func(t *testing.T) store.ReplayCache { return newStore(t, pgstore.WithCleanup(1, 100)) })
 	})
 }
 

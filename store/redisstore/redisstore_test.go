@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/isvkit/koogallery/koogallerytest"
+	"github.com/isvkit/koogallery/koogallerytest/storetest"
 	"github.com/isvkit/koogallery/store"
 	"github.com/isvkit/koogallery/store/redisstore"
 	"github.com/isvkit/koogallery/store/redisstore/redistest"
@@ -135,11 +135,11 @@ func TestConformance(t *testing.T) {
 		}
 		t.Run(v.name+"/Store", func(t *testing.T) {
 			t.Parallel()
-			koogallerytest.TestStore(t, func(t *testing.T) store.Store { return mk(t) })
+			storetest.RunStore(t, func(t *testing.T) store.Store { return mk(t) })
 		})
 		t.Run(v.name+"/ReplayCache", func(t *testing.T) {
 			t.Parallel()
-			koogallerytest.TestReplayCache(t, func(t *testing.T) store.ReplayCache { return mk(t) })
+			storetest.RunReplayCache(t, func(t *testing.T) store.ReplayCache { return mk(t) })
 		})
 	}
 }

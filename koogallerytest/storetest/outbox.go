@@ -1,4 +1,4 @@
-package koogallerytest
+package storetest
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 	"github.com/isvkit/koogallery/saas/usage"
 )
 
-// TestUsageOutbox checks an implementation of usage.Outbox against the
+// RunUsageOutbox checks an implementation of usage.Outbox against the
 // contract in that interface's documentation, in parallel subtests: claims
 // oldest first, atomic and idempotent Add with conflicts refused, leases
 // that exclude other claimers until they run out, disjoint claims among
@@ -33,9 +33,9 @@ import (
 // compared to the microsecond. Run it under -race.
 //
 //	func TestMyOutbox(t *testing.T) {
-//		koogallerytest.TestUsageOutbox(t, func(t *testing.T) usage.Outbox { return newMyOutbox(t) })
+//		storetest.RunUsageOutbox(t, func(t *testing.T) usage.Outbox { return newMyOutbox(t) })
 //	}
-func TestUsageOutbox(t *testing.T, newOutbox func(t *testing.T) usage.Outbox) {
+func RunUsageOutbox(t *testing.T, newOutbox func(t *testing.T) usage.Outbox) {
 	t.Helper()
 	t.Run("UsageOutbox", func(t *testing.T) {
 		for _, tc := range outboxCases {

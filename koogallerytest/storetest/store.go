@@ -1,4 +1,4 @@
-package koogallerytest
+package storetest
 
 import (
 	"context"
@@ -29,7 +29,7 @@ const (
 	storeLongValueLen = 64 << 10
 )
 
-// TestStore checks an implementation of store.Store against the contract in
+// RunStore checks an implementation of store.Store against the contract in
 // the store package's documentation, in parallel subtests: exactly one
 // winner among 1,000 concurrent claimers; lease expiry and takeover; release
 // of claims only; Complete replacing claims and pending records; expiry of
@@ -42,9 +42,9 @@ const (
 // plus a 2 s margin, so it takes about 4 s.
 //
 //	func TestMyStore(t *testing.T) {
-//		koogallerytest.TestStore(t, func(t *testing.T) store.Store { return newMyStore(t) })
+//		storetest.RunStore(t, func(t *testing.T) store.Store { return newMyStore(t) })
 //	}
-func TestStore(t *testing.T, newStore func(t *testing.T) store.Store) {
+func RunStore(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Helper()
 	run := uniqueRun(t)
 	t.Run("Store", func(t *testing.T) {
@@ -61,13 +61,13 @@ func TestStore(t *testing.T, newStore func(t *testing.T) store.Store) {
 	})
 }
 
-// TestReplayCache checks an implementation of store.ReplayCache against
+// RunReplayCache checks an implementation of store.ReplayCache against
 // the contract in the store package's documentation, in parallel subtests:
 // exactly one winner among 1,000 concurrent adders of one key; a second Add
 // refused while the key is live; expiry after ttl; context cancellation;
 // many distinct keys; keys of 512 bytes. newCache is called once per
-// subtest; as with TestStore the caches may share their backend.
-func TestReplayCache(t *testing.T, newCache func(t *testing.T) store.ReplayCache) {
+// subtest; as with RunStore the caches may share their backend.
+func RunReplayCache(t *testing.T, newCache func(t *testing.T) store.ReplayCache) {
 	t.Helper()
 	run := uniqueRun(t)
 	t.Run("ReplayCache", func(t *testing.T) {
