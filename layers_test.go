@@ -18,11 +18,11 @@ var layers = map[string]int{
 	"": 1, "internal/v1sign": 1, "internal/idempotency": 1,
 	"internal/callback": 2, "internal/callbacktest": 2,
 	"callback": 3,
-	"order": 4, "license": 4, "saas/kit": 4, "saas/usage": 4,
-	"saas": 5,
+	"order":    4, "license": 4, "saas/kit": 4, "saas/usage": 4,
+	"saas":           5,
 	"koogallerytest": 6, "internal/vectors": 6,
 	"koogallerytest/storetest": 7,
-	"examples/quickstart": 8, "examples/signrequest": 8, "internal/vectors/gen": 8,
+	"examples/quickstart":      8, "examples/signrequest": 8, "internal/vectors/gen": 8,
 }
 
 // TestLayers checks that no package of the root module imports one that
