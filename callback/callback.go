@@ -27,30 +27,53 @@ package callback
 import (
 	"context"
 	"encoding/hex"
+	"net/http"
 	"net/url"
 	"time"
 
 	engine "github.com/isvkit/koogallery/internal/callback"
 	"github.com/isvkit/koogallery/internal/v1sign"
-	"github.com/isvkit/koogallery/store"
 )
 
-// Request is a callback stripped of its transport: its method, raw query
-// (without '?'), headers (canonical keys, as http.Header has them) and
-// body.
-type Request = engine.Request
+// Request is a callback stripped of its transport.
+type Request struct {
+	// Method is the HTTP method: POST, or GET for the V1 basic interface.
+	Method string
+	// RawQuery is the URL's query without the '?' (URL.RawQuery): the V2
+	// scheme's signature, timestamp and nonce, or the V1 query.
+	RawQuery string
+	// Header holds the kit schemes' headers (x-sign, x-timestamp, x-nonce;
+	// authToken); only those are read. Keys in canonical form, as
+	// http.Header has them.
+	Header http.Header
+	// Body is the request body as received.
+	Body []byte
+}
 
 // Outcome is what a handler of packages saas, saas/kit, license and order
 // tells the observer given to their WithObserver option about each call,
 // once its answer is written: family, activity, result code, why a call was
 // refused or failed, and how long it took. Every field has few distinct
 // values, so each can be a metric label.
-type Outcome = engine.Outcome
-
-// Option configures a Verifier. It is the handlers' option type
-// (saas.Option and the others), so their WithClock, WithClockSkew and
-// WithReplayCache work here too; an option that does not apply panics.
-type Option = engine.Option
+type Outcome struct {
+	// Family is the handler: "saas" (V2), "saas.v1", "saas.kit", "license"
+	// or "order".
+	Family string
+	// Activity is the call's activity or kit interface, once verified and
+	// decoded; empty for calls refused before.
+	Activity string
+	// ResultCode is the resultCode answered.
+	ResultCode string
+	// Reason says why a call was not served: for 000001 which check failed
+	// ("signature mismatch", "timestamp outside the freshness window",
+	// "replayed nonce", ...); "store unavailable" or "store full" (and the
+	// same for the replay cache) for a retryable 000005; "panic"; "provider
+	// error" for an error from the seller's code; "invalid request" for a
+	// malformed call. Empty when the call was served.
+	Reason string
+	// Duration is the time from the start of the call to the answer.
+	Duration time.Duration
+}
 
 // Verifier verifies the callbacks of one scheme signed with one key. It is
 // safe for concurrent use.
@@ -75,17 +98,11 @@ type Call struct {
 	ID string
 }
 
-const (
-	baseOptions = engine.OptMaxBodyBytes | engine.OptClockSkew | engine.OptClock
-	v2Options   = baseOptions | engine.OptReplayCacheSize | engine.OptReplayCache
-	v1Options   = baseOptions | engine.OptV1Window
-)
-
-func newVerifier(ctor, key string, scheme engine.Scheme, accepted engine.Options, opts []Option) *Verifier {
+func newVerifier(ctor, key string, scheme engine.Scheme, opts []engine.Option) *Verifier {
 	if key == "" {
 		panic("callback." + ctor + ": empty key")
 	}
-	s := engine.Apply("callback."+ctor, engine.Config{Family: "callback", Scheme: scheme}, accepted, opts)
+	s := engine.Apply("callback."+ctor, engine.Config{Family: "callback", Scheme: scheme}, opts)
 	noServe := func(context.Context, []byte, *engine.Response) error { return nil }
 	return &Verifier{h: engine.NewHandler(key, s.Config, noServe), scheme: scheme}
 }
@@ -94,8 +111,8 @@ func newVerifier(ctor, key string, scheme engine.Scheme, accepted engine.Options
 // License 2.0 and the order notification, signed with accessKey. It accepts
 // WithClock, WithClockSkew, WithMaxBodyBytes, WithReplayCache and
 // WithReplayCacheSize.
-func NewV2Verifier(accessKey string, opts ...Option) *Verifier {
-	return newVerifier("NewV2Verifier", accessKey, engine.SchemeV2, v2Options, opts)
+func NewV2Verifier(accessKey string, opts ...VerifierOption) *Verifier {
+	return newVerifier("NewV2Verifier", accessKey, engine.SchemeV2, engine.Options(opts))
 }
 
 // NewKitVerifier returns a Verifier for the joint-operation kit's V2
@@ -103,8 +120,8 @@ func NewV2Verifier(accessKey string, opts ...Option) *Verifier {
 // accepts the options of NewV2Verifier. The signature does not cover the
 // path: check that the body carries the members that identify the
 // interface the path names (kit.NewHandler's documentation lists them).
-func NewKitVerifier(accessKey string, opts ...Option) *Verifier {
-	return newVerifier("NewKitVerifier", accessKey, engine.SchemeKit, v2Options, opts)
+func NewKitVerifier(accessKey string, opts ...VerifierOption) *Verifier {
+	return newVerifier("NewKitVerifier", accessKey, engine.SchemeKit, engine.Options(opts))
 }
 
 // NewKitV1Verifier returns a Verifier for the kit's V1 interfaces
@@ -112,21 +129,21 @@ func NewKitVerifier(accessKey string, opts ...Option) *Verifier {
 // WithClock, WithClockSkew, WithMaxBodyBytes and WithV1Window. V1 has no
 // nonce: de-duplicate verified calls by Call.ID. The token skips null and
 // blank members: treat them as absent, never as overriding another.
-func NewKitV1Verifier(key string, opts ...Option) *Verifier {
-	return newVerifier("NewKitV1Verifier", key, engine.SchemeV1Kit, v1Options, opts)
+func NewKitV1Verifier(key string, opts ...V1VerifierOption) *Verifier {
+	return newVerifier("NewKitV1Verifier", key, engine.SchemeV1Kit, engine.Options(opts))
 }
 
 // NewV1Verifier returns a Verifier for the SaaS V1 basic interface (GET,
 // authToken in the query) signed with the Key. It accepts the options of
 // NewKitV1Verifier. V1 has no nonce: de-duplicate verified calls by
 // Call.ID.
-func NewV1Verifier(key string, opts ...Option) *Verifier {
-	return newVerifier("NewV1Verifier", key, engine.SchemeV1Query, v1Options, opts)
+func NewV1Verifier(key string, opts ...V1VerifierOption) *Verifier {
+	return newVerifier("NewV1Verifier", key, engine.SchemeV1Query, engine.Options(opts))
 }
 
 // Verify checks r and returns the verified call, or an error (see Result).
 func (v *Verifier) Verify(ctx context.Context, r *Request) (*Call, error) {
-	body, err := v.h.Verify(ctx, r)
+	body, err := v.h.Verify(ctx, (*engine.Request)(r))
 	if err != nil {
 		return nil, err
 	}
@@ -152,26 +169,3 @@ func tokenID(token string) string {
 // an error Verify returned (000000 for nil). The reason of a refusal is not
 // in it; log err for that.
 func Result(err error) (code, message string) { return engine.Result(err) }
-
-// WithClock sets the clock the freshness windows are checked against
-// (time.Now if nil).
-func WithClock(now func() time.Time) Option { return engine.WithClock(now) }
-
-// WithClockSkew sets the allowance for clock skew on top of the freshness
-// windows, in both directions (5 s by default; zero or negative for none).
-func WithClockSkew(d time.Duration) Option { return engine.WithClockSkew(d) }
-
-// WithMaxBodyBytes bounds the body, or the V1 query (by default 64 KiB for
-// V2, 1 MiB for the kit, 32 KiB for a V1 query).
-func WithMaxBodyBytes(n int64) Option { return engine.WithMaxBodyBytes(n) }
-
-// WithReplayCache sets where verified nonces are remembered (in memory by
-// default); several replicas share one store.ReplayCache.
-func WithReplayCache(c store.ReplayCache) Option { return engine.WithReplayCache(c) }
-
-// WithReplayCacheSize bounds the in-memory nonce cache (65,536 by default).
-func WithReplayCacheSize(n int) Option { return engine.WithReplayCacheSize(n) }
-
-// WithV1Window sets how far a V1 call's timeStamp may lie from the clock
-// (24 hours by default; zero or negative for no check).
-func WithV1Window(d time.Duration) Option { return engine.WithV1Window(d) }

@@ -10,7 +10,7 @@ import (
 // handler's freshness window and the calls' timestamps read one time:
 //
 //	clk := koogallerytest.NewClock(time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC))
-//	h := saas.NewHandler(key, p, saas.WithClock(clk.Now))
+//	h := saas.NewHandler(key, p, callback.WithClock(clk.Now))
 //	market := koogallerytest.NewSender(key, koogallerytest.WithClock(clk.Now))
 //	clk.Advance(2 * time.Minute) // the next call's timestamp and the window move together
 //

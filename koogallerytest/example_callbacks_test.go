@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/order"
 )
@@ -19,7 +20,7 @@ func ExampleSender() {
 	handler := order.NewNotificationHandler(accessKey, func(_ context.Context, n *order.Notification) error {
 		fmt.Println("provisioning order", n.OrderID, "test:", n.TestFlag)
 		return nil
-	}, order.WithLogger(slog.New(slog.DiscardHandler)))
+	}, callback.WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewServer(handler)
 	defer srv.Close()
 

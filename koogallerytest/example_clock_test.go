@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/order"
 )
@@ -19,7 +20,7 @@ func ExampleNewClock() {
 	const accessKey = "test-access-key"
 	clk := koogallerytest.NewClock(time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC))
 	handler := order.NewNotificationHandler(accessKey, func(context.Context, *order.Notification) error { return nil },
-		order.WithClock(clk.Now), order.WithLogger(slog.New(slog.DiscardHandler)))
+		callback.WithClock(clk.Now), callback.WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewServer(handler)
 	defer srv.Close()
 	sender := koogallerytest.NewSender(accessKey, koogallerytest.WithClock(clk.Now))

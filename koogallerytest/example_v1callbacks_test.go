@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -16,7 +17,7 @@ import (
 func ExampleV1Sender() {
 	const key = "test-key"
 	var expired []string
-	handler := saas.NewV1Handler(key, &expirer{expired: &expired}, saas.WithLogger(slog.New(slog.DiscardHandler)))
+	handler := saas.NewV1Handler(key, &expirer{expired: &expired}, callback.WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewServer(handler)
 	defer srv.Close()
 

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/v1sign"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
@@ -229,7 +230,7 @@ func TestV1SenderAgainstHandler(t *testing.T) {
 	t.Parallel()
 	var expired []string
 	p := &expirer{expired: &expired}
-	srv := httptest.NewServer(saas.NewV1Handler(vecKey, p, saas.WithLogger(discard())))
+	srv := httptest.NewServer(saas.NewV1Handler(vecKey, p, callback.WithLogger(discard())))
 	t.Cleanup(srv.Close)
 	s := koogallerytest.NewV1Sender(vecKey, koogallerytest.WithHTTPClient(srv.Client()))
 	params := map[string]string{"activity": "expireInstance", "instanceId": "i-1"}

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/license"
 )
@@ -42,7 +43,7 @@ func ExampleNewHandler() {
 	l := &licenses{codes: map[string]string{"LIC-1": "valid"}}
 	mux := http.NewServeMux()
 	mux.Handle("/isv/license", license.NewHandler(accessKey, l,
-		license.WithClock(clk.Now), license.WithLogger(slog.New(slog.DiscardHandler))))
+		callback.WithClock(clk.Now), callback.WithLogger(slog.New(slog.DiscardHandler))))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	url := srv.URL + "/isv/license"

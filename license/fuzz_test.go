@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/license"
@@ -36,7 +37,7 @@ func FuzzHandler(f *testing.F) {
 		// A handler per input: a long run sends more genuine calls within
 		// the 60 s window than the default replay cache holds, and a full
 		// cache answers 000005, as it should.
-		h := license.NewHandler(accessKey, p, license.WithLogger(slog.New(slog.DiscardHandler)))
+		h := license.NewHandler(accessKey, p, callback.WithLogger(slog.New(slog.DiscardHandler)))
 		p.calls.Store(0)
 		req := httptest.NewRequest(http.MethodPost, "/isv/license", bytes.NewReader(body))
 		req.URL.RawQuery = rawQuery

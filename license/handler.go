@@ -6,7 +6,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/callback"
+	engine "github.com/isvkit/koogallery/internal/callback"
 )
 
 // Provider is what a seller implements to serve the License 2.0 production
@@ -83,30 +84,32 @@ type ReleaseLicenseCodeRequest struct {
 // from 卖家中心 › 应用工具 › 密钥管理. The handler always answers HTTP 200 with
 // a JSON result; see the package documentation for the result codes.
 //
-// NewHandler panics if accessKey is empty, p is nil or an option is invalid
-// or does not apply (programming errors, caught at start-up).
-func NewHandler(accessKey string, p Provider, opts ...Option) http.Handler {
+// It accepts the options of package callback that apply to it
+// (callback.LicenseOption; another does not compile). It panics if
+// accessKey is empty, p is nil or an option's value is invalid (programming
+// errors, caught at start-up).
+func NewHandler(accessKey string, p Provider, opts ...callback.LicenseOption) http.Handler {
 	if p == nil {
 		panic("license: nil Provider")
 	}
-	cfg := callback.Apply("license.NewHandler", callback.Config{Family: "license"}, callback.CommonOptions|callback.OptReplayCache, opts)
-	return callback.NewHandler(accessKey, cfg.Config, (&handler{p: p}).serve)
+	cfg := engine.Apply("license.NewHandler", engine.Config{Family: "license"}, engine.Options(opts))
+	return engine.NewHandler(accessKey, cfg.Config, (&handler{p: p}).serve)
 }
 
 type handler struct{ p Provider }
 
-func (h *handler) serve(ctx context.Context, body []byte, resp *callback.Response) error {
-	w, test, err := callback.DecodeRequest(body, resp)
+func (h *handler) serve(ctx context.Context, body []byte, resp *engine.Response) error {
+	w, test, err := engine.DecodeRequest(body, resp)
 	if err != nil {
 		return err
 	}
 	switch w.Activity {
 	case "refreshLicenseCode":
-		if err := errors.Join(callback.Require("license", w.License), callback.Require("scene", w.Scene),
-			callback.Require("orderId", w.OrderID), callback.Require("orderLineId", w.OrderLineID)); err != nil {
+		if err := errors.Join(engine.Require("license", w.License), engine.Require("scene", w.Scene),
+			engine.Require("orderId", w.OrderID), engine.Require("orderLineId", w.OrderLineID)); err != nil {
 			return err
 		}
-		expire, err := callback.RequireTime("expireTime", w.ExpireTime)
+		expire, err := engine.RequireTime("expireTime", w.ExpireTime)
 		if err != nil {
 			return err
 		}
@@ -115,17 +118,17 @@ func (h *handler) serve(ctx context.Context, body []byte, resp *callback.Respons
 			ProductID: w.ProductID, ExpireTime: expire, TestFlag: test,
 		})
 	case "updateLicenseCodeStatus":
-		if err := errors.Join(callback.Require("license", w.License), callback.Require("status", w.Status)); err != nil {
+		if err := errors.Join(engine.Require("license", w.License), engine.Require("status", w.Status)); err != nil {
 			return err
 		}
 		return h.p.UpdateLicenseCodeStatus(ctx, &UpdateLicenseCodeStatusRequest{License: w.License, Status: Status(w.Status), TestFlag: test})
 	case "releaseLicenseCode":
-		if err := callback.Require("license", w.License); err != nil {
+		if err := engine.Require("license", w.License); err != nil {
 			return err
 		}
 		return h.p.ReleaseLicenseCode(ctx, &ReleaseLicenseCodeRequest{License: w.License, OrderID: w.OrderID, OrderLineID: w.OrderLineID, TestFlag: test})
 	case "":
-		return callback.Invalid("missing activity")
+		return engine.Invalid("missing activity")
 	}
-	return callback.Invalid("unknown activity")
+	return engine.Invalid("unknown activity")
 }

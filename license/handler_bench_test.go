@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/benchtest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/license"
@@ -64,7 +65,7 @@ func presignRefreshes(b *testing.B) []benchtest.Call {
 func BenchmarkLicensePresigned(b *testing.B) {
 	benchtest.Compare(b, presignRefreshes,
 		benchtest.Variant{Name: "handler", Handler: func() http.Handler {
-			return license.NewHandler(accessKey, benchProvider{}, license.WithLogger(slog.New(slog.DiscardHandler)))
+			return license.NewHandler(accessKey, benchProvider{}, callback.WithLogger(slog.New(slog.DiscardHandler)))
 		}},
 		benchtest.Variant{Name: "lean", Handler: func() http.Handler { return benchtest.LeanV2(accessKey, refreshAnswer) }},
 		benchtest.Variant{Name: "bare", Handler: func() http.Handler { return benchtest.Bare(successAnswer) }},

@@ -2,7 +2,7 @@ package license
 
 import (
 	"github.com/isvkit/koogallery"
-	"github.com/isvkit/koogallery/internal/callback"
+	engine "github.com/isvkit/koogallery/internal/callback"
 )
 
 // ResultError is an error that answers KooGallery with a chosen result code
@@ -20,8 +20,8 @@ func NewResultError(code, message string) *ResultError {
 // Errors a Provider returns for the general result codes.
 var (
 	// ErrInvalidParameter answers 000002: a request field is unacceptable.
-	ErrInvalidParameter = &ResultError{Code: callback.CodeInvalid, Message: "invalid parameter"}
+	ErrInvalidParameter = &ResultError{Code: engine.CodeInvalid, Message: "invalid parameter"}
 	// ErrLicenseNotFound answers 000003: the licence code does not exist.
 	// (ReleaseLicenseCode should succeed for a missing code instead.)
-	ErrLicenseNotFound = &ResultError{Code: callback.CodeNotFound, Message: "license code not found"}
+	ErrLicenseNotFound = &ResultError{Code: engine.CodeNotFound, Message: "license code not found"}
 )

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/order"
 )
@@ -25,7 +26,7 @@ func ExampleNewNotificationHandler() {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/isv/order", order.NewNotificationHandler(accessKey, onOrder,
-		order.WithClock(clk.Now), order.WithLogger(slog.New(slog.DiscardHandler))))
+		callback.WithClock(clk.Now), callback.WithLogger(slog.New(slog.DiscardHandler))))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	url := srv.URL + "/isv/order"

@@ -6,7 +6,8 @@ import (
 	"net/http"
 
 	"github.com/isvkit/koogallery"
-	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/callback"
+	engine "github.com/isvkit/koogallery/internal/callback"
 )
 
 // Notification is KooGallery's order notification, sent after a buyer's
@@ -33,28 +34,29 @@ type Notification struct {
 // nil, the code of a ResultError in the returned error's chain, and 000005
 // for any other error or a panic, whose text is logged and never sent.
 //
-// NewNotificationHandler panics if accessKey is empty, onOrder is nil or an
-// option is invalid or does not apply (programming errors, caught at
-// start-up).
-func NewNotificationHandler(accessKey string, onOrder func(context.Context, *Notification) error, opts ...NotificationOption) http.Handler {
+// It accepts the options of package callback that apply to it
+// (callback.NotificationOption; another does not compile). It panics if
+// accessKey is empty, onOrder is nil or an option's value is invalid
+// (programming errors, caught at start-up).
+func NewNotificationHandler(accessKey string, onOrder func(context.Context, *Notification) error, opts ...callback.NotificationOption) http.Handler {
 	if onOrder == nil {
 		panic("order: nil notification func")
 	}
-	cfg := callback.Apply("order.NewNotificationHandler", callback.Config{Family: "order"}, callback.CommonOptions|callback.OptReplayCache, opts)
-	return callback.NewHandler(accessKey, cfg.Config, func(ctx context.Context, body []byte, resp *callback.Response) error {
-		f, test, err := callback.DecodeRequest(body, resp)
+	cfg := engine.Apply("order.NewNotificationHandler", engine.Config{Family: "order"}, engine.Options(opts))
+	return engine.NewHandler(accessKey, cfg.Config, func(ctx context.Context, body []byte, resp *engine.Response) error {
+		f, test, err := engine.DecodeRequest(body, resp)
 		if err != nil {
 			return err
 		}
 		switch f.Activity {
 		case "orderNotify":
 		case "":
-			return callback.Invalid("missing activity")
+			return engine.Invalid("missing activity")
 		default:
-			return callback.Invalid("unknown activity")
+			return engine.Invalid("unknown activity")
 		}
 		// testFlag is documented as mandatory; its absence is tolerated as 0.
-		if err := errors.Join(callback.Require("orderId", f.OrderID), callback.Require("orderLineId", f.OrderLineID)); err != nil {
+		if err := errors.Join(engine.Require("orderId", f.OrderID), engine.Require("orderLineId", f.OrderLineID)); err != nil {
 			return err
 		}
 		return onOrder(ctx, &Notification{OrderID: f.OrderID, OrderLineID: f.OrderLineID, TestFlag: test})
@@ -73,4 +75,4 @@ func NewResultError(code, message string) *ResultError {
 }
 
 // ErrInvalidParameter answers 000002: the notification is unacceptable.
-var ErrInvalidParameter = &ResultError{Code: callback.CodeInvalid, Message: "invalid parameter"}
+var ErrInvalidParameter = &ResultError{Code: engine.CodeInvalid, Message: "invalid parameter"}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/benchtest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/order"
@@ -48,7 +49,7 @@ func BenchmarkNotificationPresigned(b *testing.B) {
 	onOrder := func(context.Context, *order.Notification) error { return nil }
 	benchtest.Compare(b, presignNotifications,
 		benchtest.Variant{Name: "handler", Handler: func() http.Handler {
-			return order.NewNotificationHandler(accessKey, onOrder, order.WithLogger(slog.New(slog.DiscardHandler)))
+			return order.NewNotificationHandler(accessKey, onOrder, callback.WithLogger(slog.New(slog.DiscardHandler)))
 		}},
 		benchtest.Variant{Name: "lean", Handler: func() http.Handler { return benchtest.LeanV2(accessKey, notifyAnswer) }},
 		benchtest.Variant{Name: "bare", Handler: func() http.Handler { return benchtest.Bare(successAnswer) }},

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/order"
@@ -30,7 +31,7 @@ func FuzzNotificationHandler(f *testing.F) {
 		f.Add([]byte(body), "nonce=a&timestamp=0&signature=")
 	}
 	r := &recorder{}
-	h := order.NewNotificationHandler(accessKey, r.onOrder, order.WithLogger(slog.New(slog.DiscardHandler)))
+	h := order.NewNotificationHandler(accessKey, r.onOrder, callback.WithLogger(slog.New(slog.DiscardHandler)))
 	sender := koogallerytest.NewSender(accessKey)
 
 	f.Fuzz(func(t *testing.T, body []byte, rawQuery string) {

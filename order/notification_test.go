@@ -16,10 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/order"
-	"github.com/isvkit/koogallery/saas"
 )
 
 const accessKey = "5f2b1c9a-7d43-4e8b-9a61-0c3e2d4f8b17"
@@ -43,10 +43,10 @@ func (r *recorder) onOrder(_ context.Context, n *order.Notification) error {
 	return r.err
 }
 
-func serve(t *testing.T, r *recorder, opts ...order.NotificationOption) (string, *koogallerytest.Sender, *callbacktest.LogBuffer) {
+func serve(t *testing.T, r *recorder, opts ...callback.NotificationOption) (string, *koogallerytest.Sender, *callbacktest.LogBuffer) {
 	t.Helper()
 	logs := &callbacktest.LogBuffer{}
-	opts = append([]order.NotificationOption{order.WithLogger(slog.New(slog.NewJSONHandler(logs, nil)))}, opts...)
+	opts = append([]callback.NotificationOption{callback.WithLogger(slog.New(slog.NewJSONHandler(logs, nil)))}, opts...)
 	mux := http.NewServeMux()
 	mux.Handle("/isv/order", order.NewNotificationHandler(accessKey, r.onOrder, opts...))
 	srv := httptest.NewServer(mux)
@@ -184,8 +184,8 @@ func TestNotificationOptions(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC)
 	r := &recorder{}
-	url, s, _ := serve(t, r, order.WithClock(func() time.Time { return at }), order.WithClockSkew(30*time.Second),
-		order.WithMaxBodyBytes(80), order.WithReplayCacheSize(10))
+	url, s, _ := serve(t, r, callback.WithClock(func() time.Time { return at }), callback.WithClockSkew(30*time.Second),
+		callback.WithMaxBodyBytes(80), callback.WithReplayCacheSize(10))
 	body := `{"activity":"orderNotify","orderId":"O","orderLineId":"L"}`
 	assert.Equal(t, "000000", send(t, s, url, body, koogallerytest.At(at.Add(-89*time.Second))).ResultCode)
 	assert.Equal(t, "000001", send(t, s, url, body, koogallerytest.At(at.Add(-91*time.Second))).ResultCode)
@@ -199,9 +199,5 @@ func TestNewNotificationHandlerMisuse(t *testing.T) {
 	assert.PanicsWithValue(t, "order: empty access key", func() {
 		order.NewNotificationHandler("", func(context.Context, *order.Notification) error { return nil })
 	})
-	assert.PanicsWithValue(t, "order.NewNotificationHandler: WithStore does not apply to this handler",
-		func() {
-			order.NewNotificationHandler(accessKey, func(context.Context, *order.Notification) error { return nil }, saas.WithStore(saas.NewMemoryStore(1), 0))
-		})
 
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -35,7 +36,7 @@ func TestNewInstanceAllocations(t *testing.T) {
 		u, _ := url.Parse(c.URL)
 		queries, bodies = append(queries, u.RawQuery), append(bodies, c.Body)
 	}
-	h := saas.NewHandler(accessKey, benchProvider{}, saas.WithLogger(slog.New(slog.DiscardHandler)))
+	h := saas.NewHandler(accessKey, benchProvider{}, callback.WithLogger(slog.New(slog.DiscardHandler)))
 	req := httptest.NewRequest(http.MethodPost, "http://kg.test/isv/produce", nil)
 	w := &discardWriter{h: http.Header{}}
 	r := &bytesReader{}
@@ -96,7 +97,7 @@ func TestV1NewInstanceAllocations(t *testing.T) {
 		}
 		urls = append(urls, c.URL)
 	}
-	h := saas.NewV1Handler(accessKey, benchV1Provider{}, saas.WithLogger(slog.New(slog.DiscardHandler)))
+	h := saas.NewV1Handler(accessKey, benchV1Provider{}, callback.WithLogger(slog.New(slog.DiscardHandler)))
 	reqs := make([]*http.Request, len(urls))
 	for i, u := range urls {
 		reqs[i] = httptest.NewRequest(http.MethodGet, u, nil)

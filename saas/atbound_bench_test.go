@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/benchtest"
 	"github.com/isvkit/koogallery/saas"
 	"github.com/isvkit/koogallery/store"
@@ -63,8 +64,8 @@ func BenchmarkNewInstanceAtBound(b *testing.B) {
 					}
 				}
 			}
-			return saas.NewHandler(accessKey, benchProvider{}, saas.WithLogger(slog.New(slog.DiscardHandler)),
-				saas.WithReplayCache(rc), saas.WithStore(st, 0))
+			return saas.NewHandler(accessKey, benchProvider{}, callback.WithLogger(slog.New(slog.DiscardHandler)),
+				callback.WithReplayCache(rc), callback.WithStore(st, 0))
 		}
 		b.Run(name, func(b *testing.B) {
 			benchtest.Serve(b, presignNewInstances, fresh)

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -66,7 +67,7 @@ func benchHandlers() []struct {
 		name string
 		h    http.Handler
 	}{
-		{"handler", saas.NewHandler(accessKey, benchProvider{}, saas.WithLogger(slog.New(slog.DiscardHandler)))},
+		{"handler", saas.NewHandler(accessKey, benchProvider{}, callback.WithLogger(slog.New(slog.DiscardHandler)))},
 		{"bare", bare},
 	}
 }

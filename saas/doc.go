@@ -42,7 +42,7 @@
 // where a scalar belongs, answers 000002.
 //
 // Several replicas share the at-most-once records through a Store
-// (WithStore; the modules store/redisstore and store/pgstore). Package
+// (callback.WithStore; the modules store/redisstore and store/pgstore). Package
 // koogallerytest sends genuinely signed calls for testing a Provider end to
 // end.
 //

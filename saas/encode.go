@@ -5,7 +5,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/isvkit/koogallery/internal/callback"
+	engine "github.com/isvkit/koogallery/internal/callback"
 )
 
 var errBadUsageValue = errors.New("saas: QueryInstance returned a usage value that is not a finite number")
@@ -19,10 +19,10 @@ func appendInfo(dst []byte, info []InstanceInfo) ([]byte, error) {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"instanceId":`...)
-		dst = callback.AppendString(dst, in.InstanceID)
+		dst = engine.AppendString(dst, in.InstanceID)
 		if a := in.AppInfo; a != nil {
 			dst = append(dst, `,"appInfo":{"frontEndUrl":`...)
-			dst = callback.AppendString(dst, a.FrontEndURL)
+			dst = engine.AppendString(dst, a.FrontEndURL)
 			dst = appendOptional(dst, "adminUrl", a.AdminURL)
 			dst = appendOptional(dst, "userName", a.UserName)
 			dst = appendOptional(dst, "password", a.Password)
@@ -41,13 +41,13 @@ func appendInfo(dst []byte, info []InstanceInfo) ([]byte, error) {
 				dst = append(dst, '{')
 				if u.RelatedInstanceID != "" {
 					dst = append(dst, `"relatedInstanceId":`...)
-					dst = callback.AppendString(dst, u.RelatedInstanceID)
+					dst = engine.AppendString(dst, u.RelatedInstanceID)
 					dst = append(dst, ',')
 				}
 				dst = append(dst, `"usageValue":`...)
 				dst = appendDecimal4(dst, u.UsageValue)
 				dst = append(dst, `,"statisticalTime":"`...)
-				dst = callback.AppendTime(dst, u.StatisticalTime)
+				dst = engine.AppendTime(dst, u.StatisticalTime)
 				dst = append(dst, '"')
 				dst = appendOptional(dst, "dashboardUrl", u.DashboardURL)
 				dst = append(dst, '}')
@@ -66,7 +66,7 @@ func appendOptional(dst []byte, name, value string) []byte {
 	dst = append(dst, ',', '"')
 	dst = append(dst, name...)
 	dst = append(dst, '"', ':')
-	return callback.AppendString(dst, value)
+	return engine.AppendString(dst, value)
 }
 
 // appendDecimal4 appends v rounded to 4 decimals (Double(12,4)) without

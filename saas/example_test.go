@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -74,7 +75,7 @@ func ExampleNewHandler() {
 	clk := koogallerytest.NewClock(time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC))
 	mux := http.NewServeMux()
 	mux.Handle("/isv/produce", saas.NewHandler(accessKey, &shop{instances: map[string]time.Time{}},
-		saas.WithClock(clk.Now), saas.WithLogger(slog.New(slog.DiscardHandler))))
+		callback.WithClock(clk.Now), callback.WithLogger(slog.New(slog.DiscardHandler))))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	url := srv.URL + "/isv/produce"
@@ -159,7 +160,7 @@ func ExampleNewInstanceResponse_pending() {
 	clk := koogallerytest.NewClock(time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC))
 	p := &asyncShop{shop: &shop{instances: map[string]time.Time{}}}
 	srv := httptest.NewServer(saas.NewHandler("test-access-key", p,
-		saas.WithClock(clk.Now), saas.WithLogger(slog.New(slog.DiscardHandler))))
+		callback.WithClock(clk.Now), callback.WithLogger(slog.New(slog.DiscardHandler))))
 	defer srv.Close()
 	kg := koogallerytest.NewSender("test-access-key", koogallerytest.WithClock(clk.Now))
 	for i, businessID := range []string{"b-1", "b-2", "b-3"} {
@@ -208,7 +209,7 @@ func ExampleWithStore() {
 	var replicas []*httptest.Server
 	for range 2 {
 		h := saas.NewHandler("test-access-key", &shop{instances: map[string]time.Time{}},
-			saas.WithStore(shared, 90*24*time.Hour), saas.WithClock(clk.Now), saas.WithLogger(slog.New(slog.DiscardHandler)))
+			callback.WithStore(shared, 90*24*time.Hour), callback.WithClock(clk.Now), callback.WithLogger(slog.New(slog.DiscardHandler)))
 		srv := httptest.NewServer(h)
 		defer srv.Close()
 		replicas = append(replicas, srv)
@@ -258,8 +259,8 @@ func ExampleNewMemoryStore() {
 	body := map[string]string{"activity": "newInstance", "orderId": "CS1", "orderLineId": "CS1-000001", "businessId": "b-1"}
 	for _, process := range []string{"first process", "after a restart"} {
 		srv := httptest.NewServer(saas.NewHandler("test-access-key", p,
-			saas.WithStore(saas.NewMemoryStore(saas.DefaultMemoryStoreSize), saas.DefaultKeep),
-			saas.WithClock(clk.Now), saas.WithLogger(slog.New(slog.DiscardHandler))))
+			callback.WithStore(saas.NewMemoryStore(saas.DefaultMemoryStoreSize), saas.DefaultKeep),
+			callback.WithClock(clk.Now), callback.WithLogger(slog.New(slog.DiscardHandler))))
 		for range 2 { // KooGallery re-sends
 			res, err := kg.Send(context.Background(), srv.URL, body)
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
@@ -51,7 +52,7 @@ func FuzzHandler(f *testing.F) {
 		},
 		err: func() error { calls.Add(1); return nil },
 	}
-	h := saas.NewHandler(accessKey, p, saas.WithLogger(slog.New(slog.DiscardHandler)))
+	h := saas.NewHandler(accessKey, p, callback.WithLogger(slog.New(slog.DiscardHandler)))
 	sender := koogallerytest.NewSender(accessKey)
 
 	f.Fuzz(func(t *testing.T, body []byte, rawQuery string) {

@@ -8,7 +8,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/callback"
+	engine "github.com/isvkit/koogallery/internal/callback"
 	"github.com/isvkit/koogallery/internal/idempotency"
 )
 
@@ -24,15 +25,17 @@ import (
 // (000002) never reach p. newInstance and upgradeInstance run at most once
 // per order line (see Store).
 //
-// NewHandler panics if accessKey is empty, p is nil, or an option is
-// invalid or does not apply (programming errors, caught at start-up).
-func NewHandler(accessKey string, p Provider, opts ...Option) http.Handler {
+// It accepts the options of package callback that apply to it
+// (callback.SaaSOption; another does not compile). It panics if accessKey is empty, p is
+// nil, or an option's value is invalid (programming errors, caught at
+// start-up).
+func NewHandler(accessKey string, p Provider, opts ...callback.SaaSOption) http.Handler {
 	if p == nil {
 		panic("saas: nil Provider")
 	}
-	s, log := settings("saas.NewHandler", callback.Config{Family: "saas"}, v2Options, opts)
+	s, log := settings("saas.NewHandler", engine.Config{Family: "saas"}, engine.Options(opts))
 	h := &handler{p: p, log: log, once: once(s, log)}
-	return callback.NewHandler(accessKey, s.Config, h.serve)
+	return engine.NewHandler(accessKey, s.Config, h.serve)
 }
 
 type handler struct {
@@ -41,8 +44,8 @@ type handler struct {
 	once idempotency.Group[Record]
 }
 
-func (h *handler) serve(ctx context.Context, body []byte, resp *callback.Response) error {
-	w, test, err := callback.DecodeRequest(body, resp)
+func (h *handler) serve(ctx context.Context, body []byte, resp *engine.Response) error {
+	w, test, err := engine.DecodeRequest(body, resp)
 	if err != nil {
 		return err
 	}
@@ -54,33 +57,33 @@ func (h *handler) serve(ctx context.Context, body []byte, resp *callback.Respons
 	case "refreshInstance":
 		return h.refreshInstance(ctx, &w, test)
 	case "updateInstanceStatus":
-		if err := errors.Join(callback.Require("instanceId", w.InstanceID), callback.Require("status", w.Status)); err != nil {
+		if err := errors.Join(engine.Require("instanceId", w.InstanceID), engine.Require("status", w.Status)); err != nil {
 			return err
 		}
 		return h.p.UpdateInstanceStatus(ctx, &UpdateInstanceStatusRequest{InstanceID: w.InstanceID, Status: Status(w.Status), TestFlag: test})
 	case "releaseInstance":
-		if err := callback.Require("instanceId", w.InstanceID); err != nil {
+		if err := engine.Require("instanceId", w.InstanceID); err != nil {
 			return err
 		}
 		return h.p.ReleaseInstance(ctx, &ReleaseInstanceRequest{InstanceID: w.InstanceID, OrderID: w.OrderID, OrderLineID: w.OrderLineID, TestFlag: test})
 	case "upgradeInstance":
 		return h.upgradeInstance(ctx, &w, test)
 	case "":
-		return callback.Invalid("missing activity")
+		return engine.Invalid("missing activity")
 	}
-	return callback.Invalid("unknown activity")
+	return engine.Invalid("unknown activity")
 }
 
 var (
 	errNoInstanceID      = errors.New("saas: NewInstance returned no instance ID")
 	errProcessingNoID    = errors.New("saas: NewInstance returned 000004; return a NewInstanceResponse with Pending and an InstanceID instead")
-	errOrderLineBusy     = &callback.Error{Code: callback.CodeInternal, Message: "order line is being processed; retry later"}
-	errTooManyInstanceID = callback.Invalid("too many instanceId values (at most 100)")
+	errOrderLineBusy     = &engine.Error{Code: engine.CodeInternal, Message: "order line is being processed; retry later"}
+	errTooManyInstanceID = engine.Invalid("too many instanceId values (at most 100)")
 )
 
-func (h *handler) newInstance(ctx context.Context, w *callback.Fields, test bool, resp *callback.Response) error {
-	if err := errors.Join(callback.Require("orderId", w.OrderID), callback.Require("orderLineId", w.OrderLineID),
-		callback.Require("businessId", w.BusinessID)); err != nil {
+func (h *handler) newInstance(ctx context.Context, w *engine.Fields, test bool, resp *engine.Response) error {
+	if err := errors.Join(engine.Require("orderId", w.OrderID), engine.Require("orderLineId", w.OrderLineID),
+		engine.Require("businessId", w.BusinessID)); err != nil {
 		return err
 	}
 	req := &NewInstanceRequest{OrderID: w.OrderID, OrderLineID: w.OrderLineID, BusinessID: w.BusinessID, TestFlag: test}
@@ -90,9 +93,9 @@ func (h *handler) newInstance(ctx context.Context, w *callback.Fields, test bool
 		}
 		out, err := h.p.NewInstance(ctx, req)
 		if err != nil {
-			var r callback.Resulter
+			var r engine.Resulter
 			if errors.As(err, &r) {
-				if code, _ := r.Result(); code == callback.CodeProcessing {
+				if code, _ := r.Result(); code == engine.CodeProcessing {
 					return nil, fmt.Errorf("%w (got: %v)", errProcessingNoID, err) // %v: 000004 must not decide the answer
 				}
 			}
@@ -116,17 +119,17 @@ func (h *handler) newInstance(ctx context.Context, w *callback.Fields, test bool
 		}
 		return err
 	}
-	resp.Extra = callback.AppendString(append(resp.Extra, `,"instanceId":`...), rec.InstanceID)
+	resp.Extra = engine.AppendString(append(resp.Extra, `,"instanceId":`...), rec.InstanceID)
 	if rec.Pending {
-		resp.Code = callback.CodeProcessing
+		resp.Code = engine.CodeProcessing
 		resp.Message = "provisioning asynchronously"
 	}
 	return nil
 }
 
-func (h *handler) upgradeInstance(ctx context.Context, w *callback.Fields, test bool) error {
-	if err := errors.Join(callback.Require("instanceId", w.InstanceID), callback.Require("orderId", w.OrderID),
-		callback.Require("orderLineId", w.OrderLineID)); err != nil {
+func (h *handler) upgradeInstance(ctx context.Context, w *engine.Fields, test bool) error {
+	if err := errors.Join(engine.Require("instanceId", w.InstanceID), engine.Require("orderId", w.OrderID),
+		engine.Require("orderLineId", w.OrderLineID)); err != nil {
 		return err
 	}
 	req := &UpgradeInstanceRequest{InstanceID: w.InstanceID, OrderID: w.OrderID, OrderLineID: w.OrderLineID, TestFlag: test}
@@ -142,12 +145,12 @@ func (h *handler) upgradeInstance(ctx context.Context, w *callback.Fields, test 
 	return err
 }
 
-func (h *handler) refreshInstance(ctx context.Context, w *callback.Fields, test bool) error {
-	if err := errors.Join(callback.Require("scene", w.Scene), callback.Require("orderId", w.OrderID),
-		callback.Require("orderLineId", w.OrderLineID), callback.Require("instanceId", w.InstanceID)); err != nil {
+func (h *handler) refreshInstance(ctx context.Context, w *engine.Fields, test bool) error {
+	if err := errors.Join(engine.Require("scene", w.Scene), engine.Require("orderId", w.OrderID),
+		engine.Require("orderLineId", w.OrderLineID), engine.Require("instanceId", w.InstanceID)); err != nil {
 		return err
 	}
-	expire, err := callback.RequireTime("expireTime", w.ExpireTime)
+	expire, err := engine.RequireTime("expireTime", w.ExpireTime)
 	if err != nil {
 		return err
 	}
@@ -157,7 +160,7 @@ func (h *handler) refreshInstance(ctx context.Context, w *callback.Fields, test 
 	})
 }
 
-func (h *handler) queryInstance(ctx context.Context, w *callback.Fields, test bool, resp *callback.Response) error {
+func (h *handler) queryInstance(ctx context.Context, w *engine.Fields, test bool, resp *engine.Response) error {
 	ids, err := splitInstanceIDs(w.InstanceID)
 	if err != nil {
 		return err
@@ -189,7 +192,7 @@ func splitInstanceIDs(list string) ([]string, error) {
 	}
 	switch {
 	case len(ids) == 0:
-		return nil, callback.Require("instanceId", "")
+		return nil, engine.Require("instanceId", "")
 	case len(ids) > 100:
 		return nil, errTooManyInstanceID
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -187,7 +188,7 @@ func TestSpecVectorAndChangedBytes(t *testing.T) {
 		body  = `{"activity":"newInstance","businessId":"2b7c1f0e-3a54-4d6e-9f12-7a8b9c0d1e2f","orderId":"CS2611270001ABCDE","orderLineId":"CS2611270001ABCDE-000001","testFlag":"0"}`
 		sig   = "8D8C154D240D3D72DBC0EEEFC70C12D78E81995D3245BFEC64EEAA771258D318"
 	)
-	clock := saas.WithClock(func() time.Time { return time.UnixMilli(1795768200123) })
+	clock := callback.WithClock(func() time.Time { return time.UnixMilli(1795768200123) })
 	p := &provider{}
 	handlers := map[string]http.Handler{accessKey: saas.NewHandler(accessKey, p, clock)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -364,7 +365,7 @@ func TestNewHandlerMisuse(t *testing.T) {
 func TestOptions(t *testing.T) {
 	t.Parallel()
 	p := &provider{}
-	e := newEnv(t, p, saas.WithMaxBodyBytes(100), saas.WithClockSkew(0), saas.WithReplayCacheSize(1))
+	e := newEnv(t, p, callback.WithMaxBodyBytes(100), callback.WithClockSkew(0), callback.WithReplayCacheSize(1))
 	big := `{"activity":"releaseInstance","instanceId":"` + strings.Repeat("i", 100) + `"}`
 	assert.Equal(t, "request body too large", e.send(t, big).ResultMsg)
 	assert.Equal(t, "000001", e.send(t, `{"activity":"releaseInstance","instanceId":"i"}`, koogallerytest.At(time.Now().Add(-61*time.Second))).ResultCode, "no skew allowance")

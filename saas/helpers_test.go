@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
@@ -81,12 +82,12 @@ type env struct {
 
 // newEnv serves a handler for p under a non-root path and checks, when the
 // test ends, that the access key never reached the logs.
-func newEnv(t *testing.T, p saas.Provider, opts ...saas.Option) *env {
+func newEnv(t *testing.T, p saas.Provider, opts ...callback.SaaSOption) *env {
 	t.Helper()
 	logs := &callbacktest.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
-	mux.Handle("/isv/produce", saas.NewHandler(accessKey, p, append([]saas.Option{saas.WithLogger(logger)}, opts...)...))
+	mux.Handle("/isv/produce", saas.NewHandler(accessKey, p, append([]callback.SaaSOption{callback.WithLogger(logger)}, opts...)...))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { assert.NotContains(t, logs.String(), accessKey, "the access key leaked into the logs") })

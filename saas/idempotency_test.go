@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -199,7 +200,7 @@ func TestReplicasSharingAStore(t *testing.T) {
 			provisioned.Add(1)
 			time.Sleep(200 * time.Millisecond)
 			return &saas.NewInstanceResponse{InstanceID: "i-" + req.BusinessID}, nil
-		}}, saas.WithStore(store, time.Hour))
+		}}, callback.WithStore(store, time.Hour))
 	}
 	a, b := mk(), mk()
 	var wg sync.WaitGroup
@@ -228,7 +229,7 @@ func TestReplicasSharingAStore(t *testing.T) {
 func TestStoreDownRefusesToProvision(t *testing.T) {
 	t.Parallel()
 	p := &provider{}
-	e := newEnv(t, p, saas.WithStore(brokenStore{}, 0))
+	e := newEnv(t, p, callback.WithStore(brokenStore{}, 0))
 	res := e.send(t, newInstanceBody("O", "L", "b"))
 	assert.Equal(t, `{"resultCode":"000005","resultMsg":"temporarily unavailable, retry later"}`, string(res.Body))
 	assert.Zero(t, p.Calls.Load())
@@ -242,7 +243,7 @@ func TestStoreDownRefusesToProvision(t *testing.T) {
 func TestMemoryStoreFullRefusesRatherThanForgets(t *testing.T) {
 	t.Parallel()
 	p := &provider{}
-	e := newEnv(t, p, saas.WithStore(saas.NewMemoryStore(2), 0))
+	e := newEnv(t, p, callback.WithStore(saas.NewMemoryStore(2), 0))
 	for _, o := range []string{"O1", "O2"} {
 		require.Equal(t, "000000", e.send(t, newInstanceBody(o, "L", "b")).ResultCode)
 	}
@@ -282,7 +283,7 @@ func (k *keyStore) Claim(ctx context.Context, key string, lease time.Duration) (
 func TestStoreKeys(t *testing.T) {
 	t.Parallel()
 	ks := &keyStore{Store: saas.NewMemoryStore(10)}
-	e := newEnv(t, &provider{}, saas.WithStore(ks, time.Hour))
+	e := newEnv(t, &provider{}, callback.WithStore(ks, time.Hour))
 	e.send(t, newInstanceBody("CS/1", "CS 1-000001", "b"))
 	e.send(t, map[string]string{"activity": "upgradeInstance", "instanceId": "i", "orderId": "U1", "orderLineId": "U1-1"})
 	assert.Equal(t, []string{"newInstance/CS%2F1/CS%201-000001", "upgradeInstance/U1/U1-1"}, ks.keys)

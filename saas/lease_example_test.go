@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 	"github.com/isvkit/koogallery/store"
@@ -22,8 +23,8 @@ func ExampleWithClaimLease() {
 	_, _, _ = shared.Claim(context.Background(), "newInstance/CS1/CS1-000001", 30*time.Second)
 
 	h := saas.NewHandler("test-access-key", &shop{instances: map[string]time.Time{}},
-		saas.WithStore(shared, 0), saas.WithClaimLease(30*time.Second),
-		saas.WithClock(clk.Now), saas.WithLogger(slog.New(slog.DiscardHandler)))
+		callback.WithStore(shared, 0), callback.WithClaimLease(30*time.Second),
+		callback.WithClock(clk.Now), callback.WithLogger(slog.New(slog.DiscardHandler)))
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	kg := koogallerytest.NewSender("test-access-key", koogallerytest.WithClock(clk.Now))

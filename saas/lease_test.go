@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 	"github.com/isvkit/koogallery/store"
@@ -31,8 +32,8 @@ func TestClaimLeaseReachesStoreAndContext(t *testing.T) {
 	v2 := newEnv(t, &provider{newInstance: func(ctx context.Context, req *saas.NewInstanceRequest) (*saas.NewInstanceResponse, error) {
 		remember(ctx)
 		return &saas.NewInstanceResponse{InstanceID: req.BusinessID}, nil
-	}}, saas.WithStore(ks, 0), saas.WithClaimLease(lease))
-	v1 := newV1Env(t, &v1Provider{err: func() error { return nil }}, nil, saas.WithStore(ks, 0), saas.WithClaimLease(lease))
+	}}, callback.WithStore(ks, 0), callback.WithClaimLease(lease))
+	v1 := newV1Env(t, &v1Provider{err: func() error { return nil }}, nil, callback.WithStore(ks, 0), callback.WithClaimLease(lease))
 
 	assert.Equal(t, "000000", v2.send(t, newInstanceBody("O", "L", "b")).ResultCode)
 	got := time.Duration(left.Load())
@@ -53,7 +54,7 @@ func TestClaimLeaseReachesStoreAndContext(t *testing.T) {
 func TestClaimLeaseDefault(t *testing.T) {
 	t.Parallel()
 	ks := &keyStore{Store: saas.NewMemoryStore(10)}
-	e := newEnv(t, &provider{}, saas.WithStore(ks, 0))
+	e := newEnv(t, &provider{}, callback.WithStore(ks, 0))
 	e.send(t, newInstanceBody("O", "L", "b"))
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
@@ -75,13 +76,13 @@ func TestClaimLeaseTakeover(t *testing.T) {
 		close(begun)
 		<-dead
 		return nil, ctx.Err()
-	}}, saas.WithStore(st, 0), saas.WithClaimLease(lease), saas.WithClock(clk.Now))
+	}}, callback.WithStore(st, 0), callback.WithClaimLease(lease), callback.WithClock(clk.Now))
 	t.Cleanup(func() { close(dead) }) // before a's server closes, which waits for the call
 	var resumed atomic.Int64
 	b := newEnv(t, &provider{newInstance: func(_ context.Context, req *saas.NewInstanceRequest) (*saas.NewInstanceResponse, error) {
 		resumed.Add(1)
 		return &saas.NewInstanceResponse{InstanceID: "half-made"}, nil
-	}}, saas.WithStore(st, 0), saas.WithClaimLease(lease), saas.WithClock(clk.Now))
+	}}, callback.WithStore(st, 0), callback.WithClaimLease(lease), callback.WithClock(clk.Now))
 	b.sender = koogallerytest.NewSender(accessKey, koogallerytest.WithHTTPClient(b.srv.Client()), koogallerytest.WithClock(clk.Now))
 
 	go func() {
@@ -106,7 +107,7 @@ func TestClaimLeaseInvalid(t *testing.T) {
 	t.Parallel()
 	for _, d := range []time.Duration{0, -time.Second, 5, 999 * time.Millisecond} {
 		assert.PanicsWithValue(t, "saas.NewHandler: WithClaimLease("+d.String()+"): the lease must be at least 1s (the provider gets 4/5 of it)",
-			func() { saas.NewHandler(accessKey, &provider{}, saas.WithClaimLease(d)) }, "%v", d)
+			func() { saas.NewHandler(accessKey, &provider{}, callback.WithClaimLease(d)) }, "%v", d)
 	}
-	assert.NotPanics(t, func() { saas.NewV1Handler(accessKey, &v1Provider{}, saas.WithClaimLease(time.Second)) })
+	assert.NotPanics(t, func() { saas.NewV1Handler(accessKey, &v1Provider{}, callback.WithClaimLease(time.Second)) })
 }

@@ -41,7 +41,7 @@ func ExampleWithObserver() {
 	clk := koogallerytest.NewClock(time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC))
 	mux := http.NewServeMux()
 	mux.Handle("/isv/produce", timed(saas.NewHandler(accessKey, &shop{instances: map[string]time.Time{}},
-		saas.WithObserver(observe), saas.WithClock(clk.Now), saas.WithLogger(slog.New(slog.DiscardHandler)))))
+		callback.WithObserver(observe), callback.WithClock(clk.Now), callback.WithLogger(slog.New(slog.DiscardHandler)))))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 

@@ -42,7 +42,7 @@ func TestObserverSeesEveryOutcome(t *testing.T) {
 	var obs observed
 	p := &provider{}
 	clk := koogallerytest.NewClock(time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC))
-	e := newEnv(t, p, saas.WithObserver(obs.observe), saas.WithClock(clk.Now))
+	e := newEnv(t, p, callback.WithObserver(obs.observe), callback.WithClock(clk.Now))
 	e.sender = koogallerytest.NewSender(accessKey, koogallerytest.WithHTTPClient(e.srv.Client()), koogallerytest.WithClock(clk.Now))
 	newInstance := map[string]string{"activity": "newInstance", "orderId": "O1", "orderLineId": "L1", "businessId": "b"}
 
@@ -90,7 +90,7 @@ func withoutDuration(o callback.Outcome) callback.Outcome { o.Duration = 0; retu
 func TestObserverSeesAFullReplayCache(t *testing.T) {
 	t.Parallel()
 	var obs observed
-	e := newEnv(t, &provider{}, saas.WithObserver(obs.observe), saas.WithReplayCacheSize(1))
+	e := newEnv(t, &provider{}, callback.WithObserver(obs.observe), callback.WithReplayCacheSize(1))
 	e.send(t, map[string]string{"activity": "releaseInstance", "instanceId": "i"})
 	res := e.send(t, map[string]string{"activity": "releaseInstance", "instanceId": "i"})
 	assert.Equal(t, "000005", res.ResultCode)

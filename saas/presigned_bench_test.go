@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/benchtest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
@@ -81,7 +82,7 @@ func presignNewInstances(b *testing.B) []benchtest.Call {
 func BenchmarkNewInstancePresigned(b *testing.B) {
 	benchtest.Compare(b, presignNewInstances,
 		benchtest.Variant{Name: "handler", Handler: func() http.Handler {
-			return saas.NewHandler(accessKey, benchProvider{}, saas.WithLogger(slog.New(slog.DiscardHandler)))
+			return saas.NewHandler(accessKey, benchProvider{}, callback.WithLogger(slog.New(slog.DiscardHandler)))
 		}},
 		benchtest.Variant{Name: "lean", Handler: func() http.Handler { return benchtest.LeanV2(accessKey, newInstanceAnswer) }},
 		benchtest.Variant{Name: "naive", Handler: func() http.Handler { return naive(accessKey) }},

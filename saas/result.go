@@ -2,7 +2,7 @@ package saas
 
 import (
 	"github.com/isvkit/koogallery"
-	"github.com/isvkit/koogallery/internal/callback"
+	engine "github.com/isvkit/koogallery/internal/callback"
 )
 
 // ResultError is an error that answers KooGallery with a chosen result code
@@ -21,14 +21,14 @@ func NewResultError(code, message string) *ResultError {
 // Errors a Provider returns for the general result codes.
 var (
 	// ErrInvalidParameter answers 000002: a request field is unacceptable.
-	ErrInvalidParameter = &ResultError{Code: callback.CodeInvalid, Message: "invalid parameter"}
+	ErrInvalidParameter = &ResultError{Code: engine.CodeInvalid, Message: "invalid parameter"}
 	// ErrInstanceNotFound answers 000003: the instance does not exist.
 	// (ReleaseInstance should succeed for a missing instance instead.)
-	ErrInstanceNotFound = &ResultError{Code: callback.CodeNotFound, Message: "instance not found"}
+	ErrInstanceNotFound = &ResultError{Code: engine.CodeNotFound, Message: "instance not found"}
 	// ErrProcessing answers 000004: the request is being processed. From
 	// NewInstance, answer Pending instead: 000004 there needs an instance ID,
 	// so the handler answers 000005 for ErrProcessing.
-	ErrProcessing = &ResultError{Code: callback.CodeProcessing, Message: "request is being processed"}
+	ErrProcessing = &ResultError{Code: engine.CodeProcessing, Message: "request is being processed"}
 )
 
 // Business result codes of 《SaaS类商品接入指南 V2.0》›「调用结果码说明」, for

@@ -18,7 +18,7 @@ import (
 // "upgradeInstance/<orderId>/<orderLineId>", each ID path-escaped.
 //
 // The handler calls the Provider with a context that ends at 4/5 of the
-// claim lease (4 minutes by default, see WithClaimLease), so that a claim
+// claim lease (4 minutes by default, see callback.WithClaimLease), so that a claim
 // cannot lapse while its Provider call is still running, provided the
 // Provider honours its context.
 type Store = store.Store

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/benchtest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
@@ -23,7 +24,7 @@ func BenchmarkV1Handler(b *testing.B) {
 			if activity == "newInstance" {
 				p.newInstance = newInstanceWithApp
 			}
-			h := saas.NewV1Handler(accessKey, p, saas.WithLogger(discard))
+			h := saas.NewV1Handler(accessKey, p, callback.WithLogger(discard))
 			sender := koogallerytest.NewV1Sender(accessKey)
 			reqs := make([]*http.Request, b.N)
 			for i := range reqs {
@@ -109,7 +110,7 @@ func presignV1NewInstances(b *testing.B) []benchtest.Call {
 func BenchmarkV1Presigned(b *testing.B) {
 	benchtest.Compare(b, presignV1NewInstances,
 		benchtest.Variant{Name: "handler", Handler: func() http.Handler {
-			return saas.NewV1Handler(accessKey, benchV1Provider{}, saas.WithLogger(discard))
+			return saas.NewV1Handler(accessKey, benchV1Provider{}, callback.WithLogger(discard))
 		}},
 		benchtest.Variant{Name: "lean", Handler: func() http.Handler { return benchtest.LeanV1Query(accessKey, v1NewInstanceAnswer) }},
 		benchtest.Variant{Name: "bare", Handler: func() http.Handler { return bare }},

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -77,7 +78,7 @@ func ExampleNewV1Handler() {
 	clk := koogallerytest.NewClock(time.Date(2026, 11, 27, 8, 30, 0, 0, time.UTC))
 	mux := http.NewServeMux()
 	mux.Handle("/isv/v1", saas.NewV1Handler(key, &v1Shop{instances: map[string]string{}},
-		saas.WithEncryptType(saas.AES256), saas.WithClock(clk.Now), saas.WithLogger(slog.New(slog.DiscardHandler))))
+		saas.WithEncryptType(saas.AES256), callback.WithClock(clk.Now), callback.WithLogger(slog.New(slog.DiscardHandler))))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	url := srv.URL + "/isv/v1"

@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 
-	"github.com/isvkit/koogallery/internal/callback"
+	engine "github.com/isvkit/koogallery/internal/callback"
 	"github.com/isvkit/koogallery/order"
 )
 
@@ -47,7 +47,7 @@ func jsonText(v json.RawMessage) string {
 	if len(v) == 0 {
 		return ""
 	}
-	if s, err := callback.Scalar(v); err == nil {
+	if s, err := engine.Scalar(v); err == nil {
 		return s
 	}
 	var b bytes.Buffer

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/internal/v1sign"
 	"github.com/isvkit/koogallery/order"
@@ -115,15 +116,15 @@ func TestV1IncomingFieldsDecrypted(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name    string
-		opts    []saas.Option
+		opts    []callback.SaaSV1Option
 		phone   string
 		want    string
 		warning bool
 	}{
 		{"AES-256 by default", nil, specPhone256, "13800138000", false},
-		{"AES-128 configured", []saas.Option{saas.WithEncryptType(saas.AES128)}, specAdmin128, "Admin@KooGallery", false},
+		{"AES-128 configured", []callback.SaaSV1Option{saas.WithEncryptType(saas.AES128)}, specAdmin128, "Admin@KooGallery", false},
 		{"AES-128 arriving at an AES-256 handler: fallback, warned", nil, specAdmin128, "Admin@KooGallery", true},
-		{"AES-256 arriving at an AES-128 handler: fallback, warned", []saas.Option{saas.WithEncryptType(saas.AES128)}, specAdmin256, "Admin@KooGallery", true},
+		{"AES-256 arriving at an AES-128 handler: fallback, warned", []callback.SaaSV1Option{saas.WithEncryptType(saas.AES128)}, specAdmin256, "Admin@KooGallery", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -314,7 +315,7 @@ func TestV1ChargingModes(t *testing.T) {
 		"5": order.ChargingModeOnDemandPackage, "": "", "7": "7", "PERIOD": order.ChargingModePeriod, "ON_DEMAND": order.ChargingModeOnDemand,
 	} {
 		p := &v1Provider{}
-		h := saas.NewV1Handler(accessKey, p, saas.WithLogger(discard))
+		h := saas.NewV1Handler(accessKey, p, callback.WithLogger(discard))
 		raw := signedRaw(t, map[string]string{"activity": "newInstance", "orderId": "O", "businessId": "b", "chargingMode": wire},
 			func(_, v string) string { return url.QueryEscape(v) })
 		rec := httptestGet(h, "/?"+raw)

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/internal/v1sign"
 	"github.com/isvkit/koogallery/koogallerytest"
@@ -63,7 +64,7 @@ func FuzzV1Handler(f *testing.F) {
 	}
 	var calls atomic.Int64
 	p := countingV1(&calls)
-	h := saas.NewV1Handler(accessKey, p, saas.WithLogger(discard))
+	h := saas.NewV1Handler(accessKey, p, callback.WithLogger(discard))
 	sender := koogallerytest.NewV1Sender(accessKey)
 
 	f.Fuzz(func(t *testing.T, rawQuery string) {
@@ -111,7 +112,7 @@ func FuzzV1FieldDecryption(f *testing.F) {
 		calls.Add(1)
 		return &saas.V1NewInstanceResponse{InstanceID: "i"}, nil
 	}}
-	h := saas.NewV1Handler(accessKey, p, saas.WithLogger(discard))
+	h := saas.NewV1Handler(accessKey, p, callback.WithLogger(discard))
 	sender := koogallerytest.NewV1Sender(accessKey)
 	var order atomic.Int64
 

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/callback"
+	engine "github.com/isvkit/koogallery/internal/callback"
 	"github.com/isvkit/koogallery/internal/fieldcrypt"
 	"github.com/isvkit/koogallery/internal/idempotency"
 	"github.com/isvkit/koogallery/internal/v1sign"
@@ -28,7 +29,7 @@ import (
 //
 //   - verifies the authToken (HMAC-SHA256 keyed with key + timeStamp over the
 //     other parameters, URL-decoded and sorted) in constant time, and refuses
-//     a timeStamp more than 24 hours away (WithV1Window);
+//     a timeStamp more than 24 hours away (callback.WithV1Window);
 //   - dispatches on the activity parameter to p, with typed requests; the
 //     encrypted mobilePhone and email of newInstance reach p decrypted;
 //   - encrypts AppInfo.UserName and Password in its answers (AES-256 unless
@@ -52,30 +53,32 @@ import (
 // recorded instance ID and the AppInfo that QueryInstance reports for it, so
 // the console keeps showing how to reach the instance; if QueryInstance fails
 // the answer carries the instance ID alone. Upgrade runs at most once per
-// upgrade orderId. Records live in the Store (WithStore), as for NewHandler,
+// upgrade orderId. Records live in the Store (callback.WithStore), as for NewHandler,
 // under keys "v1.newInstance/<orderId>/<productId or empty>" and
 // "v1.upgrade/<orderId>/".
 //
 // Replays. V1 has no nonce. The handler remembers each refreshInstance,
 // expireInstance, releaseInstance and instanceStatus call that succeeded, by
 // its authToken, for as long as the window accepts it, in its Store
-// (WithStore; this process's memory by default); the same signed request
+// (callback.WithStore; this process's memory by default); the same signed request
 // arriving again is answered 000000 without calling p
 // (KooGallery may re-send an identical request; a URL replayed from an access
 // log cannot undo a later change). Concurrent identical requests wait for the
 // first. Those calls run with a context detached from KooGallery hanging up,
-// ending after 4 minutes (4/5 of WithClaimLease).
+// ending after 4 minutes (4/5 of callback.WithClaimLease).
 //
-// NewV1Handler panics if key is empty, p is nil, or an option is invalid
-// (WithEncryptType naming an unknown size) or does not apply.
-func NewV1Handler(key string, p V1Provider, opts ...Option) http.Handler {
+// It accepts WithEncryptType and the options of package callback that apply
+// to it (callback.SaaSV1Option; another does not compile). It panics if key
+// is empty, p is nil, or an option's value is invalid (WithEncryptType
+// naming an unknown size).
+func NewV1Handler(key string, p V1Provider, opts ...callback.SaaSV1Option) http.Handler {
 	if p == nil {
 		panic("saas: nil V1Provider")
 	}
 	if key == "" {
 		panic("saas: empty key")
 	}
-	s, log := settings("saas.NewV1Handler", callback.Config{Family: "saas.v1", Scheme: callback.SchemeV1Query}, v1Options, opts)
+	s, log := settings("saas.NewV1Handler", engine.Config{Family: "saas.v1", Scheme: engine.SchemeV1Query}, engine.Options(opts))
 	encType := EncryptType(s.EncryptType)
 	if encType == "" {
 		encType = AES256
@@ -88,7 +91,7 @@ func NewV1Handler(key string, p V1Provider, opts ...Option) http.Handler {
 		once:    once(s, log),
 		done:    idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.Now, s.ClaimLease(), s.DoneKeep(), log),
 	}
-	return callback.NewHandler(key, s.Config, h.serve)
+	return engine.NewHandler(key, s.Config, h.serve)
 }
 
 type v1Handler struct {
@@ -100,21 +103,21 @@ type v1Handler struct {
 	done    *idempotency.DoneGuard
 }
 
-var errOrderBusy = &callback.Error{Code: callback.CodeInternal, Message: "order is being processed; retry later"}
+var errOrderBusy = &engine.Error{Code: engine.CodeInternal, Message: "order is being processed; retry later"}
 
 // serve handles a verified V1 call; raw is its query string.
-func (h *v1Handler) serve(ctx context.Context, raw []byte, resp *callback.Response) error {
+func (h *v1Handler) serve(ctx context.Context, raw []byte, resp *engine.Response) error {
 	q := resp.V1Query // parsed and verified by the engine
 	if q == nil {
 		var err error
 		if q, err = v1sign.ParseQuery(string(raw)); err != nil {
-			return callback.Invalid("malformed query") // unreachable: the engine parsed it
+			return engine.Invalid("malformed query") // unreachable: the engine parsed it
 		}
 	}
 	in := v1Params{q: q}
 	activity := q.Get("activity")
 	resp.Activity = activity
-	test, err := callback.ParseTestFlag(strings.TrimSpace(q.Get("testFlag")))
+	test, err := engine.ParseTestFlag(strings.TrimSpace(q.Get("testFlag")))
 	if err != nil {
 		return err
 	}
@@ -144,9 +147,9 @@ func (h *v1Handler) serve(ctx context.Context, raw []byte, resp *callback.Respon
 	case "upgrade":
 		return h.upgrade(ctx, &in, test)
 	case "":
-		return callback.Invalid("missing activity")
+		return engine.Invalid("missing activity")
 	}
-	return callback.Invalid("unknown activity")
+	return engine.Invalid("unknown activity")
 }
 
 // doOnce runs fn for a verified call unless the same signed request already
@@ -158,12 +161,12 @@ func (h *v1Handler) doOnce(ctx context.Context, in *v1Params, fn func(context.Co
 	}
 	mac, ok := v1sign.TokenMAC(in.q.Get(v1sign.ParamAuthToken))
 	if !ok {
-		return callback.Invalid("malformed authToken") // unreachable: the engine verified it
+		return engine.Invalid("malformed authToken") // unreachable: the engine verified it
 	}
 	return h.done.Do(ctx, "v1/"+hex.EncodeToString(mac[:]), true, fn)
 }
 
-func (h *v1Handler) newInstance(ctx context.Context, in *v1Params, test bool, resp *callback.Response) error {
+func (h *v1Handler) newInstance(ctx context.Context, in *v1Params, test bool, resp *engine.Response) error {
 	q := in.q
 	req := &V1NewInstanceRequest{
 		CustomerID: q.Get("customerId"), CustomerName: q.Get("customerName"),
@@ -222,7 +225,7 @@ func (h *v1Handler) newInstance(ctx context.Context, in *v1Params, test bool, re
 	} else {
 		app = h.recordedAppInfo(ctx, rec.InstanceID, test)
 	}
-	extra := callback.AppendString(append(resp.Extra, `,"instanceId":`...), rec.InstanceID)
+	extra := engine.AppendString(append(resp.Extra, `,"instanceId":`...), rec.InstanceID)
 	if app != nil {
 		extra = h.appendEncryptType(extra)
 		if extra, err = h.appendAppInfo(extra, app); err != nil {
@@ -285,7 +288,7 @@ func (h *v1Handler) upgrade(ctx context.Context, in *v1Params, test bool) error 
 	return err
 }
 
-func (h *v1Handler) queryInstance(ctx context.Context, in *v1Params, test bool, resp *callback.Response) error {
+func (h *v1Handler) queryInstance(ctx context.Context, in *v1Params, test bool, resp *engine.Response) error {
 	ids, err := splitInstanceIDs(in.q.Get("instanceId"))
 	if err != nil {
 		return err
@@ -328,7 +331,7 @@ func (h *v1Handler) queryInstance(ctx context.Context, in *v1Params, test bool, 
 }
 
 func (h *v1Handler) appendEncryptType(dst []byte) []byte {
-	return callback.AppendString(append(dst, `,"encryptType":`...), string(h.encType))
+	return engine.AppendString(append(dst, `,"encryptType":`...), string(h.encType))
 }
 
 // appendAppInfo appends newInstance's `,"appInfo":{…}` with the
@@ -343,7 +346,7 @@ func (h *v1Handler) appendAppInfo(dst []byte, a *AppInfo) ([]byte, error) {
 		return dst, err
 	}
 	dst = append(dst, `,"appInfo":{"frontEndUrl":`...)
-	dst = callback.AppendString(dst, a.FrontEndURL)
+	dst = engine.AppendString(dst, a.FrontEndURL)
 	dst = appendOptional(dst, "adminUrl", a.AdminURL)
 	dst = appendOptional(dst, "userName", user)
 	dst = appendOptional(dst, "password", pass)
@@ -384,7 +387,7 @@ func (h *v1Handler) decrypt(ctx context.Context, field, value string) (string, e
 	}
 	pt, used, err := h.keys.DecryptFallback(h.encType, value)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", callback.Invalid("invalid "+field), err)
+		return "", fmt.Errorf("%w: %w", engine.Invalid("invalid "+field), err)
 	}
 	if used != h.encType {
 		h.log.LogAttrs(ctx, slog.LevelWarn, "koogallery: field decrypted with the other AES key size; set WithEncryptType to match the product",
@@ -408,7 +411,7 @@ func (p *v1Params) fail(err error) {
 func (p *v1Params) required(name string) string {
 	v := p.q.Get(name)
 	if v == "" {
-		p.fail(callback.Require(name, ""))
+		p.fail(engine.Require(name, ""))
 	}
 	return v
 }
@@ -421,7 +424,7 @@ func (p *v1Params) int(name string) int {
 	}
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		p.fail(callback.Invalid("invalid " + name))
+		p.fail(engine.Invalid("invalid " + name))
 	}
 	return v
 }
@@ -434,7 +437,7 @@ func (p *v1Params) flag(name string) bool {
 	case "", "0", "false":
 		return false
 	}
-	p.fail(callback.Invalid("invalid " + name))
+	p.fail(engine.Invalid("invalid " + name))
 	return false
 }
 
@@ -444,7 +447,7 @@ func (p *v1Params) time(name string, required bool) time.Time {
 	if s == "" && !required {
 		return time.Time{}
 	}
-	t, err := callback.RequireTime(name, s)
+	t, err := engine.RequireTime(name, s)
 	if err != nil {
 		p.fail(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/internal/v1sign"
 	"github.com/isvkit/koogallery/koogallerytest"
@@ -154,7 +155,7 @@ func TestV1ParamsKeepEverything(t *testing.T) {
 	t.Parallel()
 	p := &v1Provider{}
 	clk := koogallerytest.NewClock(specV1Time)
-	e := newV1Env(t, p, nil, saas.WithClock(clk.Now))
+	e := newV1Env(t, p, nil, callback.WithClock(clk.Now))
 	e.sender = koogallerytest.NewV1Sender(accessKey, koogallerytest.WithHTTPClient(e.srv.Client()), koogallerytest.WithClock(clk.Now))
 	res := e.send(t, map[string]string{"activity": "expireInstance", "instanceId": "i-1", "somethingNew": "a b+c", "empty": ""})
 	require.Equal(t, "000000", res.ResultCode, res.ResultMsg)
@@ -246,7 +247,7 @@ type v1Vector struct {
 	handlers map[string]http.Handler
 }
 
-func newV1Vector(t *testing.T, p saas.V1Provider, keys []string, opts ...saas.Option) *v1Vector {
+func newV1Vector(t *testing.T, p saas.V1Provider, keys []string, opts ...callback.SaaSV1Option) *v1Vector {
 	v := &v1Vector{t: t, handlers: map[string]http.Handler{}}
 	for _, k := range keys {
 		v.handlers[k] = saas.NewV1Handler(k, p, opts...)
@@ -286,12 +287,12 @@ func flip(s string, i int) string { b := []byte(s); b[i] ^= 1; return string(b) 
 func TestV1SpecVectorAndChangedBytes(t *testing.T) {
 	t.Parallel()
 	p := &v1Provider{}
-	clock := saas.WithClock(func() time.Time { return specV1Time })
+	clock := callback.WithClock(func() time.Time { return specV1Time })
 	keys := []string{accessKey}
 	for i := range len(accessKey) {
 		keys = append(keys, flip(accessKey, i))
 	}
-	v := newV1Vector(t, p, keys, clock, saas.WithLogger(discard))
+	v := newV1Vector(t, p, keys, clock, callback.WithLogger(discard))
 
 	for _, k := range keys[1:] {
 		code, _, _ := v.get(k, rawQuery(specV1Params))
@@ -323,7 +324,7 @@ func TestV1SpecBodySign(t *testing.T) {
 	p := &v1Provider{newInstance: func(context.Context, *saas.V1NewInstanceRequest) (*saas.V1NewInstanceResponse, error) {
 		return &saas.V1NewInstanceResponse{InstanceID: "inst-0001"}, nil
 	}}
-	v := newV1Vector(t, p, []string{accessKey}, saas.WithLogger(discard))
+	v := newV1Vector(t, p, []string{accessKey}, callback.WithLogger(discard))
 	q := url.Values{"activity": {"newInstance"}, "orderId": {"CS2611270001ABCDE"}, "businessId": {"b"},
 		"timeStamp": {time.Now().UTC().Format("20060102150405") + "000"}}
 	token, err := v1sign.SignQuery(accessKey, q)
@@ -368,7 +369,7 @@ func TestV1FailureAnswersSigned(t *testing.T) {
 	t.Run("wrong method and oversized query", func(t *testing.T) {
 		t.Parallel()
 		p := &v1Provider{}
-		e := newV1Env(t, p, nil, saas.WithMaxBodyBytes(200))
+		e := newV1Env(t, p, nil, callback.WithMaxBodyBytes(200))
 		call, err := e.sender.Sign(e.url, map[string]string{"activity": "expireInstance", "instanceId": "i-1"})
 		require.NoError(t, err)
 		call.Method = http.MethodPost
@@ -390,11 +391,6 @@ func TestNewV1HandlerMisuse(t *testing.T) {
 	assert.PanicsWithValue(t, "saas: empty key", func() { saas.NewV1Handler("", &v1Provider{}) })
 	assert.PanicsWithValue(t, `saas.NewV1Handler: WithEncryptType("3"): the type must be AES256 ("1") or AES128 ("2")`,
 		func() { saas.NewV1Handler(accessKey, &v1Provider{}, saas.WithEncryptType("3")) })
-	assert.PanicsWithValue(t, "saas.NewHandler: WithEncryptType does not apply to this handler; WithV1Window does not apply to this handler",
-		func() {
-			saas.NewHandler(accessKey, &provider{}, saas.WithEncryptType(saas.AES128), saas.WithV1Window(time.Hour))
-		},
-		"options only the V1 handler uses are refused by the V2 one, not ignored")
 }
 
 func TestV1Window(t *testing.T) {
@@ -402,15 +398,15 @@ func TestV1Window(t *testing.T) {
 	params := map[string]string{"activity": "releaseInstance", "instanceId": "i-1"}
 	for _, tt := range []struct {
 		name string
-		opts []saas.Option
+		opts []callback.SaaSV1Option
 		age  time.Duration
 		code string
 	}{
 		{"23 h old, default", nil, 23 * time.Hour, "000000"},
 		{"25 h old, default", nil, 25 * time.Hour, "000001"},
-		{"a month old, window off", []saas.Option{saas.WithV1Window(0)}, 30 * 24 * time.Hour, "000000"},
-		{"2 h old, 1 h window", []saas.Option{saas.WithV1Window(time.Hour)}, 2 * time.Hour, "000001"},
-		{"59 min old, 1 h window", []saas.Option{saas.WithV1Window(time.Hour)}, 59 * time.Minute, "000000"},
+		{"a month old, window off", []callback.SaaSV1Option{callback.WithV1Window(0)}, 30 * 24 * time.Hour, "000000"},
+		{"2 h old, 1 h window", []callback.SaaSV1Option{callback.WithV1Window(time.Hour)}, 2 * time.Hour, "000001"},
+		{"59 min old, 1 h window", []callback.SaaSV1Option{callback.WithV1Window(time.Hour)}, 59 * time.Minute, "000000"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()

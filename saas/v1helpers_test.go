@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
@@ -83,12 +84,12 @@ type v1Env struct {
 
 // newV1Env serves a V1 handler for p under a non-root path and checks, when
 // the test ends, that the Key and every secret listed never reached the logs.
-func newV1Env(t *testing.T, p saas.V1Provider, secrets []string, opts ...saas.Option) *v1Env {
+func newV1Env(t *testing.T, p saas.V1Provider, secrets []string, opts ...callback.SaaSV1Option) *v1Env {
 	t.Helper()
 	logs := &callbacktest.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
-	mux.Handle("/isv/v1", saas.NewV1Handler(accessKey, p, append([]saas.Option{saas.WithLogger(logger)}, opts...)...))
+	mux.Handle("/isv/v1", saas.NewV1Handler(accessKey, p, append([]callback.SaaSV1Option{callback.WithLogger(logger)}, opts...)...))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {

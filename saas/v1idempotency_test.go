@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -129,8 +130,8 @@ func TestV1NewInstanceSharedStore(t *testing.T) {
 		provisioned.Add(1)
 		return &saas.V1NewInstanceResponse{InstanceID: "inst-" + req.BusinessID}, nil
 	}}
-	a := newV1Env(t, p, nil, saas.WithStore(store, 0))
-	b := newV1Env(t, p, nil, saas.WithStore(store, 0))
+	a := newV1Env(t, p, nil, callback.WithStore(store, 0))
+	b := newV1Env(t, p, nil, callback.WithStore(store, 0))
 	first := a.send(t, v1NewInstance("CS 1/x", "b1"))
 	second := b.send(t, v1NewInstance("CS 1/x", "b2"))
 	assert.Equal(t, "inst-b1", first.InstanceID)
@@ -284,7 +285,7 @@ func TestV1ConcurrentIdenticalDeliveries(t *testing.T) {
 func TestV1ReplayGuardFullRefusesRatherThanForgets(t *testing.T) {
 	t.Parallel()
 	p := &v1Provider{}
-	e := newV1Env(t, p, nil, saas.WithReplayCacheSize(2))
+	e := newV1Env(t, p, nil, callback.WithReplayCacheSize(2))
 	first, err := e.sender.Sign(e.url, map[string]string{"activity": "expireInstance", "instanceId": "i-0"})
 	require.NoError(t, err)
 	res, err := first.Send(context.Background())

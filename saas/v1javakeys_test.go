@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/saas"
 )
@@ -60,7 +61,7 @@ func TestV1HandlerJavaKeyDerivation(t *testing.T) {
 					got = req.MobilePhone
 					return &saas.V1NewInstanceResponse{InstanceID: "i"}, nil
 				}}
-				h := saas.NewV1Handler(k[0], p, saas.WithEncryptType(tt.et), saas.WithLogger(discard))
+				h := saas.NewV1Handler(k[0], p, saas.WithEncryptType(tt.et), callback.WithLogger(discard))
 				raw := signedRawWithKey(t, k[0], map[string]string{"activity": "newInstance", "orderId": "O", "businessId": "b",
 					"mobilePhone": javaEncrypt(t, tt.keyHex, "13800138000")})
 				assert.Contains(t, httptestGet(h, "/?"+raw), `"resultCode":"000000"`)

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas"
@@ -50,7 +51,7 @@ func TestV1NeverLogsSecrets(t *testing.T) {
 		err: func() error { return errors.New("seller failure") },
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/isv/v1", saas.NewV1Handler(accessKey, p, saas.WithLogger(logger)))
+	mux.Handle("/isv/v1", saas.NewV1Handler(accessKey, p, callback.WithLogger(logger)))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	ctx := context.Background()

@@ -10,7 +10,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
-	"github.com/isvkit/koogallery/saas/kit"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/isvkit/koogallery/callback"
+	"github.com/isvkit/koogallery/saas/kit"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -127,7 +129,7 @@ func (p v1Mem) ReleaseInstance(context.Context, *saas.V1ReleaseInstanceRequest) 
 func (p v1Mem) Upgrade(context.Context, *saas.V1UpgradeRequest) error                 { return nil }
 func (p v1Mem) InstanceStatus(context.Context, *saas.V1InstanceStatusRequest) error   { return nil }
 
-var quiet = saas.WithLogger(discardLogger())
+var quiet = callback.WithLogger(discardLogger())
 
 // probeBroken probes a seller and returns the failed checks by name.
 func probeBroken(t *testing.T, h http.Handler, family string, extra ...string) (map[string]check, runResult) {
@@ -237,7 +239,7 @@ func TestProbeFlagsBrokenSellers(t *testing.T) {
 		// no nonce.
 		store := saas.NewMemoryStore(1000)
 		failed, _ := probeBroken(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			saas.NewHandler(testAccessKey, &memProvider{}, saas.WithStore(store, 0), quiet).ServeHTTP(w, r)
+			saas.NewHandler(testAccessKey, &memProvider{}, callback.WithStore(store, 0), quiet).ServeHTTP(w, r)
 		}), "saas")
 		require.Len(t, failed, 1, "%v", failed)
 		c := failed["replayed call refused"]
@@ -246,7 +248,7 @@ func TestProbeFlagsBrokenSellers(t *testing.T) {
 		assert.Contains(t, c.Hint, "nonce")
 	})
 	t.Run("slower than KooGallery waits", func(t *testing.T) {
-		h := license.NewHandler(testAccessKey, okLicense{}, license.WithLogger(discardLogger()))
+		h := license.NewHandler(testAccessKey, okLicense{}, callback.WithLogger(discardLogger()))
 		failed, _ := probeBroken(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-time.After(400 * time.Millisecond):
@@ -336,7 +338,7 @@ func TestCallbackSendsAndChecks(t *testing.T) {
 		notified = append(notified, n.OrderID)
 		mu.Unlock()
 		return nil
-	}, order.WithLogger(discardLogger())))
+	}, callback.WithLogger(discardLogger())))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/isvkit/koogallery/saas/kit"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +17,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/isvkit/koogallery/callback"
+	"github.com/isvkit/koogallery/saas/kit"
 
 	"github.com/spf13/cobra"
 
@@ -533,18 +535,18 @@ func (v *verifier) handler() {
 	path := v.c.URL.Path
 	switch v.fam.name {
 	case "saas":
-		h = saas.NewHandler(v.key, rec, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithLogger(lg))
+		h = saas.NewHandler(v.key, rec, callback.WithClock(now), callback.WithClockSkew(v.skew), callback.WithLogger(lg))
 	case "saas-v1":
-		h = saas.NewV1Handler(v.key, v1Provider{rec}, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithV1Window(v.v1window), saas.WithLogger(lg))
+		h = saas.NewV1Handler(v.key, v1Provider{rec}, callback.WithClock(now), callback.WithClockSkew(v.skew), callback.WithV1Window(v.v1window), callback.WithLogger(lg))
 	case "kit", "kit-v1":
-		h = kit.NewHandler(v.key, rec, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithV1Window(v.v1window), saas.WithLogger(lg))
+		h = kit.NewHandler(v.key, rec, callback.WithClock(now), callback.WithClockSkew(v.skew), callback.WithV1Window(v.v1window), callback.WithLogger(lg))
 	case "license":
-		h = license.NewHandler(v.key, rec, license.WithClock(now), license.WithClockSkew(v.skew), license.WithLogger(lg))
+		h = license.NewHandler(v.key, rec, callback.WithClock(now), callback.WithClockSkew(v.skew), callback.WithLogger(lg))
 	case "order":
 		h = order.NewNotificationHandler(v.key, func(_ context.Context, n *order.Notification) error {
 			rec.note("orderNotify " + n.OrderID)
 			return nil
-		}, order.WithClock(now), order.WithClockSkew(v.skew), order.WithLogger(lg))
+		}, callback.WithClock(now), callback.WithClockSkew(v.skew), callback.WithLogger(lg))
 	}
 	u := *v.c.URL
 	u.Scheme, u.Host = "http", "capture.invalid"

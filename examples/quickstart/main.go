@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/isvkit/koogallery"
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/order"
 	"github.com/isvkit/koogallery/saas"
@@ -95,8 +96,8 @@ func main() {
 		}
 		printOrder(o)
 		return nil
-	}, order.WithLogger(quiet)))
-	mux.Handle("/isv/produce", saas.NewHandler(accessKey, provider, saas.WithLogger(quiet)))
+	}, callback.WithLogger(quiet)))
+	mux.Handle("/isv/produce", saas.NewHandler(accessKey, provider, callback.WithLogger(quiet)))
 	seller := httptest.NewServer(mux)
 	defer seller.Close()
 	fmt.Printf("The seller's production interfaces run at %s.\n", seller.URL)

@@ -42,7 +42,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/isvkit/koogallery/saas/kit"
 	"log/slog"
 	"net"
 	"net/http"
@@ -50,6 +49,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/isvkit/koogallery/callback"
+	"github.com/isvkit/koogallery/saas/kit"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -223,29 +225,23 @@ func newMux(cfg config, p *provider, st *state, log *slog.Logger) (*http.ServeMu
 	// records: the SaaS handlers' outcomes and the V1 replay guard. With
 	// memory the kit keeps its replay guard in its own memory store, apart
 	// from the outcomes, which are kept 30 days.
-	records := []saas.Option{saas.WithStore(st.store, 0)}
-	kitState := []saas.Option{}
-	nonces := []saas.Option{}
+	logged := callback.WithLogger(log)
+	records := callback.WithStore(st.store, 0)
+	var kitState callback.StoreOption     // nil: the kit's own memory store
+	var nonces callback.ReplayCacheOption // nil: each handler's memory cache
 	if st.replay != nil {
-		kitState = append(kitState, saas.WithStore(st.store, 0))
-		nonces = append(nonces, saas.WithReplayCache(st.replay))
-	}
-	with := func(opts ...[]saas.Option) []saas.Option {
-		all := []saas.Option{saas.WithLogger(log)}
-		for _, o := range opts {
-			all = append(all, o...)
-		}
-		return all
+		kitState = records
+		nonces = callback.WithReplayCache(st.replay)
 	}
 	var mounted []string
 	if cfg.accessKey != "" {
-		mux.Handle("/isv/produce", saas.NewHandler(cfg.accessKey, p, with(records, nonces)...))
-		mux.Handle("/isv/license", license.NewHandler(cfg.accessKey, p.licenses(), with(nonces)...))
-		mux.Handle("/isv/order", order.NewNotificationHandler(cfg.accessKey, p.onOrder, with(nonces)...))
+		mux.Handle("/isv/produce", saas.NewHandler(cfg.accessKey, p, logged, records, nonces))
+		mux.Handle("/isv/license", license.NewHandler(cfg.accessKey, p.licenses(), logged, nonces))
+		mux.Handle("/isv/order", order.NewNotificationHandler(cfg.accessKey, p.onOrder, logged, nonces))
 		mounted = append(mounted, "/isv/produce", "/isv/license", "/isv/order")
 	}
 	if cfg.v1Key != "" {
-		v1opts := with(records)
+		v1opts := []callback.SaaSV1Option{logged, records}
 		if cfg.v1EncryptType != "" { // unset: the handler's default, AES-256
 			v1opts = append(v1opts, saas.WithEncryptType(cfg.v1EncryptType))
 		}
@@ -253,7 +249,7 @@ func newMux(cfg config, p *provider, st *state, log *slog.Logger) (*http.ServeMu
 		mounted = append(mounted, "/isv/v1")
 	}
 	if cfg.kitKey != "" {
-		opts := with(kitState, nonces)
+		opts := []callback.KitOption{logged, kitState, nonces}
 		if cfg.kitPrivateKeyFile != "" {
 			pem, err := os.ReadFile(cfg.kitPrivateKeyFile)
 			if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/license"
 	"github.com/isvkit/koogallery/order"
 	"github.com/isvkit/koogallery/saas"
@@ -179,23 +180,23 @@ func runReplica(c replicaConfig) error {
 
 	s := &seller{ledger: ledger, replica: strconv.Itoa(c.Slot), delay: c.Delay,
 		halfMade: func(line, id string) { announce(lineHalfMade + line + " " + id) }}
-	common := []saas.Option{saas.WithLogger(log)}
+	logged := callback.WithLogger(log)
+	var records callback.StoreOption // nil: the handlers' memory stores
 	if st != nil {
-		common = append(common, saas.WithStore(st, 0))
+		records = callback.WithStore(st, 0)
 	}
-	claims := append(common[:len(common):len(common)], saas.WithClaimLease(c.Lease))
-	nonces := []saas.Option{saas.WithLogger(log)}
+	lease := callback.WithClaimLease(c.Lease)
+	var nonces callback.ReplayCacheOption // nil: each handler's memory cache
 	if rc != nil {
-		nonces = append(nonces, saas.WithReplayCache(rc))
+		nonces = callback.WithReplayCache(rc)
 	}
-	both := append(claims[:len(claims):len(claims)], nonces[1:]...)
 
 	mux := http.NewServeMux()
-	mux.Handle("/isv/produce", saas.NewHandler(accessKey, v2Seller{s}, both...))
-	mux.Handle("/isv/produce/", kit.NewHandler(kitKey, kitSeller{s}, both...))
-	mux.Handle("/isv/v1", saas.NewV1Handler(v1Key, v1Seller{s}, claims...))
-	mux.Handle("/isv/license", license.NewHandler(accessKey, licenseSeller{s}, nonces...))
-	mux.Handle("/isv/order", order.NewNotificationHandler(accessKey, s.onOrder, nonces...))
+	mux.Handle("/isv/produce", saas.NewHandler(accessKey, v2Seller{s}, logged, records, lease, nonces))
+	mux.Handle("/isv/produce/", kit.NewHandler(kitKey, kitSeller{s}, logged, records, lease, nonces))
+	mux.Handle("/isv/v1", saas.NewV1Handler(v1Key, v1Seller{s}, logged, records, lease))
+	mux.Handle("/isv/license", license.NewHandler(accessKey, licenseSeller{s}, logged, nonces))
+	mux.Handle("/isv/order", order.NewNotificationHandler(accessKey, s.onOrder, logged, nonces))
 	mux.HandleFunc("GET "+pathLedger, func(w http.ResponseWriter, r *http.Request) {
 		d, err := ledger.Dump(r.Context())
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas/kit"
 )
@@ -37,7 +38,7 @@ func TestKitV2TenantSyncAllocations(t *testing.T) {
 		reqs[i].Header = c.Header
 		bodies[i] = c.Body
 	}
-	h := kit.NewHandler(accessKey, benchKit{}, kit.WithLogger(slog.New(slog.DiscardHandler)))
+	h := kit.NewHandler(accessKey, benchKit{}, callback.WithLogger(slog.New(slog.DiscardHandler)))
 	rec := httptest.NewRecorder()
 	i := 0
 	allocs := testing.AllocsPerRun(runs, func() {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/isvkit/koogallery/internal/callback"
+	engine "github.com/isvkit/koogallery/internal/callback"
 	"github.com/isvkit/koogallery/internal/canonjson"
 	"github.com/isvkit/koogallery/internal/v1sign"
 )
@@ -37,7 +37,7 @@ func decodeKitFields(body []byte, v Version) (*kitFields, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, callback.Invalid("request body is not a JSON object")
+		return nil, engine.Invalid("request body is not a JSON object")
 	}
 	for name, value := range f.m {
 		if string(value) == "null" || (v == V1 && !v1sign.KitCovers(value)) {
@@ -59,9 +59,9 @@ func (f *kitFields) str(name string) string {
 	if !ok {
 		return ""
 	}
-	s, err := callback.Scalar(v)
+	s, err := engine.Scalar(v)
 	if err != nil {
-		f.fail(callback.Invalid("invalid " + name))
+		f.fail(engine.Invalid("invalid " + name))
 	}
 	return s
 }
@@ -74,7 +74,7 @@ func (f *kitFields) str(name string) string {
 func (f *kitFields) required(name string) string {
 	s := f.str(name)
 	if strings.TrimSpace(s) == "" {
-		f.fail(callback.Require(name, ""))
+		f.fail(engine.Require(name, ""))
 	}
 	return s
 }
@@ -98,13 +98,13 @@ func (f *kitFields) flag() Flag {
 	}
 	v, err := strconv.Atoi(s)
 	if err != nil {
-		f.fail(callback.Invalid("invalid flag"))
+		f.fail(engine.Invalid("invalid flag"))
 	}
 	return Flag(v)
 }
 
 func (f *kitFields) testFlag() bool {
-	v, err := callback.ParseTestFlag(strings.TrimSpace(f.str("testFlag")))
+	v, err := engine.ParseTestFlag(strings.TrimSpace(f.str("testFlag")))
 	if err != nil {
 		f.fail(err)
 	}
@@ -117,9 +117,9 @@ func (f *kitFields) time(name string) time.Time {
 	if s == "" {
 		return time.Time{}
 	}
-	t, err := callback.TimeIn(s, callback.GMT8())
+	t, err := engine.TimeIn(s, engine.GMT8())
 	if err != nil {
-		f.fail(callback.Invalid("invalid " + name))
+		f.fail(engine.Invalid("invalid " + name))
 	}
 	return t
 }
@@ -127,7 +127,7 @@ func (f *kitFields) time(name string) time.Time {
 // requiredTime is time for a member that must be present.
 func (f *kitFields) requiredTime(name string) time.Time {
 	if strings.TrimSpace(f.str(name)) == "" {
-		f.fail(callback.Require(name, ""))
+		f.fail(engine.Require(name, ""))
 		return time.Time{}
 	}
 	return f.time(name)
@@ -144,14 +144,14 @@ func (f *kitFields) list(names ...string) []byte {
 			continue
 		}
 		if v[0] == '"' {
-			s, err := callback.Scalar(v)
+			s, err := engine.Scalar(v)
 			if err != nil {
-				f.fail(callback.Invalid("invalid " + name))
+				f.fail(engine.Invalid("invalid " + name))
 				return nil
 			}
 			v = bytes.TrimSpace([]byte(s))
 			if len(v) == 0 {
-				f.fail(callback.Require(name, ""))
+				f.fail(engine.Require(name, ""))
 				return nil
 			}
 		}
@@ -161,10 +161,10 @@ func (f *kitFields) list(names ...string) []byte {
 				return v
 			}
 		}
-		f.fail(callback.Invalid("invalid " + name + ": not a JSON array"))
+		f.fail(engine.Invalid("invalid " + name + ": not a JSON array"))
 		return nil
 	}
-	f.fail(callback.Require(names[0], ""))
+	f.fail(engine.Require(names[0], ""))
 	return nil
 }
 
@@ -189,9 +189,9 @@ type wireUser struct {
 }
 
 var (
-	errTooManyUsers = callback.Invalid("too many users in userList (at most 500)")
-	errBadUserList  = callback.Invalid("invalid userList: not an array of objects")
-	errBadOrgList   = callback.Invalid("invalid orgInfoList: not an array of objects")
+	errTooManyUsers = engine.Invalid("too many users in userList (at most 500)")
+	errBadUserList  = engine.Invalid("invalid userList: not an array of objects")
+	errBadOrgList   = engine.Invalid("invalid orgInfoList: not an array of objects")
 )
 
 // users decodes userList: at most MaxUsers objects, each with a userName.
@@ -217,9 +217,9 @@ func decodeKitUsers(list []byte) ([]User, error) {
 			if err != nil || v == nil {
 				return ""
 			}
-			s, e := callback.Scalar(v)
+			s, e := engine.Scalar(v)
 			if e != nil {
-				err = callback.Invalid("invalid " + name + " in userList")
+				err = engine.Invalid("invalid " + name + " in userList")
 			}
 			return s
 		}
@@ -236,7 +236,7 @@ func decodeKitUsers(list []byte) ([]User, error) {
 		if s := strings.TrimSpace(text("employeeType", w.EmployeeType)); s != "" && err == nil {
 			n, e := strconv.Atoi(s)
 			if e != nil {
-				err = callback.Invalid("invalid employeeType in userList")
+				err = engine.Invalid("invalid employeeType in userList")
 			}
 			u.EmployeeType = EmployeeType(n)
 		}
@@ -246,7 +246,7 @@ func decodeKitUsers(list []byte) ([]User, error) {
 		case "false", "0", "":
 		default:
 			if err == nil {
-				err = callback.Invalid("invalid enable in userList")
+				err = engine.Invalid("invalid enable in userList")
 			}
 		}
 		if len(w.Extension) > 0 && string(w.Extension) != "null" {
@@ -256,7 +256,7 @@ func decodeKitUsers(list []byte) ([]User, error) {
 			return nil, err
 		}
 		if u.UserName == "" {
-			return nil, callback.Invalid("missing userName in userList")
+			return nil, engine.Invalid("missing userName in userList")
 		}
 	}
 	return users, nil
@@ -288,7 +288,7 @@ func decodeKitOrgs(list []byte) ([]Org, error) {
 			if v == nil {
 				return ""
 			}
-			s, e := callback.Scalar(v)
+			s, e := engine.Scalar(v)
 			if e != nil {
 				err = errBadOrgList
 			}
@@ -302,7 +302,7 @@ func decodeKitOrgs(list []byte) ([]Org, error) {
 			return nil, err
 		}
 		if o.OrgCode == "" {
-			return nil, callback.Invalid("missing orgCode in orgInfoList")
+			return nil, engine.Invalid("missing orgCode in orgInfoList")
 		}
 		orgs[i] = o
 	}
@@ -311,4 +311,4 @@ func decodeKitOrgs(list []byte) ([]Org, error) {
 
 // errKitSecret answers an applicationSync whose clientSecret the
 // configured private key cannot decrypt.
-var errKitSecret = callback.Invalid("clientSecret cannot be decrypted")
+var errKitSecret = engine.Invalid("clientSecret cannot be decrypted")

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas/kit"
 )
@@ -77,7 +78,7 @@ func ExampleNewHandler() {
 	// KooGallery appends /produceAPI/v2/<name> (or /produceAPI/<name> for
 	// V1) to the production URL: mount the kit handler on the subtree.
 	mux.Handle("/isv/produce/", kit.NewHandler(kitKey, &kitShop{tenants: map[string]string{}, users: map[string]map[string]bool{}},
-		kit.WithClock(clk.Now), kit.WithLogger(slog.New(slog.DiscardHandler))))
+		callback.WithClock(clk.Now), callback.WithLogger(slog.New(slog.DiscardHandler))))
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	base := srv.URL + "/isv/produce/produceAPI"

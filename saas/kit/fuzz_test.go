@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas/kit"
@@ -43,7 +44,7 @@ func FuzzHandler(f *testing.F) {
 	p := &kitProvider{err: func(any) error { calls.Add(1); return nil }}
 	// No V1 window: a fuzzed timeStamp must not turn a genuine call into a
 	// refusal; the window has its own tests.
-	h := kit.NewHandler(accessKey, p, kit.WithLogger(discard), kit.WithV1Window(0), kit.WithPrivateKey(testKitKey(f)))
+	h := kit.NewHandler(accessKey, p, callback.WithLogger(discard), callback.WithV1Window(0), kit.WithPrivateKey(testKitKey(f)))
 	v2 := koogallerytest.NewSender(accessKey)
 	v1 := koogallerytest.NewV1Sender(accessKey)
 

@@ -10,7 +10,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/isvkit/koogallery/internal/callback"
+	"github.com/isvkit/koogallery/callback"
+	engine "github.com/isvkit/koogallery/internal/callback"
 	"github.com/isvkit/koogallery/internal/canonjson"
 	"github.com/isvkit/koogallery/internal/idempotency"
 	"github.com/isvkit/koogallery/internal/rsaoaep"
@@ -33,10 +34,10 @@ import (
 // demo keeps it apart from the basic interface's), the Key for V1.
 //
 // V2 calls are verified like the other V2 callbacks (one-stage HMAC over the
-// canonical body, a 60 s window plus WithClockSkew, nonces remembered against
+// canonical body, a 60 s window plus callback.WithClockSkew, nonces remembered against
 // replay). V1 calls are verified with the authToken header (HMAC keyed with
 // key + the body's timeStamp over the sorted body fields) and a 24-hour
-// window on that timeStamp (WithV1Window), and their answers carry a
+// window on that timeStamp (callback.WithV1Window), and their answers carry a
 // Body-Sign header over the exact bytes sent, failures included. An unknown
 // sub-path answers 000002 once the call is verified; refusals, malformed
 // calls, errors and panics answer as for NewHandler, always HTTP 200.
@@ -61,34 +62,36 @@ import (
 // secret. Without a key the ciphertext is passed on, undecrypted.
 //
 // Idempotency is mostly the seller's (see Provider). The handler adds
-// this: a call that succeeded is remembered in its Store (WithStore; this
+// this: a call that succeeded is remembered in its Store (callback.WithStore; this
 // process's memory by default), by its authToken for V1 and by its path and
 // canonical body for V2, and an identical delivery is answered 000000
 // without calling p again; concurrent identical deliveries
 // share one call. A V2 body without timeStamp, which could recur as a
 // distinct event, is only shared between concurrent deliveries. Calls run
 // with a context detached from KooGallery hanging up, ending after 4 minutes
-// (4/5 of WithClaimLease).
+// (4/5 of callback.WithClaimLease).
 //
-// NewHandler panics if key is empty, p is nil, or an option is invalid or
-// does not apply (programming errors, caught at start-up).
-func NewHandler(key string, p Provider, opts ...Option) http.Handler {
+// It accepts WithPrivateKey and the options of package callback that apply to it
+// (callback.KitOption; another does not compile). It panics if key is empty, p is
+// nil, or an option's value is invalid (programming errors, caught at
+// start-up).
+func NewHandler(key string, p Provider, opts ...callback.KitOption) http.Handler {
 	if p == nil {
 		panic("kit: nil Provider")
 	}
 	if key == "" {
 		panic("kit: empty key")
 	}
-	s := callback.Apply("kit.NewHandler", callback.Config{Family: "saas.kit"}, handlerOptions, opts)
+	s := engine.Apply("kit.NewHandler", engine.Config{Family: "saas.kit"}, engine.Options(opts))
 	log := s.Logger
 	if log == nil {
 		log = slog.Default()
 	}
 	k := &kitHandler{p: p, log: log, secretKey: s.PrivateKey, done: idempotency.NewDoneGuard(s.Store, s.ReplaySize(), s.Now, s.ClaimLease(), s.DoneKeep(), log)}
 	v1, v2 := s.Config, s.Config
-	v1.Scheme, v2.Scheme = callback.SchemeV1Kit, callback.SchemeKit
-	k.v1 = callback.NewHandler(key, v1, unknownKit)
-	k.v2 = callback.NewHandler(key, v2, unknownKit)
+	v1.Scheme, v2.Scheme = engine.SchemeV1Kit, engine.SchemeKit
+	k.v1 = engine.NewHandler(key, v1, unknownKit)
+	k.v2 = engine.NewHandler(key, v2, unknownKit)
 	return k
 }
 
@@ -97,11 +100,11 @@ type kitHandler struct {
 	log       *slog.Logger
 	secretKey crypto.Decrypter
 	done      *idempotency.DoneGuard
-	v1, v2    *callback.Handler
+	v1, v2    *engine.Handler
 }
 
-func unknownKit(context.Context, []byte, *callback.Response) error {
-	return callback.Invalid("unknown kit interface")
+func unknownKit(context.Context, []byte, *engine.Response) error {
+	return engine.Invalid("unknown kit interface")
 }
 
 // Kit interface names, the last path segment.
@@ -163,12 +166,12 @@ func (k *kitHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		eng.Handle(w, r, unknownKit)
 		return
 	}
-	eng.Handle(w, r, func(ctx context.Context, body []byte, resp *callback.Response) error {
+	eng.Handle(w, r, func(ctx context.Context, body []byte, resp *engine.Response) error {
 		return k.serve(ctx, r, name, version, body, resp)
 	})
 }
 
-func (k *kitHandler) serve(ctx context.Context, r *http.Request, name string, v Version, body []byte, resp *callback.Response) error {
+func (k *kitHandler) serve(ctx context.Context, r *http.Request, name string, v Version, body []byte, resp *engine.Response) error {
 	resp.Activity = name
 	f, err := decodeKitFields(body, v)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/benchtest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas/kit"
@@ -81,7 +82,7 @@ func BenchmarkKitPresigned(b *testing.B) {
 		b.Run(version.name, func(b *testing.B) {
 			benchtest.Compare(b, presignTenantSyncs(version.v),
 				benchtest.Variant{Name: "handler", Handler: func() http.Handler {
-					return kit.NewHandler(accessKey, benchKit{}, kit.WithLogger(discard))
+					return kit.NewHandler(accessKey, benchKit{}, callback.WithLogger(discard))
 				}},
 				benchtest.Variant{Name: "lean", Handler: func() http.Handler { return version.lean }},
 				benchtest.Variant{Name: "bare", Handler: func() http.Handler { return benchtest.Bare(successAnswer) }},

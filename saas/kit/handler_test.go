@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/internal/v1sign"
 	"github.com/isvkit/koogallery/koogallerytest"
@@ -55,7 +56,7 @@ type kitVector struct {
 	handlers map[string]http.Handler
 }
 
-func newKitVector(t *testing.T, p kit.Provider, keys []string, opts ...kit.Option) *kitVector {
+func newKitVector(t *testing.T, p kit.Provider, keys []string, opts ...callback.KitOption) *kitVector {
 	v := &kitVector{t: t, handlers: map[string]http.Handler{}}
 	for _, k := range keys {
 		v.handlers[k] = kit.NewHandler(k, p, opts...)
@@ -104,7 +105,7 @@ func TestKitSpecVectorsAndChangedBytes(t *testing.T) {
 	for i := range len(accessKey) {
 		keys = append(keys, flip(accessKey, i))
 	}
-	v := newKitVector(t, p, keys, kit.WithClock(func() time.Time { return specKitTime }), kit.WithLogger(discard))
+	v := newKitVector(t, p, keys, callback.WithClock(func() time.Time { return specKitTime }), callback.WithLogger(discard))
 	const v2Path, v1Path = "/isv/produce/produceAPI/v2/tenantSync", "/isv/produce/produceAPI/tenantSync"
 	v2 := func(key, body, sign, nonce, ts string) string {
 		code, _ := v.post(key, v2Path, body, map[string]string{"x-sign": sign, "x-nonce": nonce, "x-timestamp": ts})
@@ -183,7 +184,7 @@ func TestKitRouting(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			p := &kitProvider{}
-			srv := httptest.NewServer(tt.mount(kit.NewHandler(accessKey, p, kit.WithLogger(discard))))
+			srv := httptest.NewServer(tt.mount(kit.NewHandler(accessKey, p, callback.WithLogger(discard))))
 			t.Cleanup(srv.Close)
 			target := srv.URL + tt.path
 			var call interface {
@@ -327,7 +328,7 @@ func TestKitDecode(t *testing.T) {
 			t.Parallel()
 			p := &kitProvider{}
 			clk := koogallerytest.NewClock(specKitTime)
-			e := newKitEnv(t, p, nil, kit.WithClock(clk.Now))
+			e := newKitEnv(t, p, nil, callback.WithClock(clk.Now))
 			e.useClock(clk)
 			var code string
 			if tt.version == kit.V1 {
@@ -417,7 +418,7 @@ func TestKitInvalidRequestsNeverReachProvider(t *testing.T) {
 					if strings.Contains(tt.body, `"timeStamp"`) {
 						// With a window an unreadable V1 timeStamp is a
 						// refusal (TestKitV1Window); without, it is invalid.
-						e = newKitEnv(t, p, nil, kit.WithV1Window(0))
+						e = newKitEnv(t, p, nil, callback.WithV1Window(0))
 					}
 					res = &e.sendV1(t, tt.iface, tt.body).Answer
 				} else {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas/kit"
@@ -70,12 +71,12 @@ type kitEnv struct {
 // newKitEnv mounts a kit handler for p on the subtree /isv/produce/ and
 // checks, when the test ends, that the key and every secret listed never
 // reached the logs.
-func newKitEnv(t *testing.T, p kit.Provider, secrets []string, opts ...kit.Option) *kitEnv {
+func newKitEnv(t *testing.T, p kit.Provider, secrets []string, opts ...callback.KitOption) *kitEnv {
 	t.Helper()
 	logs := &callbacktest.LogBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
-	mux.Handle("/isv/produce/", kit.NewHandler(accessKey, p, append([]kit.Option{kit.WithLogger(logger)}, opts...)...))
+	mux.Handle("/isv/produce/", kit.NewHandler(accessKey, p, append([]callback.KitOption{callback.WithLogger(logger)}, opts...)...))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() {
@@ -95,7 +96,7 @@ func newKitEnv(t *testing.T, p kit.Provider, secrets []string, opts ...kit.Optio
 }
 
 // useClock makes the env's senders stamp calls from clk; give the handler
-// the same clock (kit.WithClock(clk.Now)) when creating the env.
+// the same clock (callback.WithClock(clk.Now)) when creating the env.
 func (e *kitEnv) useClock(clk *koogallerytest.Clock) {
 	e.v2 = koogallerytest.NewSender(accessKey, koogallerytest.WithHTTPClient(e.srv.Client()), koogallerytest.WithClock(clk.Now))
 	e.v1 = koogallerytest.NewV1Sender(accessKey, koogallerytest.WithHTTPClient(e.srv.Client()), koogallerytest.WithClock(clk.Now))

@@ -8,8 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/license"
-	"github.com/isvkit/koogallery/order"
 	"github.com/isvkit/koogallery/saas/kit"
 	"github.com/isvkit/koogallery/store"
 )
@@ -32,7 +32,7 @@ func (s *leaseStore) Claim(ctx context.Context, key string, lease time.Duration)
 func TestKitClaimLease(t *testing.T) {
 	t.Parallel()
 	st := &leaseStore{Store: store.NewMemory(10)}
-	e := newKitEnv(t, &kitProvider{}, nil, kit.WithStore(st, 0), kit.WithClaimLease(7*time.Second))
+	e := newKitEnv(t, &kitProvider{}, nil, callback.WithStore(st, 0), callback.WithClaimLease(7*time.Second))
 	body := map[string]any{"tenantId": "t", "tenantCode": "c", "name": "n", "domainName": "d", "flag": 1, "timeStamp": "20261127163000123"}
 	assert.Equal(t, "000000", e.sendV2(t, "tenantSync", body).ResultCode)
 	delete(body, "timeStamp")
@@ -42,18 +42,11 @@ func TestKitClaimLease(t *testing.T) {
 	assert.Equal(t, []time.Duration{7 * time.Second, 7 * time.Second}, st.leases)
 }
 
-// License and order notification keep no claims: WithClaimLease does not
-// apply to them.
-func TestClaimLeaseDoesNotApply(t *testing.T) {
+// A lease under the minimum is a programming error, refused at start-up.
+func TestClaimLeaseTooShort(t *testing.T) {
 	t.Parallel()
-	assert.PanicsWithValue(t, "license.NewHandler: WithClaimLease does not apply to this handler",
-		func() { license.NewHandler(accessKey, licenses{}, kit.WithClaimLease(time.Second)) })
-	assert.PanicsWithValue(t, "order.NewNotificationHandler: WithClaimLease does not apply to this handler",
-		func() {
-			order.NewNotificationHandler(accessKey, func(context.Context, *order.Notification) error { return nil }, kit.WithClaimLease(time.Second))
-		})
 	assert.PanicsWithValue(t, "kit.NewHandler: WithClaimLease(10ms): the lease must be at least 1s (the provider gets 4/5 of it)",
-		func() { kit.NewHandler(accessKey, &kitProvider{}, kit.WithClaimLease(10*time.Millisecond)) })
+		func() { kit.NewHandler(accessKey, &kitProvider{}, callback.WithClaimLease(10*time.Millisecond)) })
 }
 
 type licenses struct{}

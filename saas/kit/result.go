@@ -2,7 +2,7 @@ package kit
 
 import (
 	"github.com/isvkit/koogallery"
-	"github.com/isvkit/koogallery/internal/callback"
+	engine "github.com/isvkit/koogallery/internal/callback"
 )
 
 // ResultError is an error that answers KooGallery with a chosen result code
@@ -17,4 +17,4 @@ func NewResultError(code, message string) *ResultError {
 }
 
 // ErrInvalidParameter answers 000002: a request field is unacceptable.
-var ErrInvalidParameter = &ResultError{Code: callback.CodeInvalid, Message: "invalid parameter"}
+var ErrInvalidParameter = &ResultError{Code: engine.CodeInvalid, Message: "invalid parameter"}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas/kit"
@@ -33,7 +34,7 @@ func TestNeverLogsSecrets(t *testing.T) {
 
 	p := &kitProvider{}
 	mux := http.NewServeMux()
-	mux.Handle("/isv/produce/", kit.NewHandler(accessKey, p, kit.WithLogger(logger), kit.WithPrivateKey(key)))
+	mux.Handle("/isv/produce/", kit.NewHandler(accessKey, p, callback.WithLogger(logger), kit.WithPrivateKey(key)))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	ctx := context.Background()

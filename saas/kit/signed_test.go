@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas/kit"
@@ -47,7 +48,7 @@ func TestKitRepostedToAnotherInterface(t *testing.T) {
 					t.Parallel()
 					p := &kitProvider{}
 					clk := koogallerytest.NewClock(specKitTime)
-					e := newKitEnv(t, p, nil, kit.WithClock(clk.Now))
+					e := newKitEnv(t, p, nil, callback.WithClock(clk.Now))
 					e.useClock(clk)
 					var code string
 					if version == kit.V1 {
@@ -89,7 +90,7 @@ func TestKitUnsignedBlankMembersChangeNothing(t *testing.T) {
 		for _, blank := range blanks {
 			p := &kitProvider{}
 			clk := koogallerytest.NewClock(specKitTime)
-			e := newKitEnv(t, p, nil, kit.WithClock(clk.Now))
+			e := newKitEnv(t, p, nil, callback.WithClock(clk.Now))
 			e.useClock(clk)
 			c, err := e.v1.SignKit(e.base+"/produceAPI/allOrgSync", genuineKitV1("allOrgSync"))
 			require.NoError(t, err)
@@ -106,7 +107,7 @@ func TestKitUnsignedBlankMembersChangeNothing(t *testing.T) {
 		for _, blank := range blanks {
 			p := &kitProvider{}
 			clk := koogallerytest.NewClock(specKitTime)
-			e := newKitEnv(t, p, nil, kit.WithClock(clk.Now))
+			e := newKitEnv(t, p, nil, callback.WithClock(clk.Now))
 			e.useClock(clk)
 			c, err := e.v1.SignKit(e.base+"/produceAPI/singleOrgSync", `{"tenantId":"t","orgCode":"rd","name":"R&D","flag":2}`)
 			require.NoError(t, err)
@@ -122,7 +123,7 @@ func TestKitUnsignedBlankMembersChangeNothing(t *testing.T) {
 		// The V2 canonical form drops null members, so they are unsigned too.
 		p := &kitProvider{}
 		clk := koogallerytest.NewClock(specKitTime)
-		e := newKitEnv(t, p, nil, kit.WithClock(clk.Now))
+		e := newKitEnv(t, p, nil, callback.WithClock(clk.Now))
 		e.useClock(clk)
 		body := strings.Replace(genuineKit["allOrgSync"], `"orgInfoList"`, `"orgInfo"`, 1)
 		c, err := e.v2.SignKit(e.base+"/produceAPI/v2/allOrgSync", body)

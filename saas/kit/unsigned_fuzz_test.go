@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/callback"
 	"github.com/isvkit/koogallery/internal/callbacktest"
 	"github.com/isvkit/koogallery/koogallerytest"
 	"github.com/isvkit/koogallery/saas/kit"
@@ -44,7 +45,7 @@ func FuzzUnsignedMemberChangesNothing(f *testing.F) {
 		}
 		clk := koogallerytest.NewClock(specKitTime)
 		p := &kitProvider{}
-		h := kit.NewHandler(accessKey, p, kit.WithLogger(discard), kit.WithClock(clk.Now))
+		h := kit.NewHandler(accessKey, p, callback.WithLogger(discard), callback.WithClock(clk.Now))
 		send := func(extra func([]byte) []byte) (string, any) {
 			p.reset()
 			var code string

@@ -10,7 +10,7 @@
 //	if err := pgstore.Migrate(ctx, pool); err != nil { … }
 //	s, err := pgstore.New(pool)
 //	if err != nil { … } // a nil pool or an invalid option, such as a table name PostgreSQL would cut short
-//	h := saas.NewHandler(key, provider, saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s))
+//	h := saas.NewHandler(key, provider, callback.WithStore(s, saas.DefaultKeep), callback.WithReplayCache(s))
 //
 // Migrate creates two tables (Schema returns the same SQL for a migration
 // tool of your own): the records, and a separate one for replay keys, which

@@ -26,7 +26,7 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err) // a nil pool or an invalid option
 	}
-	_ = s // saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s)
+	_ = s // callback.WithStore(s, saas.DefaultKeep), callback.WithReplayCache(s)
 }
 
 // Expired rows deleted on a schedule instead of by the writes themselves.

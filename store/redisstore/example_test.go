@@ -25,7 +25,7 @@ func ExampleNew() {
 		slog.Error("redis", "err", err) // an invalid option: refuse to start
 		return
 	}
-	_ = s // saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s)
+	_ = s // callback.WithStore(s, saas.DefaultKeep), callback.WithReplayCache(s)
 }
 
 // New refuses an invalid option with an error, sending nothing.
@@ -104,5 +104,5 @@ func ExampleOpen() {
 	for _, w := range report.Warnings {
 		slog.Warn(w)
 	}
-	_ = s // saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s)
+	_ = s // callback.WithStore(s, saas.DefaultKeep), callback.WithReplayCache(s)
 }

@@ -7,7 +7,7 @@
 //	s, report, err := redisstore.Open(ctx, rdb) // or s, err := redisstore.New(rdb): checks at first use
 //	if err != nil { … } // refuses a Redis that may evict keys: see Durability below
 //	for _, w := range report.Warnings { log.Warn(w) } // persistence off
-//	h := saas.NewHandler(key, provider, saas.WithStore(s, saas.DefaultKeep), saas.WithReplayCache(s))
+//	h := saas.NewHandler(key, provider, callback.WithStore(s, saas.DefaultKeep), callback.WithReplayCache(s))
 //
 // New takes any redis.UniversalClient: a single node (redis.NewClient),
 // Sentinel (redis.NewFailoverClient) or Cluster (redis.NewClusterClient).

@@ -8,7 +8,7 @@
 //		rdb := redis.NewClient(redistest.Options(t))
 //		s, err := redisstore.New(rdb)
 //		require.NoError(t, err)
-//		h := saas.NewHandler(key, p, saas.WithStore(s, saas.DefaultKeep))
+//		h := saas.NewHandler(key, p, callback.WithStore(s, saas.DefaultKeep))
 //		...
 //	}
 //
