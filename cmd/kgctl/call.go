@@ -563,10 +563,10 @@ func (g *lockGuard) before(now time.Time) error {
 	}
 	until := s.Last.Add(lockWindow)
 	if s.Failures >= lockAfter {
-		return &exitError{code: exitLockout, err: fmt.Errorf("the AK is locked after %d signature failures in a row; wait until %s, fix the cause (kgctl call --dry-run), then send once",
+		return &exitError{Code: exitLockout, Err: fmt.Errorf("the AK is locked after %d signature failures in a row; wait until %s, fix the cause (kgctl call --dry-run), then send once",
 			lockAfter, until.Local().Format("15:04:05"))}
 	}
-	return &exitError{code: exitLockout, err: fmt.Errorf("stopped: %d signature failures in a row for this AK; one more locks it for five minutes.\n"+
+	return &exitError{Code: exitLockout, Err: fmt.Errorf("stopped: %d signature failures in a row for this AK; one more locks it for five minutes.\n"+
 		"Fix the cause first (see the diagnosis of the last failure, kgctl call --dry-run), wait until %s, or pass --force",
 		s.Failures, until.Local().Format("15:04:05"))}
 }

@@ -16,49 +16,37 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/crypt"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
 )
 
-// Exit codes.
+// The exit codes and errors of package cmdutil, under the names the
+// commands not yet in their own package use.
 const (
-	exitOK      = 0
-	exitFailed  = 1 // the call, check or verification failed
-	exitUsage   = 2 // bad flags or arguments
-	exitRun     = 3 // could not run: network, file, missing credentials
-	exitLockout = 4 // stopped before an AK lock-out
+	exitOK      = cmdutil.ExitOK
+	exitFailed  = cmdutil.ExitFailed
+	exitUsage   = cmdutil.ExitUsage
+	exitRun     = cmdutil.ExitRun
+	exitLockout = cmdutil.ExitLockout
 )
 
-// exitError carries an exit code with the message to print.
-type exitError struct {
-	code int
-	err  error
-}
+type exitError = cmdutil.ExitError
 
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
+var (
+	usageErr  = cmdutil.UsageErr
+	runErr    = cmdutil.RunErr
+	errFailed = cmdutil.ErrFailed
+)
 
-func usageErr(format string, a ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
-}
+const exitCodesHelp = cmdutil.ExitCodesHelp
 
-func runErr(err error) error { return &exitError{code: exitRun, err: err} }
-
-// failed reports a failure whose details are already printed.
-var errFailed = &exitError{code: exitFailed, err: errors.New("")}
-
-const exitCodesHelp = `Exit codes:
-  0  success
-  1  the call, check or verification failed (the output says which and why)
-  2  usage error (bad flags or arguments)
-  3  could not run (network, file, missing credentials)
-  4  stopped before a call that would lock the AK (see kgctl call --help)`
-
-func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newRoot(f *cmdutil.Factory) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "kgctl",
 		Short: "The KooGallery seller's command line",
@@ -81,9 +69,9 @@ Credentials and keys are read from the environment, a file or a flag, and never 
   kgctl order MOCKPERIODYEARNEW                  # query an order
   kgctl probe --family saas --url https://seller.example.com/isv/produce`,
 	}
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(f.IOStreams.In)
+	root.SetOut(f.IOStreams.Out)
+	root.SetErr(f.IOStreams.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%w", err) })
 	root.AddCommand(
 		newCallCmd(),
@@ -92,8 +80,8 @@ Credentials and keys are read from the environment, a file or a flag, and never 
 		newProbeCmd(),
 		newVerifyCmd(),
 		newFakeCmd(),
-		newEncryptCmd(),
-		newDecryptCmd(),
+		crypt.NewCmdEncrypt(f, nil),
+		crypt.NewCmdDecrypt(f, nil),
 	)
 	for _, c := range root.Commands() {
 		if c.Long == "" {
@@ -109,21 +97,19 @@ func main() {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRoot(stdin, stdout, stderr)
+	f := cmdutil.New()
+	f.IOStreams = &cmdutil.IOStreams{In: stdin, Out: stdout, ErrOut: stderr}
+	root := newRoot(f)
 	root.SetArgs(args)
 	err := root.Execute()
+	code, usageHint := cmdutil.ExitCode(err)
 	if err == nil {
-		return exitOK
-	}
-	code := exitUsage // cobra's own errors: unknown command, bad arguments
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
+		return code
 	}
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintln(stderr, "kgctl:", msg)
 	}
-	if code == exitUsage && (ee == nil || ee.err != nil) {
+	if usageHint {
 		fmt.Fprintln(stderr, "Run 'kgctl --help' for usage.")
 	}
 	return code

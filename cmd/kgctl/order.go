@@ -173,7 +173,7 @@ func apiFailure(err error) error {
 		if errors.Is(err, koogallery.ErrAuthentication) {
 			msg += "\nkgctl call --dry-run shows what was signed; see kgctl call --help"
 		}
-		return &exitError{code: exitFailed, err: errors.New(msg)}
+		return &exitError{Code: exitFailed, Err: errors.New(msg)}
 	}
 	if errors.Is(err, koogallery.ErrInvalidRequest) {
 		return usageErr("%w", err)

@@ -40,6 +40,9 @@ func (s *SecretFlags) Resolve(getenv func(string) string, env string) (string, e
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	if s.What == "" {
+		s.What = "key"
+	}
 	switch {
 	case s.File != "":
 		b, err := os.ReadFile(s.File)
