@@ -22,7 +22,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/call"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/crypt"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/order"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
 )
 
@@ -74,8 +76,8 @@ Credentials and keys are read from the environment, a file or a flag, and never 
 	root.SetErr(f.IOStreams.ErrOut)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%w", err) })
 	root.AddCommand(
-		newCallCmd(),
-		newOrderCmd(),
+		call.NewCmdCall(f, nil),
+		order.NewCmdOrder(f, nil),
 		newCallbackCmd(),
 		newProbeCmd(),
 		newVerifyCmd(),

@@ -732,3 +732,10 @@ func urlProblem(err error) string {
 	}
 	return "malformed"
 }
+
+func abs(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}

@@ -33,6 +33,10 @@ type Credentials struct{ AK, SK, Token string }
 
 // Credentials resolves the AK/SK and token from the flags and getenv.
 func (f *APIFlags) Credentials(getenv func(string) string) (Credentials, error) {
+	if f.SK.What == "" {
+		f.SK.What = "SK"
+	}
+	f.Token.What = "security token"
 	c := Credentials{AK: f.AK}
 	if c.AK == "" {
 		c.AK = getenv(koogallery.EnvAccessKey)
