@@ -4,9 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
-	"time"
-	"unicode/utf8"
 )
 
 // check is the outcome of one probe or callback check.
@@ -19,89 +16,6 @@ type check struct {
 	DurationMS int64  `json:"durationMs"`
 	Reason     string `json:"reason,omitempty"`
 	Hint       string `json:"hint,omitempty"`
-}
-
-// problem is why an answer fails, and what to do about it.
-type problem struct{ reason, hint string }
-
-const hintEnvelope = `answer HTTP 200 with a JSON object such as {"resultCode":"000000","resultMsg":"success"}; the SDK's handlers always do`
-
-// answerProblem returns what is wrong with an answer as KooGallery reads it,
-// whatever the call: no answer in time, not HTTP 200, not a JSON result, a
-// missing or undocumented result code, a V1 answer without a valid Body-Sign
-// or with credentials KooGallery cannot decrypt.
-func answerProblem(t *target, x *exchange) *problem {
-	switch {
-	case x.Err != nil:
-		if strings.HasPrefix(x.Err.Error(), "no answer within") {
-			return &problem{x.Err.Error(), slowHint(t, x.Activity)}
-		}
-		return &problem{"no answer: " + x.Err.Error(), "check that the URL is reachable from the internet over HTTPS with a CA-issued certificate"}
-	case x.Duration > t.timeout:
-		return &problem{fmt.Sprintf("answered in %v; KooGallery waits %v", x.Duration.Round(time.Millisecond), t.timeout), slowHint(t, x.Activity)}
-	case x.Status != 200:
-		return &problem{fmt.Sprintf("HTTP %d", x.Status), "KooGallery expects HTTP 200 for every call, refusals included; " + hintEnvelope}
-	case x.NotJSON != nil:
-		return &problem{x.NotJSON.Error() + ": " + snippet(x.Answer), hintEnvelope}
-	case x.ResultCode == "" && x.CodeRaw != "":
-		return &problem{"resultCode is " + x.CodeRaw + ", not a JSON string", `send the code as a six-digit string: "resultCode":"000000"`}
-	case x.ResultCode == "":
-		return &problem{"the answer has no resultCode", hintEnvelope}
-	case t.fam.scheme.v1() && x.BodySignErr != nil:
-		return &problem{"Body-Sign: " + strings.TrimPrefix(x.BodySignErr.Error(), "koogallerytest: "),
-			`sign every V1 answer, failures included: Body-Sign: sign_type="HMAC-SHA256", signature="<Base64(HMAC-SHA256(Key, the exact body bytes sent))>" (saas.NewV1Handler and kit.NewHandler do)`}
-	}
-	if allowed := allowedCodes(t.fam, x.Activity); !allowed[x.ResultCode] {
-		return &problem{fmt.Sprintf("resultCode %q is not one the documentation lists for %s (%s)", x.ResultCode, x.Activity, codeList(allowed)),
-			"answer 000000 for success; see the result-code table of the production-interface documentation"}
-	}
-	if t.fam.scheme.v1() && x.AppInfoErr != nil {
-		return &problem{"appInfo: " + strings.ReplaceAll(x.AppInfoErr.Error(), "koogallerytest: ", ""),
-			"encrypt appInfo userName and password with the Key and the answer's encryptType (saas.EncryptField; saas.NewV1Handler does it); KooGallery shows the buyer nothing it cannot decrypt"}
-	}
-	if utf8.RuneCountInString(x.ResultMsg) > 255 {
-		return &problem{"resultMsg is longer than 255 characters", "keep resultMsg short"}
-	}
-	return nil
-}
-
-func slowHint(t *target, activity string) string {
-	if activity == "newInstance" && t.fam.scheme == schemeV2 {
-		return "answer within the timeout: provision asynchronously and answer 000004 (saas.NewInstanceResponse{Pending: true}); KooGallery then polls queryInstance"
-	}
-	return "answer within the timeout: do slow work after answering, or in the background"
-}
-
-func snippet(b []byte) string {
-	s := string(b)
-	if len(s) > 80 {
-		s = s[:80] + "…"
-	}
-	if s == "" {
-		return "(empty)"
-	}
-	return fmt.Sprintf("%q", s)
-}
-
-// result turns an exchange and an expectation into a check: the answer must
-// be acceptable (answerProblem) and its code one of want.
-func result(t *target, name string, x *exchange, want []string, hint string) check {
-	c := check{Name: name, Activity: x.Activity, ResultCode: x.ResultCode, DurationMS: x.Duration.Milliseconds()}
-	if p := answerProblem(t, x); p != nil {
-		// A refusal answered with a code outside the activity's list is
-		// still reported as the wrong code for a refusal.
-		c.Reason, c.Hint = p.reason, p.hint
-		return c
-	}
-	for _, w := range want {
-		if x.ResultCode == w {
-			c.Pass = true
-			return c
-		}
-	}
-	c.Reason = fmt.Sprintf("answered %s %s, want %s", x.ResultCode, quoteMsg(x.ResultMsg), strings.Join(want, " or "))
-	c.Hint = hint
-	return c
 }
 
 func quoteMsg(m string) string {

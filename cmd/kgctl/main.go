@@ -23,8 +23,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/call"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/callback"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/crypt"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/order"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/probe"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
 )
 
@@ -78,8 +80,8 @@ Credentials and keys are read from the environment, a file or a flag, and never 
 	root.AddCommand(
 		call.NewCmdCall(f, nil),
 		order.NewCmdOrder(f, nil),
-		newCallbackCmd(),
-		newProbeCmd(),
+		callback.NewCmdCallback(f, nil),
+		probe.NewCmdProbe(f, nil),
 		newVerifyCmd(),
 		newFakeCmd(),
 		crypt.NewCmdEncrypt(f, nil),

@@ -21,6 +21,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
 	"github.com/isvkit/koogallery/license"
 	"github.com/isvkit/koogallery/order"
 	"github.com/isvkit/koogallery/saas"
@@ -739,3 +740,6 @@ func abs(d time.Duration) time.Duration {
 	}
 	return d
 }
+
+// readArg reads a flag value that may name a file with @file.
+func readArg(v string) ([]byte, error) { return cmdutil.ReadArg(v) }

@@ -18,6 +18,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/exchange"
+
 	"github.com/isvkit/koogallery/internal/callback"
 	"github.com/isvkit/koogallery/internal/canonjson"
 	"github.com/isvkit/koogallery/koogallerytest"
@@ -240,9 +242,9 @@ func TestVerifyKitV1AndJSONCapture(t *testing.T) {
 	r := kgctl(t, keyEnv, string(capture), allKeys, "verify", "--at", atFlag(0), "--json")
 	require.Equal(t, 0, r.code, r)
 	var out struct {
-		Family   string  `json:"family"`
-		Verifies bool    `json:"verifies"`
-		Checks   []check `json:"checks"`
+		Family   string           `json:"family"`
+		Verifies bool             `json:"verifies"`
+		Checks   []exchange.Check `json:"checks"`
 	}
 	decodeJSON(t, r.stdout, &out)
 	assert.Equal(t, "kit-v1", out.Family)
