@@ -27,6 +27,7 @@ import (
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/crypt"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/order"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/probe"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/verify"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
 )
 
@@ -82,7 +83,7 @@ Credentials and keys are read from the environment, a file or a flag, and never 
 		order.NewCmdOrder(f, nil),
 		callback.NewCmdCallback(f, nil),
 		probe.NewCmdProbe(f, nil),
-		newVerifyCmd(),
+		verify.NewCmdVerify(f, nil),
 		newFakeCmd(),
 		crypt.NewCmdEncrypt(f, nil),
 		crypt.NewCmdDecrypt(f, nil),

@@ -19,6 +19,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
 )
 
 // The binaries under test, built once.
@@ -70,7 +72,7 @@ func baseEnv(t *testing.T) []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, envStateDir+"="+t.TempDir())
+	return append(env, cmdutil.EnvStateDir+"="+t.TempDir())
 }
 
 // kgctl runs the binary with env added to baseEnv and stdin, and checks

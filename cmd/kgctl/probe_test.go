@@ -24,6 +24,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
+
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/callback"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/exchange"
 
@@ -41,9 +43,9 @@ const (
 var allKeys = []string{testAccessKey, testV1Key, testKitKey}
 
 var keyEnv = []string{
-	envAccessKey + "=" + testAccessKey,
-	envV1Key + "=" + testV1Key,
-	envKitKey + "=" + testKitKey,
+	cmdutil.EnvAccessKey + "=" + testAccessKey,
+	cmdutil.EnvV1Key + "=" + testV1Key,
+	cmdutil.EnvKitKey + "=" + testKitKey,
 }
 
 type probeJSON struct {
