@@ -20,93 +20,23 @@ import (
 	"io"
 	"os"
 
-	"github.com/spf13/cobra"
-
-	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/call"
-	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/callback"
-	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/crypt"
-	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/order"
-	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/probe"
-	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/verify"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/root"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
 )
-
-// The exit codes and errors of package cmdutil, under the names the
-// commands not yet in their own package use.
-const (
-	exitOK      = cmdutil.ExitOK
-	exitFailed  = cmdutil.ExitFailed
-	exitUsage   = cmdutil.ExitUsage
-	exitRun     = cmdutil.ExitRun
-	exitLockout = cmdutil.ExitLockout
-)
-
-type exitError = cmdutil.ExitError
-
-var (
-	usageErr  = cmdutil.UsageErr
-	runErr    = cmdutil.RunErr
-	errFailed = cmdutil.ErrFailed
-)
-
-const exitCodesHelp = cmdutil.ExitCodesHelp
-
-func newRoot(f *cmdutil.Factory) *cobra.Command {
-	root := &cobra.Command{
-		Use:   "kgctl",
-		Short: "The KooGallery seller's command line",
-		Long: `kgctl signs and explains KooGallery open-API calls, queries orders, plays KooGallery
-against your production interfaces (one callback, or the whole probe KooGallery runs twice a
-day), tells why a captured callback does not verify, runs the fake marketplace for local
-development, and does the SaaS V1 field encryption.
-
-Credentials and keys are read from the environment, a file or a flag, and never printed:
-  HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN   open-API AK/SK (call, order)
-  KOOGALLERY_ACCESS_KEY   callback accessKey: SaaS V2, License, orderNotify (卖家中心 › 应用工具 › 密钥管理)
-  KOOGALLERY_KIT_KEY      joint-operation kit key (kit, kit-v1)
-  KOOGALLERY_V1_KEY       the Key of SaaS V1 (卖家中心 › 服务商管理 › 服务商信息; saas-v1, encrypt, decrypt)
-  KOOGALLERY_ENDPOINT     open-API base URL instead of the site's (for kgctl fake)
-
-` + exitCodesHelp,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Example: `  kgctl fake &                                   # a fake marketplace on 127.0.0.1:8800
-  kgctl order MOCKPERIODYEARNEW                  # query an order
-  kgctl probe --family saas --url https://seller.example.com/isv/produce`,
-	}
-	root.SetIn(f.IOStreams.In)
-	root.SetOut(f.IOStreams.Out)
-	root.SetErr(f.IOStreams.ErrOut)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%w", err) })
-	root.AddCommand(
-		call.NewCmdCall(f, nil),
-		order.NewCmdOrder(f, nil),
-		callback.NewCmdCallback(f, nil),
-		probe.NewCmdProbe(f, nil),
-		verify.NewCmdVerify(f, nil),
-		newFakeCmd(),
-		crypt.NewCmdEncrypt(f, nil),
-		crypt.NewCmdDecrypt(f, nil),
-	)
-	for _, c := range root.Commands() {
-		if c.Long == "" {
-			c.Long = c.Short
-		}
-		c.Long += "\n\n" + exitCodesHelp
-	}
-	return root
-}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// run runs kgctl with args and the given streams and returns the exit code:
+// it builds the Factory and the root command, executes it, and prints the
+// error, if any, with a usage hint for a usage error.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	f := cmdutil.New()
 	f.IOStreams = &cmdutil.IOStreams{In: stdin, Out: stdout, ErrOut: stderr}
-	root := newRoot(f)
-	root.SetArgs(args)
-	err := root.Execute()
+	cmd := root.NewCmdRoot(f)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
 	code, usageHint := cmdutil.ExitCode(err)
 	if err == nil {
 		return code
