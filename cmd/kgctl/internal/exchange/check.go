@@ -10,7 +10,7 @@ import (
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/family"
 )
 
-// check is the outcome of one probe or callback check.
+// Check is the outcome of one probe or callback check.
 type Check struct {
 	Name       string `json:"name"`
 	Activity   string `json:"activity,omitempty"`
@@ -22,9 +22,10 @@ type Check struct {
 	Hint       string `json:"hint,omitempty"`
 }
 
-// problem is why an answer fails, and what to do about it.
+// Problem is why an answer fails, and what to do about it.
 type Problem struct{ Reason, Hint string }
 
+// HintEnvelope is the fix for an answer KooGallery cannot read.
 const HintEnvelope = `answer HTTP 200 with a JSON object such as {"resultCode":"000000","resultMsg":"success"}; the SDK's handlers always do`
 
 // AnswerProblem returns what is wrong with an answer as KooGallery reads it,
@@ -84,7 +85,7 @@ func snippet(b []byte) string {
 	return fmt.Sprintf("%q", s)
 }
 
-// result turns an exchange and an expectation into a check: the answer must
+// Result turns an exchange and an expectation into a check: the answer must
 // be acceptable (AnswerProblem) and its code one of want.
 func Result(t *Target, name string, x *Exchange, want []string, hint string) Check {
 	c := Check{Name: name, Activity: x.Activity, ResultCode: x.ResultCode, DurationMS: x.Duration.Milliseconds()}
@@ -105,6 +106,7 @@ func Result(t *Target, name string, x *Exchange, want []string, hint string) Che
 	return c
 }
 
+// QuoteMsg is a result message quoted in parentheses, or "".
 func QuoteMsg(m string) string {
 	if m == "" {
 		return ""
@@ -112,6 +114,8 @@ func QuoteMsg(m string) string {
 	return fmt.Sprintf("(%q)", m)
 }
 
+// PrintChecks writes a PASS, FAIL or SKIP line per check, with the fix of
+// each failure, and returns how many failed.
 func PrintChecks(w io.Writer, checks []Check) (failed int) {
 	width := 0
 	for _, c := range checks {

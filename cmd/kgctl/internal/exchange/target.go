@@ -12,7 +12,6 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -29,7 +28,7 @@ import (
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/family"
 )
 
-// target is a seller's production interface and how to reach it.
+// Target is a seller's production interface and how to reach it.
 type Target struct {
 	Fam     *family.Family
 	URL     string // the production URL configured in the seller console
@@ -75,6 +74,8 @@ func NewTarget(fam *family.Family, rawURL, key string, timeout time.Duration, cl
 	return t, nil
 }
 
+// LoadKitPublicKey reads --kit-public-key (PEM, DER or Base64 DER); "" is
+// none.
 func (t *Target) LoadKitPublicKey(path string) error {
 	if path == "" {
 		return nil
@@ -105,7 +106,7 @@ func (t *Target) LoadKitPublicKey(path string) error {
 	return nil
 }
 
-// endpoint returns the URL a call of activity goes to: the kit's calls go to
+// Endpoint returns the URL a call of activity goes to: the kit's calls go to
 // the production URL with KooGallery's fixed sub-path appended.
 func (t *Target) Endpoint(activity string) string {
 	if !t.Fam.Scheme.Kit() {
@@ -139,80 +140,67 @@ func (m Mode) String() string {
 	return [...]string{"genuine", "stale", "tampered", "forged", "unsigned"}[m]
 }
 
-// exchange is one call and its answer.
-type Exchange struct {
-	Activity string
-	Method   string
-	URL      string
-	Header   http.Header
-	Body     []byte // request body; nil for V1 GET
-
-	// The answer. Err is set when none arrived in time.
-	Err         error
-	Status      int
-	RespHeader  http.Header
-	Answer      []byte
-	Duration    time.Duration
-	ResultCode  string // "" when absent or not a string
-	CodeRaw     string // resultCode as sent, for messages
-	ResultMsg   string
-	InstanceID  string
-	Info        []string // queryInstance: the instance IDs listed
-	BodySignErr error    // V1: nil iff Body-Sign verifies
-	AppInfoErr  error    // V1: nil iff the credentials decrypt
-	NotJSON     error
-}
-
-// prepared is a signed call that can be sent any number of times.
+// Prepared is a signed call that can be sent any number of times.
 type Prepared struct {
 	Activity string
 	Send     func(ctx context.Context) *Exchange
 }
 
-// prepare signs one call of activity with the given body (V2, kit) or
+// Prepare signs one call of activity with the given body (V2, kit) or
 // parameters (V1).
 func (t *Target) Prepare(activity string, m map[string]any, raw []byte, md Mode) (*Prepared, error) {
-	endpoint := t.Endpoint(activity)
 	if t.Fam.Scheme.V1() {
-		var opts []koogallerytest.V1CallOption
-		switch md {
-		case Stale:
-			opts = append(opts, koogallerytest.V1Stale())
-		case Tampered:
-			opts = append(opts, koogallerytest.V1Tampered())
-		case Forged:
-			opts = append(opts, koogallerytest.V1ForgedKey("kgctl-forged-"+family.RandomHex(8)))
-		}
-		var call *koogallerytest.V1Call
-		var err error
-		if t.Fam.Scheme == family.SchemeV1 {
-			p := family.Params(m)
-			if raw != nil {
-				q, perr := url.ParseQuery(string(raw))
-				if perr != nil {
-					return nil, cmdutil.UsageErr("--body for saas-v1 is a query string (a=1&b=2): %v", perr)
-				}
-				p = map[string]string{}
-				for k := range q {
-					p[k] = q.Get(k)
-				}
-			}
-			call, err = t.v1.Sign(endpoint, p, opts...)
-		} else {
-			var body any = m
-			if raw != nil {
-				body = raw
-			}
-			call, err = t.v1.SignKit(endpoint, body, opts...)
-		}
-		if err != nil {
-			return nil, cmdutil.UsageErr("sign %s: %w", activity, err)
-		}
-		if md == Unsigned {
-			stripV1(call)
-		}
-		return &Prepared{Activity: activity, Send: func(ctx context.Context) *Exchange { return t.sendV1(ctx, activity, call) }}, nil
+		return t.prepareV1(activity, m, raw, md)
 	}
+	return t.prepareV2(activity, m, raw, md)
+}
+
+// prepareV1 signs a SaaS V1 or kit V1 call.
+func (t *Target) prepareV1(activity string, m map[string]any, raw []byte, md Mode) (*Prepared, error) {
+	endpoint := t.Endpoint(activity)
+	var opts []koogallerytest.V1CallOption
+	switch md {
+	case Stale:
+		opts = append(opts, koogallerytest.V1Stale())
+	case Tampered:
+		opts = append(opts, koogallerytest.V1Tampered())
+	case Forged:
+		opts = append(opts, koogallerytest.V1ForgedKey("kgctl-forged-"+family.RandomHex(8)))
+	}
+	var call *koogallerytest.V1Call
+	var err error
+	if t.Fam.Scheme == family.SchemeV1 {
+		p := family.Params(m)
+		if raw != nil {
+			q, perr := url.ParseQuery(string(raw))
+			if perr != nil {
+				return nil, cmdutil.UsageErr("--body for saas-v1 is a query string (a=1&b=2): %v", perr)
+			}
+			p = map[string]string{}
+			for k := range q {
+				p[k] = q.Get(k)
+			}
+		}
+		call, err = t.v1.Sign(endpoint, p, opts...)
+	} else {
+		var body any = m
+		if raw != nil {
+			body = raw
+		}
+		call, err = t.v1.SignKit(endpoint, body, opts...)
+	}
+	if err != nil {
+		return nil, cmdutil.UsageErr("sign %s: %w", activity, err)
+	}
+	if md == Unsigned {
+		stripV1(call)
+	}
+	return &Prepared{Activity: activity, Send: func(ctx context.Context) *Exchange { return t.sendV1(ctx, activity, call) }}, nil
+}
+
+// prepareV2 signs a V2 basic-interface or kit V2 call.
+func (t *Target) prepareV2(activity string, m map[string]any, raw []byte, md Mode) (*Prepared, error) {
+	endpoint := t.Endpoint(activity)
 	var opts []koogallerytest.CallOption
 	switch md {
 	case Stale:
@@ -334,32 +322,6 @@ func timeoutErr(ctx context.Context, err error, d time.Duration) error {
 		return fmt.Errorf("no answer within %v (KooGallery gives up then and counts the call as failed)", d)
 	}
 	return err
-}
-
-// decode reads the answer's members tolerantly, for the checks.
-func (x *Exchange) decode() {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(x.Answer, &m); err != nil || m == nil {
-		x.NotJSON = errors.New("the answer is not a JSON object")
-		return
-	}
-	if raw, ok := m["resultCode"]; ok {
-		x.CodeRaw = string(raw)
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			x.ResultCode, x.CodeRaw = s, s
-		}
-	}
-	_ = json.Unmarshal(m["resultMsg"], &x.ResultMsg)
-	_ = json.Unmarshal(m["instanceId"], &x.InstanceID)
-	var info []struct {
-		InstanceID string `json:"instanceId"`
-	}
-	if json.Unmarshal(m["info"], &info) == nil {
-		for _, i := range info {
-			x.Info = append(x.Info, i.InstanceID)
-		}
-	}
 }
 
 // EncryptSecret encrypts a test clientSecret as KooGallery does, with the

@@ -27,6 +27,7 @@ const (
 	SchemeKitV1               // POST, authToken header, timeStamp in the body, Body-Sign
 )
 
+// V1 and Kit say which of the kinds s is.
 func (s Scheme) V1() bool  { return s == SchemeV1 || s == SchemeKitV1 }
 func (s Scheme) Kit() bool { return s == SchemeKitV2 || s == SchemeKitV1 }
 
@@ -39,6 +40,7 @@ type Family struct {
 	Activities []string // every activity (kit: interface), in probe order
 }
 
+// All are the families, in the order help lists them.
 var All = []*Family{
 	{Name: "saas", Title: "SaaS V2 basic interface", Scheme: SchemeV2, Env: cmdutil.EnvAccessKey,
 		Activities: []string{"newInstance", "queryInstance", "refreshInstance", "updateInstanceStatus", "upgradeInstance", "releaseInstance"}},
@@ -54,12 +56,14 @@ var All = []*Family{
 		Activities: []string{"orderNotify"}},
 }
 
+// KitInterfaces are the kit's interfaces, in probe order.
 var KitInterfaces = []string{"tenantSync", "applicationSync", "authSync", "singleOrgSync", "allOrgSync"}
 
 var aliases = map[string]string{
 	"v2": "saas", "saas-v2": "saas", "v1": "saas-v1", "kit-v2": "kit", "ordernotify": "order", "orders": "order",
 }
 
+// Names lists the families' names, for messages.
 func Names() string {
 	names := make([]string, len(All))
 	for i, f := range All {
@@ -68,6 +72,7 @@ func Names() string {
 	return strings.Join(names, ", ")
 }
 
+// Lookup finds a family by name or alias, case-insensitively.
 func Lookup(name string) (*Family, error) {
 	n := strings.ToLower(name)
 	if a, ok := aliases[n]; ok {
@@ -81,6 +86,7 @@ func Lookup(name string) (*Family, error) {
 	return nil, cmdutil.UsageErr("unknown family %q (one of %s)", name, Names())
 }
 
+// Activity returns the activity of f spelled name, case-insensitively.
 func (f *Family) Activity(name string) (string, error) {
 	for _, a := range f.Activities {
 		if strings.EqualFold(a, name) {
@@ -110,6 +116,7 @@ func AllowedCodes(f *Family, activity string) map[string]bool {
 	return codes
 }
 
+// CodeList returns the codes sorted, space-separated.
 func CodeList(codes map[string]bool) string {
 	l := make([]string, 0, len(codes))
 	for c := range codes {
@@ -125,6 +132,7 @@ type IDs struct {
 	TenantID, AppID, OrgCode                  string
 }
 
+// NewIDs makes up a fresh set of identifiers.
 func NewIDs() *IDs {
 	o := "KGCTL" + strings.ToUpper(RandomHex(6))
 	return &IDs{
@@ -138,12 +146,14 @@ func NewIDs() *IDs {
 	}
 }
 
+// RandomHex returns n random bytes in hex.
 func RandomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
 
+// BusinessID returns a random UUID, as KooGallery's businessId.
 func BusinessID() string {
 	b := make([]byte, 16)
 	_, _ = rand.Read(b)
@@ -160,55 +170,70 @@ func Fields(f *Family, activity string, id *IDs, now time.Time) map[string]any {
 	utc14 := now.UTC().AddDate(1, 0, 0).Format("20060102150405")
 	switch f.Scheme {
 	case SchemeV2:
-		m := map[string]any{"activity": activity, "testFlag": "1"}
-		switch activity {
-		case "newInstance":
-			m["orderId"], m["orderLineId"], m["businessId"] = id.OrderID, id.OrderLineID, BusinessID()
-		case "queryInstance", "updateInstanceStatus", "releaseInstance":
-			m["instanceId"] = id.InstanceID
-			if activity == "updateInstanceStatus" {
-				m["status"] = "FREEZE"
-			}
-		case "refreshInstance":
-			m["scene"], m["orderId"], m["orderLineId"], m["instanceId"], m["expireTime"] = "RENEWAL", id.OrderID+"R", id.OrderID+"R-000001", id.InstanceID, utc14
-		case "upgradeInstance":
-			m["orderId"], m["orderLineId"], m["instanceId"] = id.OrderID+"U", id.OrderID+"U-000001", id.InstanceID
-		case "refreshLicenseCode":
-			m["scene"], m["orderId"], m["orderLineId"], m["license"], m["expireTime"] = "RENEWAL", id.OrderID+"R", id.OrderID+"R-000001", id.License, utc14
-		case "updateLicenseCodeStatus":
-			m["license"], m["status"] = id.License, "FREEZE"
-		case "releaseLicenseCode":
-			m["license"] = id.License
-		case "orderNotify":
-			m["orderId"], m["orderLineId"] = id.OrderID, id.OrderLineID
-		}
-		return m
+		return v2Fields(activity, id, utc14)
 	case SchemeV1:
-		m := map[string]any{"activity": activity, "testFlag": "1"}
-		switch activity {
-		case "newInstance":
-			m["customerId"], m["customerName"] = "kgctl-customer", "kgctl"
-			m["businessId"], m["orderId"] = BusinessID(), id.OrderID
-			m["skuCode"], m["productId"] = "kgctl-sku", "OFFIKGCTL0001"
-			m["chargingMode"], m["periodType"], m["periodNumber"], m["expireTime"] = "1", "year", "1", utc14
-		case "queryInstance", "releaseInstance", "expireInstance":
-			m["instanceId"] = id.InstanceID
-			if activity != "queryInstance" {
-				m["orderId"] = id.OrderID
-			}
-		case "refreshInstance":
-			m["orderId"], m["instanceId"], m["productId"], m["expireTime"] = id.OrderID+"R", id.InstanceID, "OFFIKGCTL0001", utc14
-			m["periodType"], m["periodNumber"] = "year", "1"
-		case "instanceStatus":
-			m["instanceId"], m["instanceStatus"] = id.InstanceID, "FREEZE"
-		case "upgrade":
-			m["orderId"], m["instanceId"], m["skuCode"], m["productId"] = id.OrderID+"U", id.InstanceID, "kgctl-sku-2", "OFFIKGCTL0002"
-		}
-		return m
+		return v1Fields(activity, id, utc14)
 	}
+	return kitFields(f.Scheme == SchemeKitV1, activity, id, now)
+}
+
+// v2Fields is the body of a V2 basic-interface call (SaaS, License,
+// orderNotify).
+func v2Fields(activity string, id *IDs, utc14 string) map[string]any {
+	m := map[string]any{"activity": activity, "testFlag": "1"}
+	switch activity {
+	case "newInstance":
+		m["orderId"], m["orderLineId"], m["businessId"] = id.OrderID, id.OrderLineID, BusinessID()
+	case "queryInstance", "updateInstanceStatus", "releaseInstance":
+		m["instanceId"] = id.InstanceID
+		if activity == "updateInstanceStatus" {
+			m["status"] = "FREEZE"
+		}
+	case "refreshInstance":
+		m["scene"], m["orderId"], m["orderLineId"], m["instanceId"], m["expireTime"] = "RENEWAL", id.OrderID+"R", id.OrderID+"R-000001", id.InstanceID, utc14
+	case "upgradeInstance":
+		m["orderId"], m["orderLineId"], m["instanceId"] = id.OrderID+"U", id.OrderID+"U-000001", id.InstanceID
+	case "refreshLicenseCode":
+		m["scene"], m["orderId"], m["orderLineId"], m["license"], m["expireTime"] = "RENEWAL", id.OrderID+"R", id.OrderID+"R-000001", id.License, utc14
+	case "updateLicenseCodeStatus":
+		m["license"], m["status"] = id.License, "FREEZE"
+	case "releaseLicenseCode":
+		m["license"] = id.License
+	case "orderNotify":
+		m["orderId"], m["orderLineId"] = id.OrderID, id.OrderLineID
+	}
+	return m
+}
+
+// v1Fields are the query parameters of a SaaS V1 call.
+func v1Fields(activity string, id *IDs, utc14 string) map[string]any {
+	m := map[string]any{"activity": activity, "testFlag": "1"}
+	switch activity {
+	case "newInstance":
+		m["customerId"], m["customerName"] = "kgctl-customer", "kgctl"
+		m["businessId"], m["orderId"] = BusinessID(), id.OrderID
+		m["skuCode"], m["productId"] = "kgctl-sku", "OFFIKGCTL0001"
+		m["chargingMode"], m["periodType"], m["periodNumber"], m["expireTime"] = "1", "year", "1", utc14
+	case "queryInstance", "releaseInstance", "expireInstance":
+		m["instanceId"] = id.InstanceID
+		if activity != "queryInstance" {
+			m["orderId"] = id.OrderID
+		}
+	case "refreshInstance":
+		m["orderId"], m["instanceId"], m["productId"], m["expireTime"] = id.OrderID+"R", id.InstanceID, "OFFIKGCTL0001", utc14
+		m["periodType"], m["periodNumber"] = "year", "1"
+	case "instanceStatus":
+		m["instanceId"], m["instanceStatus"] = id.InstanceID, "FREEZE"
+	case "upgrade":
+		m["orderId"], m["instanceId"], m["skuCode"], m["productId"] = id.OrderID+"U", id.InstanceID, "kgctl-sku-2", "OFFIKGCTL0002"
+	}
+	return m
+}
+
+// kitFields is the body of a kit call, V1 or V2.
+func kitFields(v1 bool, activity string, id *IDs, now time.Time) map[string]any {
 	// The kit: instanceId and orderId are empty in the seller's own debugging
 	// calls, and set for real orders; testFlag and flag are numbers.
-	v1 := f.Scheme == SchemeKitV1
 	m := map[string]any{"instanceId": "", "tenantId": id.TenantID, "testFlag": 1}
 	if !v1 {
 		m["timeStamp"] = now.In(GMT8).Format("20060102150405") + fmt.Sprintf("%03d", now.Nanosecond()/1e6)
@@ -234,6 +259,7 @@ func Fields(f *Family, activity string, id *IDs, now time.Time) map[string]any {
 	return m
 }
 
+// GMT8 is the zone of the kit's timestamps.
 var GMT8 = time.FixedZone("GMT+8", 8*3600)
 
 // jsonValue is v itself (V2 kit: arrays) or its JSON text (V1 kit: strings).

@@ -115,7 +115,12 @@ func (p *prober) newInstance(v1 bool) {
 	p.sameInstance("newInstance retry (new businessId)", p.send("newInstance", retry, exchange.Genuine), first, want, hintSame)
 	p.sameInstance("newInstance duplicate (same body, signed again)", p.send("newInstance", m, exchange.Genuine), first, want, hintSame)
 
-	// Concurrent duplicates of a new order line.
+	p.concurrentNewInstance(want, hintKey)
+}
+
+// concurrentNewInstance sends concurrent duplicates of a new order line's
+// newInstance: all must get the same instance.
+func (p *prober) concurrentNewInstance(want []string, hintKey string) {
 	other := *p.id
 	other.OrderID += "C"
 	other.OrderLineID = other.OrderID + "-000001"

@@ -24,25 +24,9 @@ import (
 func (v *verifier) handler() {
 	var logs bytes.Buffer
 	lg := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	now := func() time.Time { return v.at }
 	rec := &recordingProvider{}
-	var h http.Handler
+	h := v.sdkHandler(rec, lg)
 	path := v.c.URL.Path
-	switch v.fam.Name {
-	case "saas":
-		h = saas.NewHandler(v.key, rec, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithLogger(lg))
-	case "saas-v1":
-		h = saas.NewV1Handler(v.key, v1Provider{rec}, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithV1Window(v.v1window), saas.WithLogger(lg))
-	case "kit", "kit-v1":
-		h = kit.NewHandler(v.key, rec, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithV1Window(v.v1window), saas.WithLogger(lg))
-	case "license":
-		h = license.NewHandler(v.key, rec, license.WithClock(now), license.WithClockSkew(v.skew), license.WithLogger(lg))
-	case "order":
-		h = order.NewNotificationHandler(v.key, func(_ context.Context, n *order.Notification) error {
-			rec.note("orderNotify " + n.OrderID)
-			return nil
-		}, order.WithClock(now), order.WithClockSkew(v.skew), order.WithLogger(lg))
-	}
 	u := *v.c.URL
 	u.Scheme, u.Host = "http", "capture.invalid"
 	req, err := http.NewRequest(v.c.Method, u.String(), bytes.NewReader(v.c.Body))
@@ -76,6 +60,29 @@ func (v *verifier) handler() {
 		c.Hint = "see the failing part above"
 	}
 	v.checks = append(v.checks, c)
+}
+
+// sdkHandler is the SDK's handler for the family, with its clock at --at,
+// the handlers' window options, rec as its provider and lg as its logger.
+func (v *verifier) sdkHandler(rec *recordingProvider, lg *slog.Logger) http.Handler {
+	now := func() time.Time { return v.at }
+	var h http.Handler
+	switch v.fam.Name {
+	case "saas":
+		h = saas.NewHandler(v.key, rec, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithLogger(lg))
+	case "saas-v1":
+		h = saas.NewV1Handler(v.key, v1Provider{rec}, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithV1Window(v.v1window), saas.WithLogger(lg))
+	case "kit", "kit-v1":
+		h = kit.NewHandler(v.key, rec, saas.WithClock(now), saas.WithClockSkew(v.skew), saas.WithV1Window(v.v1window), saas.WithLogger(lg))
+	case "license":
+		h = license.NewHandler(v.key, rec, license.WithClock(now), license.WithClockSkew(v.skew), license.WithLogger(lg))
+	case "order":
+		h = order.NewNotificationHandler(v.key, func(_ context.Context, n *order.Notification) error {
+			rec.note("orderNotify " + n.OrderID)
+			return nil
+		}, order.WithClock(now), order.WithClockSkew(v.skew), order.WithLogger(lg))
+	}
+	return h
 }
 
 // logReason picks the reason of the handler's refusal or failure.
