@@ -1,5 +1,10 @@
 package main
 
+// The end-to-end tests (e2e_*_test.go) build kgctl and the example seller
+// server and drive the binaries as a seller would; the commands' run
+// functions are tested without cobra in their own packages under
+// internal/cmd.
+
 import (
 	"bufio"
 	"bytes"
