@@ -16,114 +16,35 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
-	"github.com/spf13/cobra"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/root"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
 )
-
-// Exit codes.
-const (
-	exitOK      = 0
-	exitFailed  = 1 // the call, check or verification failed
-	exitUsage   = 2 // bad flags or arguments
-	exitRun     = 3 // could not run: network, file, missing credentials
-	exitLockout = 4 // stopped before an AK lock-out
-)
-
-// exitError carries an exit code with the message to print.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
-func usageErr(format string, a ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, a...)}
-}
-
-func runErr(err error) error { return &exitError{code: exitRun, err: err} }
-
-// failed reports a failure whose details are already printed.
-var errFailed = &exitError{code: exitFailed, err: errors.New("")}
-
-const exitCodesHelp = `Exit codes:
-  0  success
-  1  the call, check or verification failed (the output says which and why)
-  2  usage error (bad flags or arguments)
-  3  could not run (network, file, missing credentials)
-  4  stopped before a call that would lock the AK (see kgctl call --help)`
-
-func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	root := &cobra.Command{
-		Use:   "kgctl",
-		Short: "The KooGallery seller's command line",
-		Long: `kgctl signs and explains KooGallery open-API calls, queries orders, plays KooGallery
-against your production interfaces (one callback, or the whole probe KooGallery runs twice a
-day), tells why a captured callback does not verify, runs the fake marketplace for local
-development, and does the SaaS V1 field encryption.
-
-Credentials and keys are read from the environment, a file or a flag, and never printed:
-  HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN   open-API AK/SK (call, order)
-  KOOGALLERY_ACCESS_KEY   callback accessKey: SaaS V2, License, orderNotify (卖家中心 › 应用工具 › 密钥管理)
-  KOOGALLERY_KIT_KEY      joint-operation kit key (kit, kit-v1)
-  KOOGALLERY_V1_KEY       the Key of SaaS V1 (卖家中心 › 服务商管理 › 服务商信息; saas-v1, encrypt, decrypt)
-  KOOGALLERY_ENDPOINT     open-API base URL instead of the site's (for kgctl fake)
-
-` + exitCodesHelp,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Example: `  kgctl fake &                                   # a fake marketplace on 127.0.0.1:8800
-  kgctl order MOCKPERIODYEARNEW                  # query an order
-  kgctl probe --family saas --url https://seller.example.com/isv/produce`,
-	}
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr("%w", err) })
-	root.AddCommand(
-		newCallCmd(),
-		newOrderCmd(),
-		newCallbackCmd(),
-		newProbeCmd(),
-		newVerifyCmd(),
-		newFakeCmd(),
-		newEncryptCmd(),
-		newDecryptCmd(),
-	)
-	for _, c := range root.Commands() {
-		if c.Long == "" {
-			c.Long = c.Short
-		}
-		c.Long += "\n\n" + exitCodesHelp
-	}
-	return root
-}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// run runs kgctl with args and the given streams and returns the exit code:
+// it builds the Factory and the root command, executes it, and prints the
+// error, if any, with a usage hint for a usage error.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRoot(stdin, stdout, stderr)
-	root.SetArgs(args)
-	err := root.Execute()
+	f := cmdutil.New()
+	f.IOStreams = &cmdutil.IOStreams{In: stdin, Out: stdout, ErrOut: stderr}
+	cmd := root.NewCmdRoot(f)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	code, usageHint := cmdutil.ExitCode(err)
 	if err == nil {
-		return exitOK
-	}
-	code := exitUsage // cobra's own errors: unknown command, bad arguments
-	var ee *exitError
-	if errors.As(err, &ee) {
-		code = ee.code
+		return code
 	}
 	if msg := err.Error(); msg != "" {
 		fmt.Fprintln(stderr, "kgctl:", msg)
 	}
-	if code == exitUsage && (ee == nil || ee.err != nil) {
+	if usageHint {
 		fmt.Fprintln(stderr, "Run 'kgctl --help' for usage.")
 	}
 	return code

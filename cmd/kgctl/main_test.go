@@ -1,5 +1,10 @@
 package main
 
+// The end-to-end tests (e2e_*_test.go) build kgctl and the example seller
+// server and drive the binaries as a seller would; the commands' run
+// functions are tested without cobra in their own packages under
+// internal/cmd.
+
 import (
 	"bufio"
 	"bytes"
@@ -19,6 +24,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
 )
 
 // The binaries under test, built once.
@@ -70,7 +77,7 @@ func baseEnv(t *testing.T) []string {
 		}
 		env = append(env, kv)
 	}
-	return append(env, envStateDir+"="+t.TempDir())
+	return append(env, cmdutil.EnvStateDir+"="+t.TempDir())
 }
 
 // kgctl runs the binary with env added to baseEnv and stdin, and checks
@@ -239,3 +246,28 @@ func TestUsageErrorsExit2(t *testing.T) {
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func writeFile(name, content string) error { return os.WriteFile(name, []byte(content), 0o600) }
+
+// TestRunMapsErrorsToExitCodes runs kgctl in-process: run prints the error
+// after "kgctl:", adds the usage hint to usage errors only, and returns the
+// exit code.
+func TestRunMapsErrorsToExitCodes(t *testing.T) {
+	t.Setenv(cmdutil.EnvV1Key, "")
+	var out, errb bytes.Buffer
+	code := run([]string{"encrypt", "--type", "3", "--key", "k", "x"}, strings.NewReader(""), &out, &errb)
+	assert.Equal(t, cmdutil.ExitUsage, code)
+	assert.Equal(t, "kgctl: --type \"3\": want 1 (AES-256) or 2 (AES-128)\nRun 'kgctl --help' for usage.\n", errb.String())
+	assert.Empty(t, out.String())
+
+	out.Reset()
+	errb.Reset()
+	code = run([]string{"decrypt", "--key", "the-wrong-key-123", "short"}, strings.NewReader(""), &out, &errb)
+	assert.Equal(t, cmdutil.ExitFailed, code)
+	assert.Contains(t, errb.String(), "kgctl: not an encrypted field")
+	assert.NotContains(t, errb.String(), "Run 'kgctl --help'")
+	assert.NotContains(t, errb.String(), "the-wrong-key-123")
+
+	out.Reset()
+	errb.Reset()
+	assert.Equal(t, cmdutil.ExitOK, run([]string{"--help"}, strings.NewReader(""), &out, &errb))
+	assert.Contains(t, out.String(), "KOOGALLERY_ACCESS_KEY")
+}

@@ -20,6 +20,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	fakecmd "github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/fake"
+
 	"github.com/isvkit/koogallery/auth"
 	"github.com/isvkit/koogallery/koogallerytest"
 )
@@ -69,7 +71,7 @@ func TestFakeServesTheSDKAndKgctl(t *testing.T) {
 	// the certificate written to --ca-file.
 	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	root := strings.TrimSuffix(endpoint, koogallerytest.BasePath) // the open API is under the fake's BasePath, the login page is not
-	resp, err := noRedirect.Get(root + oauthLoginPath + "?userName=bob&state=s1&redirect_uri=" + url.QueryEscape("https://seller.example.com/cb"))
+	resp, err := noRedirect.Get(root + fakecmd.OAuthLoginPath + "?userName=bob&state=s1&redirect_uri=" + url.QueryEscape("https://seller.example.com/cb"))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusFound, resp.StatusCode)

@@ -1,6 +1,6 @@
-package main
+package verify
 
-// This file is the only one that imports the core module's internal
+// This file is the only one of kgctl that imports the core module's internal
 // packages: the signature forms a callback may be signed over, for kgctl
 // verify to say which form a signature covers (or which mistake it matches).
 // When the core exports verification of a request's parts, the candidate

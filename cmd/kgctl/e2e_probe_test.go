@@ -26,6 +26,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
+
+	callbackcmd "github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/callback"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/exchange"
+
 	"github.com/isvkit/koogallery/license"
 	"github.com/isvkit/koogallery/order"
 	"github.com/isvkit/koogallery/saas"
@@ -40,16 +45,16 @@ const (
 var allKeys = []string{testAccessKey, testV1Key, testKitKey}
 
 var keyEnv = []string{
-	envAccessKey + "=" + testAccessKey,
-	envV1Key + "=" + testV1Key,
-	envKitKey + "=" + testKitKey,
+	cmdutil.EnvAccessKey + "=" + testAccessKey,
+	cmdutil.EnvV1Key + "=" + testV1Key,
+	cmdutil.EnvKitKey + "=" + testKitKey,
 }
 
 type probeJSON struct {
-	Family string  `json:"family"`
-	Passed bool    `json:"passed"`
-	Failed int     `json:"failed"`
-	Checks []check `json:"checks"`
+	Family string           `json:"family"`
+	Passed bool             `json:"passed"`
+	Failed int              `json:"failed"`
+	Checks []exchange.Check `json:"checks"`
 }
 
 // TestProbePassesAgainstTheSellerServer runs the example seller server as a
@@ -132,7 +137,7 @@ func (p v1Mem) InstanceStatus(context.Context, *saas.V1InstanceStatusRequest) er
 var quiet = callback.WithLogger(discardLogger())
 
 // probeBroken probes a seller and returns the failed checks by name.
-func probeBroken(t *testing.T, h http.Handler, family string, extra ...string) (map[string]check, runResult) {
+func probeBroken(t *testing.T, h http.Handler, family string, extra ...string) (map[string]exchange.Check, runResult) {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -142,7 +147,7 @@ func probeBroken(t *testing.T, h http.Handler, family string, extra ...string) (
 	var out probeJSON
 	decodeJSON(t, r.stdout, &out)
 	require.False(t, out.Passed)
-	failed := map[string]check{}
+	failed := map[string]exchange.Check{}
 	for _, c := range out.Checks {
 		if !c.Pass && !c.Skipped {
 			failed[c.Name] = c
@@ -378,8 +383,8 @@ func TestCallbackSendsAndChecks(t *testing.T) {
 	r = kgctl(t, keyEnv, "", allKeys, "callback", "saas-v1", "newInstance", "--url", srv.URL+"/isv/v1", "--json")
 	require.Equal(t, 0, r.code, r)
 	var out struct {
-		Exchanges []exchangeJSON `json:"exchanges"`
-		Passed    bool           `json:"passed"`
+		Exchanges []callbackcmd.ExchangeJSON `json:"exchanges"`
+		Passed    bool                       `json:"passed"`
 	}
 	decodeJSON(t, r.stdout, &out)
 	assert.True(t, out.Passed)

@@ -1,162 +1,62 @@
-package main
+package probe
 
 import (
 	"context"
 	"fmt"
 	"maps"
-	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/exchange"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/family"
 )
-
-func newProbeCmd() *cobra.Command {
-	var (
-		cf      callFlags
-		famName string
-		skip    []string
-		dups    int
-	)
-	cmd := &cobra.Command{
-		Use:   "probe --family FAMILY --url URL",
-		Short: "Run what KooGallery's probing and interface debugging run, and what production does",
-		Long: `probe runs locally what KooGallery runs against a product on sale: the automatic probing
-(twice a day; five failing days in a row freeze trading) and the seller console's interface
-debugging send the testFlag=1 call of every activity of the family. probe adds what production
-does: the same newInstance retried and duplicated (the same instanceId must come back), concurrent
-duplicates, idempotent repeats, and forged, stale, tampered, unsigned and replayed calls, each of
-which must be refused with 000001. Every answer is checked as KooGallery reads it (HTTP 200, a
-documented resultCode, V1 Body-Sign and decryptable credentials) and timed against KooGallery's
-timeout.
-
-It prints a PASS or FAIL line per check with the reason and a fix, and exits 1 when any check
-fails, so it can run in CI (--json for machines). The calls carry testFlag=1 and made-up IDs;
-point it at a test deployment or make sure testFlag=1 calls touch no real data.
-
-Families: saas, saas-v1, kit, kit-v1, license, order (see kgctl callback --help).`,
-		Example: `  export KOOGALLERY_ACCESS_KEY=...   # 卖家中心 › 应用工具 › 密钥管理
-  kgctl probe --family saas --url https://seller.example.com/isv/produce
-  kgctl probe --family saas-v1 --url https://seller.example.com/isv/v1 --key-file v1.key --skip upgrade
-  kgctl probe --family order --url https://seller.example.com/isv/order --json > probe.json`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if famName == "" {
-				return usageErr("--family is required (one of %s)", familyNames())
-			}
-			fam, err := lookupFamily(famName)
-			if err != nil {
-				return err
-			}
-			skipped := map[string]bool{}
-			for _, s := range skip {
-				for _, a := range strings.Split(s, ",") {
-					act, err := fam.activity(strings.TrimSpace(a))
-					if err != nil {
-						return err
-					}
-					skipped[act] = true
-				}
-			}
-			if dups < 2 {
-				return usageErr("--concurrent must be at least 2")
-			}
-			t, err := cf.target(fam)
-			if err != nil {
-				return err
-			}
-			p := &prober{t: t, ctx: cmd.Context(), id: newIDs(), skip: skipped, dups: dups}
-			p.run()
-			w := cmd.OutOrStdout()
-			failed := 0
-			for _, c := range p.checks {
-				if !c.Pass && !c.Skipped {
-					failed++
-				}
-			}
-			if cf.json {
-				if err := writeJSON(w, struct {
-					Family    string  `json:"family"`
-					URL       string  `json:"url"`
-					TimeoutMS int64   `json:"timeoutMs"`
-					Passed    bool    `json:"passed"`
-					Failed    int     `json:"failed"`
-					Checks    []check `json:"checks"`
-				}{fam.name, t.url, t.timeout.Milliseconds(), failed == 0, failed, p.checks}); err != nil {
-					return runErr(err)
-				}
-			} else {
-				fmt.Fprintf(w, "kgctl probe: %s (%s) at %s; KooGallery waits %v\n\n", fam.name, fam.title, t.url, t.timeout)
-				printChecks(w, p.checks)
-				passed, skippedN := 0, 0
-				for _, c := range p.checks {
-					switch {
-					case c.Skipped:
-						skippedN++
-					case c.Pass:
-						passed++
-					}
-				}
-				fmt.Fprintf(w, "\n%d passed, %d failed, %d skipped\n", passed, failed, skippedN)
-			}
-			if failed > 0 {
-				return errFailed
-			}
-			return nil
-		},
-	}
-	cf.register(cmd)
-	cmd.Flags().StringVar(&famName, "family", "", "the family to probe: "+familyNames())
-	cmd.Flags().StringSliceVar(&skip, "skip", nil, "activities your product does not use (e.g. upgrade,instanceStatus)")
-	cmd.Flags().IntVar(&dups, "concurrent", 5, "how many concurrent duplicates to send")
-	return cmd
-}
 
 // prober runs one family's checks in order.
 type prober struct {
-	t      *target
+	t      *exchange.Target
 	ctx    context.Context
-	id     *ids
+	now    func() time.Time
+	id     *family.IDs
 	skip   map[string]bool
 	dups   int
-	checks []check
+	checks []exchange.Check
 }
 
-func (p *prober) add(c check) { p.checks = append(p.checks, c) }
+func (p *prober) add(c exchange.Check) { p.checks = append(p.checks, c) }
 
 // send signs and sends one call; a call that cannot even be signed (which
 // only a bad field can cause) is reported as its answer's error.
-func (p *prober) send(activity string, m map[string]any, md mode) *exchange {
-	c, err := p.t.prepare(activity, m, nil, md)
+func (p *prober) send(activity string, m map[string]any, md exchange.Mode) *exchange.Exchange {
+	c, err := p.t.Prepare(activity, m, nil, md)
 	if err != nil {
-		return &exchange{Activity: activity, Err: err}
+		return &exchange.Exchange{Activity: activity, Err: err}
 	}
-	return c.send(p.ctx)
+	return c.Send(p.ctx)
 }
 
 func (p *prober) fields(activity string) map[string]any {
-	m := fields(p.t.fam, activity, p.id, time.Now())
+	m := family.Fields(p.t.Fam, activity, p.id, p.now())
 	if activity == "applicationSync" {
-		m["clientSecret"] = p.t.encryptSecret("kgctl-client-secret")
+		m["clientSecret"] = p.t.EncryptSecret("kgctl-client-secret")
 	}
 	return m
 }
 
 func (p *prober) skipped(name, activity string) bool {
 	if p.skip[activity] {
-		p.add(check{Name: name, Activity: activity, Skipped: true, Pass: true, Reason: "--skip " + activity})
+		p.add(exchange.Check{Name: name, Activity: activity, Skipped: true, Pass: true, Reason: "--skip " + activity})
 		return true
 	}
 	return false
 }
 
 // expect sends m and checks the answer is one of want.
-func (p *prober) expect(name, activity string, m map[string]any, want []string, hint string) *exchange {
+func (p *prober) expect(name, activity string, m map[string]any, want []string, hint string) *exchange.Exchange {
 	if p.skipped(name, activity) {
 		return nil
 	}
-	x := p.send(activity, m, genuine)
-	c := result(p.t, name, x, want, hint)
-	if !c.Pass && activity == "applicationSync" && x.ResultCode == "000002" && p.t.kitPublicKey == nil {
+	x := p.send(activity, m, exchange.Genuine)
+	c := exchange.Result(p.t, name, x, want, hint)
+	if !c.Pass && activity == "applicationSync" && x.ResultCode == "000002" && p.t.KitPublicKey == nil {
 		c.Hint = "a handler holding the kit private key refuses a clientSecret it cannot decrypt: pass --kit-public-key with the public key uploaded at 应用凭证申请"
 	}
 	p.add(c)
@@ -168,7 +68,7 @@ var ok = []string{"000000"}
 const hintTestFlag = "answer testFlag=1 calls with 000000 quickly, without touching real data: KooGallery's probing and the console's interface debugging send them"
 
 func (p *prober) run() {
-	switch p.t.fam.name {
+	switch p.t.Fam.Name {
 	case "saas":
 		p.runSaaS()
 	case "saas-v1":
@@ -195,11 +95,11 @@ func (p *prober) newInstance(v1 bool) {
 		return
 	}
 	m := p.fields("newInstance")
-	x := p.send("newInstance", m, genuine)
-	c := result(p.t, "newInstance", x, want, hintTestFlag)
+	x := p.send("newInstance", m, exchange.Genuine)
+	c := exchange.Result(p.t, "newInstance", x, want, hintTestFlag)
 	if c.Pass {
-		if pr := instanceIDProblem(x); pr != nil {
-			c.Pass, c.Reason, c.Hint = false, pr.reason, pr.hint
+		if pr := exchange.InstanceIDProblem(x); pr != nil {
+			c.Pass, c.Reason, c.Hint = false, pr.Reason, pr.Hint
 		}
 	}
 	p.add(c)
@@ -211,25 +111,30 @@ func (p *prober) newInstance(v1 bool) {
 	hintSame := "KooGallery re-sends newInstance for three hours and whenever the buyer opens the console: answer the same instanceId for the same " + key + ", never key on businessId (" + hintKey + ")"
 
 	retry := maps.Clone(m)
-	retry["businessId"] = businessID()
-	p.sameInstance("newInstance retry (new businessId)", p.send("newInstance", retry, genuine), first, want, hintSame)
-	p.sameInstance("newInstance duplicate (same body, signed again)", p.send("newInstance", m, genuine), first, want, hintSame)
+	retry["businessId"] = family.BusinessID()
+	p.sameInstance("newInstance retry (new businessId)", p.send("newInstance", retry, exchange.Genuine), first, want, hintSame)
+	p.sameInstance("newInstance duplicate (same body, signed again)", p.send("newInstance", m, exchange.Genuine), first, want, hintSame)
 
-	// Concurrent duplicates of a new order line.
+	p.concurrentNewInstance(want, hintKey)
+}
+
+// concurrentNewInstance sends concurrent duplicates of a new order line's
+// newInstance: all must get the same instance.
+func (p *prober) concurrentNewInstance(want []string, hintKey string) {
 	other := *p.id
 	other.OrderID += "C"
 	other.OrderLineID = other.OrderID + "-000001"
-	cm := fields(p.t.fam, "newInstance", &other, time.Now())
-	xs, _ := sendAll(p.ctx, p.dups, func() (*prepared, error) {
+	cm := family.Fields(p.t.Fam, "newInstance", &other, p.now())
+	xs, _ := exchange.SendAll(p.ctx, p.dups, func() (*exchange.Prepared, error) {
 		d := maps.Clone(cm)
-		d["businessId"] = businessID()
-		return p.t.prepare("newInstance", d, nil, genuine)
+		d["businessId"] = family.BusinessID()
+		return p.t.Prepare("newInstance", d, nil, exchange.Genuine)
 	})
 	name := fmt.Sprintf("newInstance ×%d concurrent (one new order)", p.dups)
-	cc := check{Name: name, Activity: "newInstance", Pass: true}
+	cc := exchange.Check{Name: name, Activity: "newInstance", Pass: true}
 	ids := map[string]bool{}
 	for _, x := range xs {
-		r := result(p.t, name, x, want, hintTestFlag)
+		r := exchange.Result(p.t, name, x, want, hintTestFlag)
 		cc.DurationMS = max(cc.DurationMS, r.DurationMS)
 		cc.ResultCode = r.ResultCode
 		if !r.Pass {
@@ -246,8 +151,8 @@ func (p *prober) newInstance(v1 bool) {
 	p.add(cc)
 }
 
-func (p *prober) sameInstance(name string, x *exchange, first string, want []string, hint string) {
-	c := result(p.t, name, x, want, hintTestFlag)
+func (p *prober) sameInstance(name string, x *exchange.Exchange, first string, want []string, hint string) {
+	c := exchange.Result(p.t, name, x, want, hintTestFlag)
 	if c.Pass && x.InstanceID != first {
 		c.Pass = false
 		c.Reason = fmt.Sprintf("instanceId %q, but the first call got %q", x.InstanceID, first)
@@ -260,8 +165,8 @@ func (p *prober) queryInstance() {
 	if p.skipped("queryInstance", "queryInstance") {
 		return
 	}
-	x := p.send("queryInstance", p.fields("queryInstance"), genuine)
-	c := result(p.t, "queryInstance", x, ok, hintTestFlag)
+	x := p.send("queryInstance", p.fields("queryInstance"), exchange.Genuine)
+	c := exchange.Result(p.t, "queryInstance", x, ok, hintTestFlag)
 	if c.Pass {
 		found := false
 		for _, id := range x.Info {
@@ -278,35 +183,35 @@ func (p *prober) queryInstance() {
 
 // security sends the calls a handler must refuse, as activity with m.
 func (p *prober) security(activity string, m func() map[string]any) {
-	for _, md := range []mode{forged, stale, tampered, unsigned} {
+	for _, md := range []exchange.Mode{exchange.Forged, exchange.Stale, exchange.Tampered, exchange.Unsigned} {
 		name := md.String() + " call refused"
 		if p.skipped(name, activity) {
 			continue
 		}
 		x := p.send(activity, m(), md)
-		p.add(result(p.t, name, x, []string{"000001"}, refusalHint(md)))
+		p.add(exchange.Result(p.t, name, x, []string{"000001"}, exchange.RefusalHint(md)))
 	}
 	name := "replayed call refused"
-	if p.t.fam.scheme.v1() {
-		p.add(check{Name: name, Activity: activity, Skipped: true, Pass: true,
+	if p.t.Fam.Scheme.V1() {
+		p.add(exchange.Check{Name: name, Activity: activity, Skipped: true, Pass: true,
 			Reason: "V1 has no nonce: an identical re-send is KooGallery's own retry (stale calls are checked above)"})
 		return
 	}
 	if p.skipped(name, activity) {
 		return
 	}
-	c, err := p.t.prepare(activity, m(), nil, genuine)
+	c, err := p.t.Prepare(activity, m(), nil, exchange.Genuine)
 	if err != nil {
-		p.add(check{Name: name, Activity: activity, Reason: err.Error()})
+		p.add(exchange.Check{Name: name, Activity: activity, Reason: err.Error()})
 		return
 	}
-	first := c.send(p.ctx)
-	if r := result(p.t, name, first, ok, hintTestFlag); !r.Pass {
+	first := c.Send(p.ctx)
+	if r := exchange.Result(p.t, name, first, ok, hintTestFlag); !r.Pass {
 		r.Reason = "the genuine call before the replay failed: " + r.Reason
 		p.add(r)
 		return
 	}
-	p.add(result(p.t, name, c.send(p.ctx), []string{"000001"}, hintReplay))
+	p.add(exchange.Result(p.t, name, c.Send(p.ctx), []string{"000001"}, exchange.HintReplay))
 }
 
 func (p *prober) withField(activity, k string, v any) map[string]any {
@@ -343,7 +248,7 @@ func (p *prober) runSaaSV1() {
 const hintIdempotent = "kit calls must be idempotent: a repeated add succeeds without creating duplicates (upsert on the natural key), a repeated delete succeeds when the record is already gone"
 
 func (p *prober) runKit() {
-	for _, a := range kitInterfaces {
+	for _, a := range family.KitInterfaces {
 		p.expect(a+" add", a, p.fields(a), ok, hintTestFlag)
 	}
 	p.expect("tenantSync add again (a new delivery)", "tenantSync", p.fields("tenantSync"), ok, hintIdempotent)
@@ -383,14 +288,14 @@ func (p *prober) concurrent(activity string, m func() map[string]any, hint strin
 	if p.skipped(name, activity) {
 		return
 	}
-	xs, err := sendAll(p.ctx, p.dups, func() (*prepared, error) { return p.t.prepare(activity, m(), nil, genuine) })
+	xs, err := exchange.SendAll(p.ctx, p.dups, func() (*exchange.Prepared, error) { return p.t.Prepare(activity, m(), nil, exchange.Genuine) })
 	if err != nil {
-		p.add(check{Name: name, Activity: activity, Reason: err.Error()})
+		p.add(exchange.Check{Name: name, Activity: activity, Reason: err.Error()})
 		return
 	}
-	c := check{Name: name, Activity: activity, Pass: true}
+	c := exchange.Check{Name: name, Activity: activity, Pass: true}
 	for _, x := range xs {
-		r := result(p.t, name, x, ok, hint)
+		r := exchange.Result(p.t, name, x, ok, hint)
 		c.DurationMS, c.ResultCode = max(c.DurationMS, r.DurationMS), r.ResultCode
 		if !r.Pass {
 			c.Pass, c.Reason, c.Hint = false, r.Reason, r.Hint

@@ -1,0 +1,64 @@
+package cmdutil
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// IOStreams are a command's standard input, output and error.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// System returns the process's own streams.
+func System() *IOStreams {
+	return &IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
+}
+
+// TestIOStreams returns streams over buffers, for tests: stdin reads in,
+// stdout and stderr are safe for concurrent writes.
+func TestIOStreams(in string) (ios *IOStreams, out, errOut *SyncBuffer) {
+	out, errOut = &SyncBuffer{}, &SyncBuffer{}
+	return &IOStreams{In: bytes.NewBufferString(in), Out: out, ErrOut: errOut}, out, errOut
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent use.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Factory is what every command is built from: where it reads and writes,
+// how it looks up the environment, and its clock.
+type Factory struct {
+	IOStreams *IOStreams
+	Getenv    func(string) string
+	Now       func() time.Time
+}
+
+// New returns the Factory of the running process.
+func New() *Factory {
+	return &Factory{IOStreams: System(), Getenv: os.Getenv, Now: time.Now}
+}
+
+// Env returns a Getenv over a fixed set of variables, for tests.
+func Env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
