@@ -271,6 +271,8 @@ func (d *Dump) Check() Violations {
 			v.Resumed += n
 		case strings.HasPrefix(m, noteFoundReady):
 			v.FoundReady += n
+		case strings.Contains(m, "/"+prefixProbe):
+			// a fault's probe replayed it: Probe says whether it ran again
 		case n > 1:
 			v.ReRuns = append(v.ReRuns, fmt.Sprintf("%s ×%d", m, n))
 		}
