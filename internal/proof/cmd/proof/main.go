@@ -5,6 +5,11 @@
 //
 //	cd internal/proof && go run ./cmd/proof          # the short run (about 2,000 callbacks per backend)
 //	cd internal/proof && go run ./cmd/proof -full    # over 20,000 callbacks per backend
+//	cd internal/proof && go run ./cmd/proof -backends memory,postgres -faults partition
+//
+// -faults chooses the store faults instead of the run's (see
+// proof.Config.StoreFaults); a fault that does not apply to a backend is
+// left out of its run.
 //
 // It needs redis-server and PostgreSQL's initdb and postgres (Debian:
 // apt-get install -y redis-server postgresql), starts them on free
