@@ -97,7 +97,7 @@
 // stores is the baseline.
 //
 // The short run (about 2,000 callbacks per backend) is TestProof, in CI;
-// of the store faults it injects, on Redis, the restarts with and without
+// of the store faults it injects, on Redis, the restart without
 // persistence and the memory pressure, on PostgreSQL the kill and the
 // partition (see Short). The full run injects every one, over 20,000
 // callbacks per backend:

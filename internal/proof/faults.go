@@ -120,6 +120,7 @@ type storeCtl struct {
 	redis     *redisProc    // the handlers' Redis
 	rdb       *redis.Client // the driver's client to it, direct
 	redisArgs []string      // its configuration (persistence)
+	aof       bool          // redisArgs turn AOF on
 	pg        *pgtest.Server
 	pgData    string
 	relay     *relay // between the replicas and the store (nil: none)
@@ -289,7 +290,7 @@ func runFault(ctx context.Context, name string, k *kg, sc *storeCtl, wg *sync.Wa
 			n, err = sc.rdb.DBSize(ctx).Result()
 			rep.Note = fmt.Sprintf("SIGKILLed, down %v, restarted (%s): %d keys loaded", sc.down, strings.Join(args, " "), n)
 		}
-		if err == nil && name == FaultRedisRestartVolatile {
+		if err == nil && name == FaultRedisRestartVolatile && sc.aof {
 			// Persistence back on for the faults that follow.
 			err = sc.rdb.ConfigSet(ctx, "appendonly", "yes").Err()
 		}
