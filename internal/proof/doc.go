@@ -40,9 +40,10 @@
 // code, with the slowest:
 //
 //   - Redis restarted with AOF (appendonly yes, appendfsync everysec):
-//     SIGKILLed, down 3 s, started again on its AOF. A killed process loses
-//     nothing its kernel holds: with everysec Redis writes the AOF before
-//     it answers and fsyncs it every second, so a machine's crash (not
+//     SIGKILLed, down 3 s, started again on its AOF. With everysec Redis
+//     hands every write to the kernel at once (postponing it at most 2 s
+//     while an fsync is slow) and fsyncs the AOF every second: a killed
+//     process loses nothing the kernel holds, while a machine's crash (not
 //     simulated) could lose the last second or two of acknowledged
 //     writes. While it is down the handlers answer 000005 and KooGallery
 //     retries; after, nothing is lost: the re-sent newInstance are
@@ -58,9 +59,9 @@
 //     create keeps it from provisioning twice; the proof's seller has
 //     one, so the ledger shows no duplicate), a replay of a V2 call
 //     signed in the freshness window before the restart (Window + skew,
-//     65 s) is accepted, a V1 replay runs the seller's code again, and two
-//     deliveries of one order line in flight across the restart can both
-//     run it. The run injects it with no other load, so that the numbers
+//     65 s) is accepted, a V1 replay runs the seller's code again, and
+//     (not measured) two deliveries of one order line in flight across
+//     the restart can both run it. The run injects it with no other load, so that the numbers
 //     are the probe's alone and the run's invariants keep their meaning;
 //     the ledger is on a redis-server of its own. Run Redis with AOF.
 //   - Redis under memory pressure: maxmemory set to half the memory it
@@ -93,8 +94,8 @@
 // replica's claim held until its lease ran out, every call during a store
 // fault answered within 5 s, nothing acknowledged before a store fault
 // lost (but for the Redis without persistence, whose losses the report
-// counts), and no goroutine of the driver left behind. The same workload on one replica with the in-memory
-// stores is the baseline.
+// counts), and no goroutine of the driver left behind. The same workload
+// on one replica with the in-memory stores is the baseline.
 //
 // The short run (about 2,000 callbacks per backend) is TestProof, in CI;
 // of the store faults it injects, on Redis, the restart without

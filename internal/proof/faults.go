@@ -323,7 +323,7 @@ func runFault(ctx context.Context, name string, k *kg, sc *storeCtl, wg *sync.Wa
 		unavailable()
 		sleepCtx(ctx, sc.down)
 		err = sc.pg.Restart()
-		rep.Note = fmt.Sprintf("%d processes SIGKILLed, down %v, restarted: recovered from the WAL", len(pids), sc.down)
+		rep.Note = fmt.Sprintf("%d processes SIGKILLed, down %v, restarted: recovered from the WAL; the replicas kept running, their pools reconnecting", len(pids), sc.down)
 	case FaultPartition:
 		if sc.relay == nil {
 			err = fmt.Errorf("no relay")
