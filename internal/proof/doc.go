@@ -80,11 +80,14 @@
 //     the driver, which black-holes every packet for 6 s (connections
 //     stay open, nothing is answered or reset), then delivers what it
 //     held and forwards again. Every call meanwhile must be answered
-//     000005 within KooGallery's 5 s, none left hanging. pgstore bounds
-//     each operation at 2 s for this (pgx has no timeout of its own, and
-//     the handlers' replay check ran with the request's context, which
-//     has no deadline: the calls hung until KooGallery gave up); the
-//     Redis client's own read timeout bounds redisstore's.
+//     000005 within KooGallery's 5 s, none left hanging. pgstore and
+//     redisstore bound each operation at 2 s for this: the handlers'
+//     replay check runs with the request's context, which has no
+//     deadline, and the claims under the claim lease (5 minutes by
+//     default); pgx has no timeout of its own (the calls hung until
+//     KooGallery gave up), and go-redis's ReadTimeout bounds a command
+//     but not the wait for a connection (callbacks queued behind the held
+//     ones: 4.1 s here, over 5 s with a hundred at once).
 //
 // At the end it checks the invariants and prints them with the throughput
 // and latencies of each phase (Report.Write, Compare): no duplicate
