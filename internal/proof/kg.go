@@ -182,6 +182,12 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 // but 000000 and 000004, a non-JSON answer, a timeout) is retried on
 // schedule, on another replica than the one that failed.
 func (k *kg) deliver(ctx context.Context, family, activity string, sched schedule, pin int, build func() (attempt, error)) answer {
+	return k.deliverFirst(ctx, family, activity, sched, pin, build, nil)
+}
+
+// deliverFirst is deliver, which also sets *first (if not nil) to the
+// first attempt's answer.
+func (k *kg) deliverFirst(ctx context.Context, family, activity string, sched schedule, pin int, build func() (attempt, error), first *answer) answer {
 	k.t.genuine()
 	prev := -1
 	var last answer
@@ -202,6 +208,9 @@ func (k *kg) deliver(ctx context.Context, family, activity string, sched schedul
 			break
 		}
 		a := k.send(ctx, family, "genuine", try, pin)
+		if i == 0 && first != nil {
+			*first = a
+		}
 		history = append(history, fmt.Sprintf("%s@%s+%.1fs", a.code, time.Now().Add(-a.latency).Format("15:04:05.0"), a.latency.Seconds()))
 		if i > 0 {
 			k.t.retry(prev, a.replica)

@@ -62,10 +62,13 @@ type replicaConfig struct {
 	Store     string // handlers' shared state: Memory (each handler's default), Redis, Postgres
 	Ledger    string // the seller's ledger: Memory, Redis, Postgres
 	RedisAddr string
-	PGURL     string
-	Lease     time.Duration
-	Delay     time.Duration
-	LogFile   string
+	// LedgerRedisAddr is the ledger's Redis, a server of its own (the
+	// seller's database, which the store faults leave alone).
+	LedgerRedisAddr string
+	PGURL           string
+	Lease           time.Duration
+	Delay           time.Duration
+	LogFile         string
 }
 
 // MaybeReplica runs the process as a seller replica and exits if
@@ -124,10 +127,13 @@ func runReplica(c replicaConfig) error {
 	}
 	defer logf.Close()
 	log := slog.New(slog.NewJSONHandler(logf, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// go-redis logs a failed dial (a store fault) on stderr, which the
+	// driver reads as the replica failing: it goes to the replica's log.
+	redis.SetLogger(redisLogger{log})
 
 	var rdb *redis.Client
 	var pool *pgxpool.Pool
-	if c.Store == Redis || c.Ledger == Redis {
+	if c.Store == Redis {
 		rdb = redis.NewClient(redisOptions(c.RedisAddr))
 		defer rdb.Close()
 	}
@@ -166,7 +172,7 @@ func runReplica(c replicaConfig) error {
 		// Its own client, which never re-sends a command whose answer timed
 		// out: a re-sent write could count an event twice, and the ledger
 		// is what the proof counts with.
-		o := redisOptions(c.RedisAddr)
+		o := redisOptions(c.LedgerRedisAddr)
 		o.MaxRetries = -1
 		ledger = &redisLedger{c: redis.NewClient(o)}
 		defer ledger.Close()
@@ -236,4 +242,11 @@ func runReplica(c replicaConfig) error {
 		return err
 	}
 	return nil
+}
+
+// redisLogger writes go-redis's messages to the replica's log.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "go-redis", "message", fmt.Sprintf(format, v...))
 }

@@ -54,6 +54,15 @@ type Config struct {
 	Faults                            bool
 	FaultLifecycles, FaultConcurrency int
 	Outage                            time.Duration
+	// StoreFaults are the store faults the faults phase injects after the
+	// outage, in this order (FaultRedisRestartVolatile first, before the
+	// background load): FaultRedisRestartAOF, FaultRedisRestartVolatile,
+	// FaultRedisOOM and FaultPartition on Redis, FaultPostgresKill and
+	// FaultPartition on PostgreSQL. StoreDown is how long a killed store
+	// stays down, or Redis refuses writes; Partition how long the relay
+	// black-holes.
+	StoreFaults          []string
+	StoreDown, Partition time.Duration
 	// Lease is the handlers' claim lease (WithClaimLease).
 	Lease time.Duration
 	// Hour is what an hour of KooGallery's retry schedule takes.
@@ -74,13 +83,29 @@ type Config struct {
 }
 
 // Short returns the configuration of the run in CI: about 2,000 callbacks,
-// with the faults on the shared backends.
+// with the faults on the shared backends. Each store fault under load
+// costs an hour of the schedule and a fifth (12 s) and its own length, so
+// it injects those that show most of the SDK's own behaviour, about 20 to
+// 35 s per backend: on Redis the restart without persistence (before the
+// load: it costs 6 s, and it also shows the clients reconnecting to a
+// restarted server) and the OOM refusals (error replies to the scripts
+// must be refusals, never "added" or "claimed"); on PostgreSQL the crash
+// (no acknowledged record lost, the pools recovering) and the partition
+// (the backend whose client has no timeouts of its own). The Redis
+// restart with AOF (which shows what Redis's AOF keeps more than what the
+// SDK does) and the Redis partition are in the full run only.
 func Short(backend string) Config {
 	c := Config{Backend: backend, Replicas: 3, Lifecycles: 50, Concurrency: 16, Storms: 1, StormSize: 1000,
 		Faults: true, FaultLifecycles: 80, FaultConcurrency: 6, Outage: 5 * time.Second, Lease: 2 * time.Second, Hour: 10 * time.Second,
+		StoreDown: 3 * time.Second, Partition: 6 * time.Second,
 		Delay: 5 * time.Millisecond, Timeout: 5 * time.Minute}
-	if backend == Memory {
+	switch backend {
+	case Memory:
 		c.Replicas, c.Faults = 1, false
+	case Redis:
+		c.StoreFaults = []string{FaultRedisRestartVolatile, FaultRedisOOM}
+	case Postgres:
+		c.StoreFaults = []string{FaultPostgresKill, FaultPartition}
 	}
 	return c
 }
@@ -91,7 +116,19 @@ func Full(backend string) Config {
 	c := Short(backend)
 	c.Lifecycles, c.Concurrency, c.Storms, c.Timeout = 2400, 24, 3, 20*time.Minute
 	c.FaultLifecycles, c.FaultConcurrency = 600, 16
+	if backend == Redis {
+		c.StoreFaults = []string{FaultRedisRestartVolatile, FaultRedisRestartAOF, FaultRedisOOM, FaultPartition}
+	}
 	return c
+}
+
+func (c Config) injects(fault string) bool {
+	for _, f := range c.StoreFaults {
+		if f == fault {
+			return true
+		}
+	}
+	return false
 }
 
 // Report is what a run found.
@@ -107,6 +144,8 @@ type Report struct {
 	StormIDs []map[string]int
 	Kill     *KillReport
 	Outage   *OutageReport
+	// FaultRuns are the store faults', in the order injected.
+	FaultRuns []*FaultReport
 	// Leaked holds the stacks of the driver's goroutines left behind.
 	Leaked []string
 	// Logs counts the replicas' log lines by level and message.
@@ -143,6 +182,7 @@ type OutageReport struct {
 func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	before := goroutines()
 	rep = &Report{Config: cfg, Store: cfg.Backend, Ledger: cfg.Backend, Counts: newTally()}
+
 	if cfg.HandlerStore != "" {
 		rep.Store = cfg.HandlerStore
 	}
@@ -175,35 +215,83 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	base := replicaConfig{Store: rep.Store, Ledger: rep.Ledger, Lease: cfg.Lease, Delay: cfg.Delay}
 	var pause pauser
 	var dump func(context.Context) (*Dump, error)
+	sc := &storeCtl{down: cfg.StoreDown, part: cfg.Partition}
 	switch cfg.Backend {
 	case Redis:
-		progress("starting redis-server")
-		srv, err := redistest.NewServer(filepath.Join(dir, "redis"))
+		progress("starting redis-server: the handlers' and the ledger's")
+		// The handlers' Redis, which the store faults kill and restart: with
+		// AOF (appendfsync everysec) if a fault restarts it with its data.
+		if cfg.injects(FaultRedisRestartAOF) {
+			sc.redisArgs, sc.aof = []string{"--appendonly", "yes", "--appendfsync", "everysec"}, true
+		} else {
+			sc.redisArgs = []string{"--appendonly", "no"}
+		}
+		srv, err := startRedis(filepath.Join(dir, "redis"), sc.redisArgs...)
 		if err != nil {
 			return rep, err
 		}
-		defer srv.Close()
-		base.RedisAddr = srv.Addr
-		rdb := redis.NewClient(redisOptions(srv.Addr))
-		defer rdb.Close()
-		info, err := rdb.Info(ctx, "server").Result()
+		defer func() { srv.close() }()
+		sc.redis = srv
+		base.RedisAddr = srv.addr()
+		// The ledger, the seller's own database, on a server of its own,
+		// which the store faults leave alone (the outage stops it too).
+		lsrv, err := redistest.NewServer(filepath.Join(dir, "ledger"))
 		if err != nil {
 			return rep, err
 		}
-		pid, err := infoPID(info)
+		defer lsrv.Close()
+		base.LedgerRedisAddr = lsrv.Addr
+		sc.rdb = redis.NewClient(redisOptions(srv.addr()))
+		defer sc.rdb.Close()
+		ldb := redis.NewClient(redisOptions(lsrv.Addr))
+		defer ldb.Close()
+		info, err := ldb.Info(ctx, "server").Result()
 		if err != nil {
 			return rep, err
 		}
-		pause.pids = func() ([]int, error) { return []int{pid}, nil }
-		dump = (&redisLedger{c: rdb}).Dump
+		lpid, err := infoPID(info)
+		if err != nil {
+			return rep, err
+		}
+		pause.pids = func() ([]int, error) { return []int{srv.pid(), lpid}, nil }
+		dump = (&redisLedger{c: ldb}).Dump
+		if cfg.injects(FaultPartition) {
+			if sc.relay, err = newRelay(srv.addr()); err != nil {
+				return rep, err
+			}
+			defer sc.relay.close()
+			base.RedisAddr = sc.relay.addr()
+		}
 	case Postgres:
 		progress("starting PostgreSQL")
-		srv, err := pgtest.NewServer("")
+		var settings []string
+		if cfg.injects(FaultPostgresKill) {
+			// pgtest turns synchronous_commit off, which acknowledges a
+			// commit before its WAL is written: a crash would lose it.
+			// fsync stays off: a killed server loses nothing the kernel
+			// holds; the proof does not crash the machine.
+			settings = append(settings, "synchronous_commit=on")
+		}
+		srv, err := pgtest.NewServer("", settings...)
 		if err != nil {
 			return rep, err
 		}
 		defer srv.Close()
+		sc.pg = srv
 		base.PGURL = srv.URL
+		if cfg.injects(FaultPartition) {
+			host, err := pgHost(srv.URL)
+			if err != nil {
+				return rep, err
+			}
+			if sc.relay, err = newRelay(host); err != nil {
+				return rep, err
+			}
+			defer sc.relay.close()
+			if base.PGURL, err = viaRelay(srv.URL, sc.relay.addr()); err != nil {
+				return rep, err
+			}
+		}
 		pool, err := pgPool(ctx, srv.URL)
 		if err != nil {
 			return rep, err
@@ -216,10 +304,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			return rep, err
 		}
 		data := filepath.Join(srv.Dir, "data")
+		sc.pgData = data
 		pause.pids = func() ([]int, error) { return postgresPIDs(data) }
 		dump = (&pgLedger{pool: pool}).Dump
 	case Memory:
-		if cfg.Faults {
+		if cfg.Faults || len(cfg.StoreFaults) > 0 {
 			return rep, errors.New("proof: no faults with the memory backend: a restart forgets it, and there is no server to stop")
 		}
 	default:
@@ -270,6 +359,13 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if cfg.Faults {
 		k.resend = false // an identical kit body re-sent may run again after a store failure: allowed
 		p = rep.Counts.begin("faults")
+		var probes sync.WaitGroup // the probes' calls still retried
+		if cfg.injects(FaultRedisRestartVolatile) {
+			// Before the background load: what the restart loses is what
+			// the probe had recorded, and nothing else is in flight.
+			progress("faults: Redis restarted without persistence")
+			rep.FaultRuns = append(rep.FaultRuns, runFault(ctx, FaultRedisRestartVolatile, k, sc, &probes))
+		}
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
 		wg.Add(1)
@@ -285,8 +381,20 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		sleepCtx(ctx, time.Until(killed.Add(cfg.Hour*6/5)))
 		progress(fmt.Sprintf("faults: the store unreachable for %v", cfg.Outage))
 		rep.Outage = runOutage(ctx, rep.Counts, pause, cfg.Outage)
+		healed := rep.Outage.Start.Add(cfg.Outage)
+		for _, name := range cfg.StoreFaults {
+			if name == FaultRedisRestartVolatile {
+				continue
+			}
+			sleepCtx(ctx, time.Until(healed.Add(cfg.Hour*6/5)))
+			progress("faults: " + name)
+			f := runFault(ctx, name, k, sc, &probes)
+			rep.FaultRuns = append(rep.FaultRuns, f)
+			healed = f.Start.Add(f.Down)
+		}
 		close(stop)
 		wg.Wait()
+		probes.Wait()
 		rep.Counts.end(p)
 		rep.Phases = append(rep.Phases, p)
 	}
@@ -297,6 +405,9 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		return rep, fmt.Errorf("proof: read the ledger: %w", err)
 	}
 	rep.Dump = d.Check()
+	for _, f := range rep.FaultRuns {
+		f.Probe.resolve(d)
+	}
 	if rep.Kill != nil && rep.Kill.AfterBizID != "" {
 		rep.Kill.AfterRan = d.Notes["v2.newInstance/"+rep.Kill.AfterBizID] > 0
 	}
@@ -382,9 +493,9 @@ func runKill(ctx context.Context, k *kg, cl *cluster, cfg Config) *KillReport {
 func runOutage(ctx context.Context, t *Tally, p pauser, d time.Duration) *OutageReport {
 	rep := &OutageReport{Duration: d}
 	rep.Start = time.Now()
+	t.setWindow("outage during")
 	n, err := p.signal(syscall.SIGSTOP)
 	rep.Processes = n
-	t.setWindow(0)
 	if err != nil {
 		rep.Err = err.Error()
 	}
@@ -392,12 +503,10 @@ func runOutage(ctx context.Context, t *Tally, p pauser, d time.Duration) *Outage
 	if _, err := p.signal(syscall.SIGCONT); err != nil {
 		rep.Err = strings.TrimSpace(rep.Err + "; resume: " + err.Error())
 	}
-	t.setWindow(1)
+	t.setWindow("outage after")
 	sleepCtx(ctx, 2*time.Second)
-	t.setWindow(-1)
-	t.mu.Lock()
-	rep.During, rep.After = t.outage[0], t.outage[1]
-	t.mu.Unlock()
+	t.setWindow("")
+	rep.During, rep.After, _ = t.windowed("outage during", "outage after")
 	return rep
 }
 
@@ -508,6 +617,14 @@ func (r *Report) Failures() []string {
 			add(r.Dump.Resumed < 1, "kill: no NewInstance finished the half-made instance")
 		}
 		add(r.Outage == nil || r.Outage.Err != "" || r.Outage.Processes == 0, "outage: %+v", r.Outage)
+		got := map[string]bool{}
+		for _, fr := range r.FaultRuns {
+			got[fr.Name] = true
+			f = append(f, fr.failures()...)
+		}
+		for _, name := range r.StoreFaults {
+			add(!got[name], "%s: not injected", name)
+		}
 	}
 	add(len(r.Leaked) > 0, "goroutines left behind in the driver: %d", len(r.Leaked))
 	add(len(r.Stderr) > 0, "replicas wrote to stderr: %s", strings.Join(r.Stderr, "; "))
@@ -519,8 +636,12 @@ func first(s []string, n int) []string { return s[:min(len(s), n)] }
 // Write prints the report.
 func (r *Report) Write(w io.Writer) {
 	t := r.Counts
+	ledger := r.Ledger
+	if ledger == Redis {
+		ledger += " (a server of its own)"
+	}
 	fmt.Fprintf(w, "== %s: %d replica(s); handler state: %s; ledger: %s; claim lease %v; a KooGallery hour = %v\n",
-		r.Backend, r.Replicas, r.Store, r.Ledger, r.Lease, r.Hour)
+		r.Backend, r.Replicas, r.Store, ledger, r.Lease, r.Hour)
 	fams := make([]string, 0, len(t.ByFamily))
 	for _, f := range families {
 		if n := t.ByFamily[f]; n > 0 {
@@ -560,6 +681,9 @@ func (r *Report) Write(w io.Writer) {
 	if o := r.Outage; o != nil {
 		fmt.Fprintf(w, "outage: %d store process(es) SIGSTOPped at %s for %v, then SIGCONT; answers meanwhile: %s; in the 2 s after: %s%s\n",
 			o.Processes, o.Start.Format("15:04:05.0"), o.Duration, codes(o.During), codes(o.After), map[bool]string{true: "; error: " + o.Err}[o.Err != ""])
+	}
+	for _, fr := range r.FaultRuns {
+		fr.write(w)
 	}
 	fmt.Fprintf(w, "answers: %s\n", codes(t.Codes))
 	if len(r.Logs) > 0 {

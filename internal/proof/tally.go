@@ -28,16 +28,19 @@ type Tally struct {
 	unanswered     []string
 	refusedGenuine []string
 	mismatch       []string
-	// outage counts answers by code while the store was unreachable
-	// (outage[0]) and in the seconds after (outage[1]); window says which.
-	outage [2]map[string]int
-	window int // -1: neither
+	// windows count answers by code, per window: while a store fault
+	// lasted, in the seconds after; window names the one open ("": none),
+	// and slowest holds each window's slowest answer.
+	windows map[string]map[string]int
+	slowest map[string]time.Duration
+	window  string
 
 	problemsN map[*[]string]int
 }
 
 func newTally() *Tally {
-	return &Tally{ByFamily: map[string]int{}, Codes: map[string]int{}, outage: [2]map[string]int{{}, {}}, window: -1,
+	return &Tally{ByFamily: map[string]int{}, Codes: map[string]int{}, windows: map[string]map[string]int{},
+		slowest:   map[string]time.Duration{},
 		problemsN: map[*[]string]int{}}
 }
 
@@ -84,11 +87,22 @@ func (t *Tally) end(p *Phase) {
 	t.phase = nil
 }
 
-// setWindow starts counting answers into outage[w] (-1: stops).
-func (t *Tally) setWindow(w int) {
+// setWindow starts counting answers into the window named w ("": stops).
+func (t *Tally) setWindow(w string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.window = w
+	if w != "" && t.windows[w] == nil {
+		t.windows[w] = map[string]int{}
+	}
+}
+
+// windowed returns the counts of windows a and b, and the slowest answer
+// in either.
+func (t *Tally) windowed(a, b string) (ca, cb map[string]int, slowest time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.windows[a], t.windows[b], max(t.slowest[a], t.slowest[b])
 }
 
 func (t *Tally) record(family, kind string, a answer) {
@@ -101,8 +115,9 @@ func (t *Tally) record(family, kind string, a answer) {
 		t.phase.Callbacks++
 		t.phase.latencies = append(t.phase.latencies, a.latency)
 	}
-	if t.window >= 0 {
-		t.outage[t.window][a.code]++
+	if t.window != "" {
+		t.windows[t.window][a.code]++
+		t.slowest[t.window] = max(t.slowest[t.window], a.latency)
 	}
 	switch kind {
 	case "replay":

@@ -28,7 +28,8 @@ func TestDumpCheck(t *testing.T) {
 			"provision|v1/P|V1-1|0", "upgrade|v2up/U/L|I-1|1", "upgrade|v2up/U/L|I-1|2", "upgrade|v1up/W|V1-1|0",
 		},
 		Notes: map[string]int{"v2.newInstance/B1": 1, "v1.instanceStatus/C2": 2, noteForged + "FORGED-1": 1,
-			noteResumed + "v2/O/L": 2, noteFoundReady + "v1/P": 1},
+			noteResumed + "v2/O/L": 2, noteFoundReady + "v1/P": 1,
+			"v1.newInstance/" + prefixProbe + "x-1": 2}, // a probe's replay: the probe reports it
 	}
 	v := d.Check()
 	assert.Equal(t, []string{"provision v2/O/L", "upgrade v2up/U/L"}, v.Duplicates)

@@ -111,6 +111,24 @@ func cleanupSQL(table string) string {
 )) AND expires_at <= now()`
 }
 
+// opTimeout bounds every Claim, Complete, Release and Add whose context
+// has no earlier deadline. pgx has no timeout of its own, and the
+// handlers call Add with the request's context, which has no deadline: a
+// database that stops answering without closing its connections (a
+// partition that drops packets, a stalled host) held the callback until
+// KooGallery gave up after 5 s, instead of the handler answering 000005 in
+// time for KooGallery to count a refusal. Release came with a 5-second
+// context. Claim and Complete run under the claim lease, usually sooner.
+const opTimeout = 2 * time.Second
+
+// bounded returns ctx if it ends within opTimeout, else ctx bounded by it.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= opTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, opTimeout)
+}
+
 // Claim implements store.Store. It is one round trip: the claim and, when
 // it does not win, the read of what holds the key, in one batch.
 func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (*store.Record, bool, error) {
@@ -118,6 +136,8 @@ func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (*st
 	if err != nil {
 		return nil, false, err
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	for range 3 {
 		rec, claimed, found, err := s.claimOnce(ctx, key, us)
 		if err != nil {
@@ -173,6 +193,8 @@ func (s *Store) Complete(ctx context.Context, key string, r *store.Record, keep 
 	if err != nil {
 		return err
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	if _, err := s.pool.Exec(ctx, s.completeSQL, key, []byte(r.InstanceID), r.Pending, us); err != nil {
 		return wrap(ctx, "complete", err)
 	}
@@ -185,6 +207,8 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: release: %w", err)
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	if _, err := s.pool.Exec(ctx, s.releaseSQL, key); err != nil {
 		return wrap(ctx, "release", err)
 	}
@@ -197,6 +221,8 @@ func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, e
 	if err != nil {
 		return false, err
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	var added bool
 	switch err := s.pool.QueryRow(ctx, s.addSQL, key, us).Scan(&added); {
 	case errors.Is(err, pgx.ErrNoRows):

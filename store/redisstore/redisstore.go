@@ -341,12 +341,34 @@ func (s *Store) releaseOwn(ctx context.Context, k, tok string) {
 	}
 }
 
+// opTimeout bounds every Claim, Complete, Release and Add whose context
+// has no earlier deadline. The handlers call Add with the request's
+// context, which has none, and Claim and Complete under the claim lease
+// (5 minutes by default). ReadTimeout bounds a command on a connection,
+// but not the wait for one: when the server stops answering without
+// closing connections (a partition that drops packets), every connection
+// is held for ReadTimeout and callbacks queue for them, PoolTimeout each,
+// which go-redis retries (MaxRetries): with the README's options, 100
+// concurrent callbacks waited over 5 s, 300 over 9 s, past KooGallery's
+// 5-second budget, instead of the handler answering 000005 in time.
+const opTimeout = 2 * time.Second
+
+// bounded returns ctx if it ends within opTimeout, else ctx bounded by it.
+func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= opTimeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, opTimeout)
+}
+
 // Claim implements store.Store.
 func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (*store.Record, bool, error) {
 	ms, err := millis(ctx, "claim", "lease", lease)
 	if err != nil {
 		return nil, false, err
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	if err := s.ready(ctx); err != nil {
 		return nil, false, err
 	}
@@ -381,6 +403,8 @@ func (s *Store) Complete(ctx context.Context, key string, r *store.Record, keep 
 	if err != nil {
 		return err
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
@@ -401,6 +425,8 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: release: %w", err)
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	if err := releaseScript.Run(ctx, s.c, []string{s.rec + key}).Err(); err != nil {
 		return wrap(ctx, "release", err)
 	}
@@ -413,6 +439,8 @@ func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, e
 	if err != nil {
 		return false, err
 	}
+	ctx, cancel := bounded(ctx)
+	defer cancel()
 	if err := s.ready(ctx); err != nil {
 		return false, err
 	}

@@ -64,6 +64,8 @@ type Server struct {
 	done      chan struct{}
 	once      sync.Once
 	removeDir bool
+	port      int
+	settings  []string
 }
 
 // Start starts a server for tb and stops it when tb ends. Missing server
@@ -92,7 +94,7 @@ func NewServer(dir string, settings ...string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Dir: dir, done: make(chan struct{})}
+	s := &Server{Dir: dir, done: make(chan struct{}), settings: settings}
 	if dir == "" {
 		if s.Dir, err = os.MkdirTemp("", "pgtest-"); err != nil {
 			return nil, fmt.Errorf("pgtest: %w", err)
@@ -141,7 +143,7 @@ func (s *Server) launch(bin, data string, port int, cred *account, settings []st
 	for _, kv := range settings {
 		args = append(args, "-c", kv)
 	}
-	log, err := os.OpenFile(logf, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	log, err := os.OpenFile(logf, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("pgtest: %w", err)
 	}
@@ -152,7 +154,7 @@ func (s *Server) launch(bin, data string, port int, cred *account, settings []st
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("pgtest: start postgres: %w", err)
 	}
-	s.cmd = cmd
+	s.cmd, s.port = cmd, port
 	s.done = make(chan struct{})
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	s.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
@@ -184,6 +186,26 @@ func (s *Server) waitReady() error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("pgtest: postgres did not accept connections within %v", startTimeout)
+}
+
+// Restart starts the server again on its data directory, port and
+// settings, as after a crash: a test kills the server's processes
+// (SIGKILL to the postmaster and its children) and calls Restart, which
+// waits for the postmaster to exit (or stops it with a fast shutdown if it
+// still runs), starts it, lets it recover, and waits until it accepts
+// connections. Clients keep the same URL. It must not run concurrently
+// with Close.
+func (s *Server) Restart() error {
+	bin, err := binDir()
+	if err != nil {
+		return err
+	}
+	cred, err := serverUser()
+	if err != nil {
+		return err
+	}
+	s.stop()
+	return s.launch(bin, filepath.Join(s.Dir, "data"), s.port, cred, s.settings)
 }
 
 // Close stops the server (a fast shutdown, then SIGKILL after 10 s) and

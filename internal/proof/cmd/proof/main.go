@@ -5,6 +5,11 @@
 //
 //	cd internal/proof && go run ./cmd/proof          # the short run (about 2,000 callbacks per backend)
 //	cd internal/proof && go run ./cmd/proof -full    # over 20,000 callbacks per backend
+//	cd internal/proof && go run ./cmd/proof -backends memory,postgres -faults partition
+//
+// -faults chooses the store faults instead of the run's (see
+// proof.Config.StoreFaults); a fault that does not apply to a backend is
+// left out of its run.
 //
 // It needs redis-server and PostgreSQL's initdb and postgres (Debian:
 // apt-get install -y redis-server postgresql), starts them on free
@@ -27,6 +32,8 @@ func main() {
 	full := flag.Bool("full", false, "the full run: over 20,000 callbacks per backend")
 	backends := flag.String("backends", "memory,redis,postgres", "comma-separated backends to run, in order; the first is the baseline")
 	logs := flag.String("logs", "", "keep the replicas' logs in this directory (one subdirectory per backend)")
+	faults := flag.String("faults", "", "comma-separated store faults to inject instead of the run's (redis-restart-volatile, "+
+		"redis-restart-aof, redis-oom, postgres-kill, partition), or \"none\"")
 	flag.Parse()
 	var reports []*proof.Report
 	failed := false
@@ -34,6 +41,16 @@ func main() {
 		cfg := proof.Short(b)
 		if *full {
 			cfg = proof.Full(b)
+		}
+		if *faults == "none" {
+			cfg.StoreFaults = nil
+		} else if *faults != "" && b != proof.Memory {
+			cfg.StoreFaults = nil
+			for _, f := range strings.Split(*faults, ",") {
+				if (f == proof.FaultPostgresKill) == (b == proof.Postgres) || f == proof.FaultPartition {
+					cfg.StoreFaults = append(cfg.StoreFaults, f)
+				}
+			}
 		}
 		if *logs != "" {
 			cfg.LogDir = filepath.Join(*logs, b)
