@@ -30,6 +30,14 @@
 // entries; durations are rounded up to whole milliseconds and measured on
 // the Redis server's clock.
 //
+// # Time limits
+//
+// Claim, Complete, Release and Add each end within 2 s, or their
+// context's deadline if sooner: go-redis's ReadTimeout bounds one command,
+// not the wait for a free connection, and behind a partition that holds
+// every connection callbacks would queue past KooGallery's 5 s; bounded,
+// the handler answers 000005 in time and KooGallery retries.
+//
 // # Durability
 //
 // Durability is Redis's. Redis must not evict: because every key has a TTL,
@@ -49,7 +57,9 @@
 // a master added to a Cluster after the check is not checked again: give
 // every node the same configuration.
 //
-// With persistence off a restart of Redis forgets every record: enable AOF
+// With persistence off a restart of Redis forgets every record: a retry of
+// a call served before it runs the Provider again, and a replay within the
+// freshness window is accepted (internal/proof shows both); enable AOF
 // (appendonly yes) for records that outlive one. Open and CheckServer warn
 // (Report.Warnings) when neither AOF nor RDB snapshots are on.
 // Replication is asynchronous: at a Sentinel failover (or a Cluster replica
