@@ -171,6 +171,11 @@ func (g *Group[R]) attempt(ctx context.Context, key string, op Op[R]) (_ *R, don
 	return nil, false, nil
 }
 
+// releaseTimeout bounds giving a claim back after a failure, which happens
+// before the answer is written: well inside KooGallery's 5 s, whatever the
+// Store. A release that does not finish leaves the claim to its lease.
+const releaseTimeout = 2 * time.Second
+
 var errNoRecord = errors.New("idempotency: operation returned neither a record nor an error")
 
 func (g *Group[R]) first(ctx context.Context, key string, op Op[R]) (_ *R, err error) {
@@ -181,7 +186,7 @@ func (g *Group[R]) first(ctx context.Context, key string, op Op[R]) (_ *R, err e
 		}
 		// Failure or panic: give the key back so that a retry runs op again.
 		// The context may have run out with op; use a short fresh one.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
 		defer cancel()
 		if rerr := g.Store.Release(rctx, key); rerr != nil {
 			g.storeFailed(ctx, "release", key, rerr)
