@@ -6,24 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
-
-	"github.com/redis/go-redis/v9"
-
-	"github.com/isvkit/koogallery/store/pgstore"
-	"github.com/isvkit/koogallery/store/pgstore/pgtest"
-	"github.com/isvkit/koogallery/store/redisstore/redistest"
 )
 
 // Config is one run of the proof against one backend.
@@ -212,109 +203,12 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		return rep, err
 	}
 
-	base := replicaConfig{Store: rep.Store, Ledger: rep.Ledger, Lease: cfg.Lease, Delay: cfg.Delay}
-	var pause pauser
-	var dump func(context.Context) (*Dump, error)
-	sc := &storeCtl{down: cfg.StoreDown, part: cfg.Partition}
-	switch cfg.Backend {
-	case Redis:
-		progress("starting redis-server: the handlers' and the ledger's")
-		// The handlers' Redis, which the store faults kill and restart: with
-		// AOF (appendfsync everysec) if a fault restarts it with its data.
-		if cfg.injects(FaultRedisRestartAOF) {
-			sc.redisArgs, sc.aof = []string{"--appendonly", "yes", "--appendfsync", "everysec"}, true
-		} else {
-			sc.redisArgs = []string{"--appendonly", "no"}
-		}
-		srv, err := startRedis(filepath.Join(dir, "redis"), sc.redisArgs...)
-		if err != nil {
-			return rep, err
-		}
-		defer func() { srv.close() }()
-		sc.redis = srv
-		base.RedisAddr = srv.addr()
-		// The ledger, the seller's own database, on a server of its own,
-		// which the store faults leave alone (the outage stops it too).
-		lsrv, err := redistest.NewServer(filepath.Join(dir, "ledger"))
-		if err != nil {
-			return rep, err
-		}
-		defer lsrv.Close()
-		base.LedgerRedisAddr = lsrv.Addr
-		sc.rdb = redis.NewClient(redisOptions(srv.addr()))
-		defer sc.rdb.Close()
-		ldb := redis.NewClient(redisOptions(lsrv.Addr))
-		defer ldb.Close()
-		info, err := ldb.Info(ctx, "server").Result()
-		if err != nil {
-			return rep, err
-		}
-		lpid, err := infoPID(info)
-		if err != nil {
-			return rep, err
-		}
-		pause.pids = func() ([]int, error) { return []int{srv.pid(), lpid}, nil }
-		dump = (&redisLedger{c: ldb}).Dump
-		if cfg.injects(FaultPartition) {
-			if sc.relay, err = newRelay(srv.addr()); err != nil {
-				return rep, err
-			}
-			defer sc.relay.close()
-			base.RedisAddr = sc.relay.addr()
-		}
-	case Postgres:
-		progress("starting PostgreSQL")
-		var settings []string
-		if cfg.injects(FaultPostgresKill) {
-			// pgtest turns synchronous_commit off, which acknowledges a
-			// commit before its WAL is written: a crash would lose it.
-			// fsync stays off: a killed server loses nothing the kernel
-			// holds; the proof does not crash the machine.
-			settings = append(settings, "synchronous_commit=on")
-		}
-		srv, err := pgtest.NewServer("", settings...)
-		if err != nil {
-			return rep, err
-		}
-		defer srv.Close()
-		sc.pg = srv
-		base.PGURL = srv.URL
-		if cfg.injects(FaultPartition) {
-			host, err := pgHost(srv.URL)
-			if err != nil {
-				return rep, err
-			}
-			if sc.relay, err = newRelay(host); err != nil {
-				return rep, err
-			}
-			defer sc.relay.close()
-			if base.PGURL, err = viaRelay(srv.URL, sc.relay.addr()); err != nil {
-				return rep, err
-			}
-		}
-		pool, err := pgPool(ctx, srv.URL)
-		if err != nil {
-			return rep, err
-		}
-		defer pool.Close()
-		if _, err := pool.Exec(ctx, pgLedgerSchema); err != nil {
-			return rep, err
-		}
-		if err := pgstore.Migrate(ctx, pool); err != nil {
-			return rep, err
-		}
-		data := filepath.Join(srv.Dir, "data")
-		sc.pgData = data
-		pause.pids = func() ([]int, error) { return postgresPIDs(data) }
-		dump = (&pgLedger{pool: pool}).Dump
-	case Memory:
-		if cfg.Faults || len(cfg.StoreFaults) > 0 {
-			return rep, errors.New("proof: no faults with the memory backend: a restart forgets it, and there is no server to stop")
-		}
-	default:
-		return rep, fmt.Errorf("proof: unknown backend %q", cfg.Backend)
+	be, err := startBackend(ctx, cfg, rep, dir, progress)
+	defer be.close()
+	if err != nil {
+		return rep, err
 	}
-
+	base, sc, pause, dump := be.base, be.sc, be.pause, be.dump
 	px, err := newProxy(cfg.Replicas)
 	if err != nil {
 		return rep, err
@@ -357,46 +251,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 
 	if cfg.Faults {
-		k.resend = false // an identical kit body re-sent may run again after a store failure: allowed
-		p = rep.Counts.begin("faults")
-		var probes sync.WaitGroup // the probes' calls still retried
-		if cfg.injects(FaultRedisRestartVolatile) {
-			// Before the background load: what the restart loses is what
-			// the probe had recorded, and nothing else is in flight.
-			progress("faults: Redis restarted without persistence")
-			rep.FaultRuns = append(rep.FaultRuns, runFault(ctx, FaultRedisRestartVolatile, k, sc, &probes))
-		}
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			runLifecycles(ctx, k, cfg.Lifecycles, cfg.FaultLifecycles, cfg.FaultConcurrency, stop, cfg.Hour/10)
-		}()
-		progress("faults: killing a replica in the middle of provisioning")
-		killed := time.Now()
-		rep.Kill = runKill(ctx, k, cl, cfg)
-		// Independent faults: every call the kill failed has had its retry
-		// (an hour later) before the store goes away.
-		sleepCtx(ctx, time.Until(killed.Add(cfg.Hour*6/5)))
-		progress(fmt.Sprintf("faults: the store unreachable for %v", cfg.Outage))
-		rep.Outage = runOutage(ctx, rep.Counts, pause, cfg.Outage)
-		healed := rep.Outage.Start.Add(cfg.Outage)
-		for _, name := range cfg.StoreFaults {
-			if name == FaultRedisRestartVolatile {
-				continue
-			}
-			sleepCtx(ctx, time.Until(healed.Add(cfg.Hour*6/5)))
-			progress("faults: " + name)
-			f := runFault(ctx, name, k, sc, &probes)
-			rep.FaultRuns = append(rep.FaultRuns, f)
-			healed = f.Start.Add(f.Down)
-		}
-		close(stop)
-		wg.Wait()
-		probes.Wait()
-		rep.Counts.end(p)
-		rep.Phases = append(rep.Phases, p)
+		runFaults(ctx, cfg, rep, k, cl, sc, pause, progress)
 	}
 
 	progress("checking the ledger")
@@ -413,6 +268,52 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 	rep.Elapsed = time.Since(started)
 	return rep, nil
+}
+
+// runFaults runs the fault phase: lifecycles in the background while a
+// replica is killed mid-provisioning, the store is paused, and each store
+// fault of cfg is injected in turn, an hour of KooGallery's apart.
+func runFaults(ctx context.Context, cfg Config, rep *Report, k *kg, cl *cluster, sc *storeCtl, pause pauser, progress func(string)) {
+	k.resend = false // an identical kit body re-sent may run again after a store failure: allowed
+	p := rep.Counts.begin("faults")
+	var probes sync.WaitGroup // the probes' calls still retried
+	if cfg.injects(FaultRedisRestartVolatile) {
+		// Before the background load: what the restart loses is what
+		// the probe had recorded, and nothing else is in flight.
+		progress("faults: Redis restarted without persistence")
+		rep.FaultRuns = append(rep.FaultRuns, runFault(ctx, FaultRedisRestartVolatile, k, sc, &probes))
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runLifecycles(ctx, k, cfg.Lifecycles, cfg.FaultLifecycles, cfg.FaultConcurrency, stop, cfg.Hour/10)
+	}()
+	progress("faults: killing a replica in the middle of provisioning")
+	killed := time.Now()
+	rep.Kill = runKill(ctx, k, cl, cfg)
+	// Independent faults: every call the kill failed has had its retry
+	// (an hour later) before the store goes away.
+	sleepCtx(ctx, time.Until(killed.Add(cfg.Hour*6/5)))
+	progress(fmt.Sprintf("faults: the store unreachable for %v", cfg.Outage))
+	rep.Outage = runOutage(ctx, rep.Counts, pause, cfg.Outage)
+	healed := rep.Outage.Start.Add(cfg.Outage)
+	for _, name := range cfg.StoreFaults {
+		if name == FaultRedisRestartVolatile {
+			continue
+		}
+		sleepCtx(ctx, time.Until(healed.Add(cfg.Hour*6/5)))
+		progress("faults: " + name)
+		f := runFault(ctx, name, k, sc, &probes)
+		rep.FaultRuns = append(rep.FaultRuns, f)
+		healed = f.Start.Add(f.Down)
+	}
+	close(stop)
+	wg.Wait()
+	probes.Wait()
+	rep.Counts.end(p)
+	rep.Phases = append(rep.Phases, p)
 }
 
 // runLifecycles runs n lifecycles numbered from first, c at a time, each
@@ -577,192 +478,4 @@ func replicaLogs(dir string) (map[string]int, []string) {
 		}
 	}
 	return counts, stderr
-}
-
-// Failures lists the invariants the run broke; none if it held them all.
-func (r *Report) Failures() []string {
-	var f []string
-	add := func(cond bool, format string, args ...any) {
-		if cond {
-			f = append(f, fmt.Sprintf(format, args...))
-		}
-	}
-	t := r.Counts
-	add(len(r.Dump.Duplicates) > 0, "duplicate provisions: %d (%s)", len(r.Dump.Duplicates), strings.Join(first(r.Dump.Duplicates, 5), ", "))
-	add(len(r.Dump.ReRuns) > 0, "signed calls the seller's code ran twice (replays accepted): %d (%s)", len(r.Dump.ReRuns), strings.Join(first(r.Dump.ReRuns, 5), ", "))
-	add(len(r.Dump.Forged) > 0, "forged or stale calls that reached the seller's code: %d", len(r.Dump.Forged))
-	add(t.ReplaysAccepted > 0, "replays answered 000000/000004: %d", t.ReplaysAccepted)
-	add(t.AttacksAccepted > 0, "forged, tampered or stale calls answered 000000/000004: %d", t.AttacksAccepted)
-	add(t.AttacksOther > 0, "forged, tampered or stale calls answered another code than 000001: %d", t.AttacksOther)
-	add(t.Answered != t.Genuine, "genuine calls not answered 000000/000004 within KooGallery's schedule: %d of %d (%s)",
-		t.Genuine-t.Answered, t.Genuine, strings.Join(first(t.unanswered, 5), "; "))
-	add(t.count(&t.refusedGenuine) > 0, "genuine attempts refused 000001/000002: %d (%s)", t.count(&t.refusedGenuine), strings.Join(first(t.refusedGenuine, 5), "; "))
-	add(t.count(&t.mismatch) > 0, "duplicates answered with different instances: %d (%s)", t.count(&t.mismatch), strings.Join(first(t.mismatch, 5), "; "))
-	for i, ids := range r.StormIDs {
-		n := 0
-		for _, c := range ids {
-			n += c
-		}
-		add(len(ids) != 1 || n != r.StormSize, "storm %d: %d of %d answered, %d instance IDs", i, n, r.StormSize, len(ids))
-	}
-	if r.Faults {
-		switch k := r.Kill; {
-		case k == nil || k.Err != "":
-			add(true, "kill: %v", k)
-		default:
-			add(k.DupID != k.HalfMadeID || k.VictimID != k.HalfMadeID || k.AfterID != k.HalfMadeID,
-				"kill: half-made %q, answered %q (re-send), %q (first call), %q (restarted replica)", k.HalfMadeID, k.DupID, k.VictimID, k.AfterID)
-			add(k.TakeoverAfter < r.Lease-500*time.Millisecond, "kill: the dead replica's claim was taken over after %v, before its lease (%v) ran out", k.TakeoverAfter, r.Lease)
-			add(k.AfterRan, "kill: the restarted replica ran NewInstance again instead of answering from the shared record")
-			add(r.Dump.Resumed < 1, "kill: no NewInstance finished the half-made instance")
-		}
-		add(r.Outage == nil || r.Outage.Err != "" || r.Outage.Processes == 0, "outage: %+v", r.Outage)
-		got := map[string]bool{}
-		for _, fr := range r.FaultRuns {
-			got[fr.Name] = true
-			f = append(f, fr.failures()...)
-		}
-		for _, name := range r.StoreFaults {
-			add(!got[name], "%s: not injected", name)
-		}
-	}
-	add(len(r.Leaked) > 0, "goroutines left behind in the driver: %d", len(r.Leaked))
-	add(len(r.Stderr) > 0, "replicas wrote to stderr: %s", strings.Join(r.Stderr, "; "))
-	return f
-}
-
-func first(s []string, n int) []string { return s[:min(len(s), n)] }
-
-// Write prints the report.
-func (r *Report) Write(w io.Writer) {
-	t := r.Counts
-	ledger := r.Ledger
-	if ledger == Redis {
-		ledger += " (a server of its own)"
-	}
-	fmt.Fprintf(w, "== %s: %d replica(s); handler state: %s; ledger: %s; claim lease %v; a KooGallery hour = %v\n",
-		r.Backend, r.Replicas, r.Store, ledger, r.Lease, r.Hour)
-	fams := make([]string, 0, len(t.ByFamily))
-	for _, f := range families {
-		if n := t.ByFamily[f]; n > 0 {
-			fams = append(fams, fmt.Sprintf("%s %d", f, n))
-		}
-	}
-	fmt.Fprintf(w, "callbacks: %d (%s) in %.1f s\n", t.Callbacks, strings.Join(fams, ", "), r.Elapsed.Seconds())
-	fmt.Fprintf(w, "  %-7s %9s %11s %9s %9s %9s\n", "phase", "callbacks", "per second", "p50", "p99", "p99.9")
-	for _, p := range r.Phases {
-		fmt.Fprintf(w, "  %-7s %9d %11.0f %9s %9s %9s\n", p.Name, p.Callbacks, p.Throughput(),
-			ms(p.Quantile(0.50)), ms(p.Quantile(0.99)), ms(p.Quantile(0.999)))
-	}
-	fmt.Fprintf(w, "genuine calls: %d, answered 000000/000004 within KooGallery's schedule: %d; retries %d (%d on another replica); "+
-		"duplicate deliveries %d pairs (%d on two replicas)\n", t.Genuine, t.Answered, t.Retries, t.RetriesMoved, t.Dups, t.DupsMoved)
-	for i, ids := range r.StormIDs {
-		n := 0
-		for _, c := range ids {
-			n += c
-		}
-		fmt.Fprintf(w, "storm %d: %d concurrent newInstance for one order line: %d answered, %d instance ID(s)\n", i+1, r.StormSize, n, len(ids))
-	}
-	fmt.Fprintf(w, "replays: %d sent, %d accepted; forged, tampered and stale: %d sent, %d accepted, %d answered another code than 000001, %d reached the seller's code\n",
-		t.Replays, t.ReplaysAccepted, t.Attacks, t.AttacksAccepted, t.AttacksOther, len(r.Dump.Forged))
-	fmt.Fprintf(w, "ledger: %d instances created, %d upgrades applied, %d duplicate(s); %d signed call(s) run twice; "+
-		"%d half-made instance(s) finished after a takeover, %d NewInstance call(s) found the instance ready\n",
-		r.Dump.Creations, r.Dump.Upgrades, len(r.Dump.Duplicates), len(r.Dump.ReRuns), r.Dump.Resumed, r.Dump.FoundReady)
-	if k := r.Kill; k != nil {
-		if k.Err != "" {
-			fmt.Fprintf(w, "kill: %s\n", k.Err)
-		} else {
-			fmt.Fprintf(w, "kill: replica %d (pid %d) SIGKILLed with %s half-made (%s); its claim taken over %.2f s later (lease %v) "+
-				"and the instance finished; answers: re-send %s, first call %s; restarted as pid %d (empty memory, new port): %s\n",
-				k.Slot, k.PID, k.Line, k.HalfMadeID, k.TakeoverAfter.Seconds(), r.Lease, k.DupID, k.VictimID, k.NewPID,
-				map[bool]string{false: "answered " + k.AfterID + " from the shared record", true: "ran NewInstance again"}[k.AfterRan])
-		}
-	}
-	if o := r.Outage; o != nil {
-		fmt.Fprintf(w, "outage: %d store process(es) SIGSTOPped at %s for %v, then SIGCONT; answers meanwhile: %s; in the 2 s after: %s%s\n",
-			o.Processes, o.Start.Format("15:04:05.0"), o.Duration, codes(o.During), codes(o.After), map[bool]string{true: "; error: " + o.Err}[o.Err != ""])
-	}
-	for _, fr := range r.FaultRuns {
-		fr.write(w)
-	}
-	fmt.Fprintf(w, "answers: %s\n", codes(t.Codes))
-	if len(r.Logs) > 0 {
-		fmt.Fprintf(w, "replica logs: %s\n", codes(r.Logs))
-	}
-	fmt.Fprintf(w, "goroutines left behind in the driver: %d\n", len(r.Leaked))
-	for _, s := range first(r.Leaked, 3) {
-		fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(s, "\n", "\n  "))
-	}
-	if f := r.Failures(); len(f) > 0 {
-		fmt.Fprintf(w, "INVARIANTS BROKEN:\n  %s\n", strings.Join(f, "\n  "))
-	} else {
-		fmt.Fprintln(w, "invariants: all hold")
-	}
-}
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/1e6) }
-
-// codes writes a count map sorted by key.
-func codes(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s ×%d", k, m[k])
-	}
-	return strings.Join(parts, ", ")
-}
-
-// Compare prints the load phase of each report against the first's (the
-// memory baseline).
-func Compare(w io.Writer, reports []*Report) {
-	if len(reports) == 0 {
-		return
-	}
-	base := phase(reports[0], "load")
-	fmt.Fprintf(w, "| backend | replicas | callbacks | load: callbacks/s | vs %s | p50 | p99 | p99.9 | invariants |\n", reports[0].Backend)
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
-	for _, r := range reports {
-		p := phase(r, "load")
-		rel := "—"
-		if base != nil && p != nil && base.Throughput() > 0 {
-			rel = fmt.Sprintf("%.2f×", p.Throughput()/base.Throughput())
-		}
-		inv := "all hold"
-		if n := len(r.Failures()); n > 0 {
-			inv = fmt.Sprintf("%d broken", n)
-		}
-		if p == nil {
-			fmt.Fprintf(w, "| %s | %d | %d | — | — | — | — | — | %s |\n", r.Backend, r.Replicas, r.Counts.Callbacks, inv)
-			continue
-		}
-		fmt.Fprintf(w, "| %s | %d | %d | %.0f | %s | %s | %s | %s | %s |\n", r.Backend, r.Replicas, r.Counts.Callbacks,
-			p.Throughput(), rel, ms(p.Quantile(0.5)), ms(p.Quantile(0.99)), ms(p.Quantile(0.999)), inv)
-	}
-}
-
-func phase(r *Report, name string) *Phase {
-	for _, p := range r.Phases {
-		if p.Name == name {
-			return p
-		}
-	}
-	return nil
-}
-
-// Machine prints what the run ran on: CPUs, CPU model and Go version.
-func Machine(w io.Writer) {
-	model := "unknown CPU"
-	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if name, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	fmt.Fprintf(w, "machine: %d CPUs, %s, %s %s/%s\n", runtime.NumCPU(), model, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
