@@ -103,11 +103,6 @@ func dryRun(srcRoot, tmp, version string) error {
 	if err != nil {
 		return err
 	}
-	gomodcache, err := goValue("GOMODCACHE")
-	if err != nil {
-		return err
-	}
-	defer r.forgetCached(gomodcache, version)
 
 	logf("=== release %s in a clean clone", version)
 	if _, err := release(r, version, time.Now().UTC().Format(time.DateOnly), false, logf); err != nil {
@@ -181,11 +176,14 @@ func dryRun(srcRoot, tmp, version string) error {
 		}
 	}
 
-	env, err := proxyEnv(r, proxy)
+	// The consumers start from an empty module cache of their own, as a
+	// new user's machine does (third-party modules still come from the
+	// shared cache's files or the configured proxy).
+	env, err := proxyEnv(r, proxy, filepath.Join(tmp, "modcache"))
 	if err != nil {
 		return err
 	}
-	delete(env, "GOFLAGS")
+	env["GOFLAGS"] = "-modcacherw"
 	env["GOBIN"] = filepath.Join(tmp, "bin")
 
 	logf("=== each library on its own, from a module outside the repository (dependants first)")

@@ -62,15 +62,22 @@ func goValue(name string) (string, error) {
 	return strings.TrimSpace(string(out)), nil
 }
 
-// proxyEnv resolves the repository's modules from proxy, everything else
-// from the configured proxy, outside any workspace, and does not ask the
-// checksum database about modules it has never seen.
-func proxyEnv(r *repo, proxy *fileProxy) (goEnv, error) {
+// proxyEnv resolves the repository's modules from proxy and everything
+// else from the shared module cache's download folder (itself a GOPROXY)
+// or the configured proxy, into a module cache of its own in cacheDir,
+// outside any workspace, and does not ask the checksum database about
+// modules it has never seen. A private cache cannot hold an older build of
+// the same version, nor race another tidy of another work tree.
+func proxyEnv(r *repo, proxy *fileProxy, cacheDir string) (goEnv, error) {
 	upstream, err := goValue("GOPROXY")
 	if err != nil {
 		return nil, err
 	}
 	nosum, err := goValue("GONOSUMDB")
+	if err != nil {
+		return nil, err
+	}
+	shared, err := goValue("GOMODCACHE")
 	if err != nil {
 		return nil, err
 	}
@@ -81,13 +88,19 @@ func proxyEnv(r *repo, proxy *fileProxy) (goEnv, error) {
 	if nosum != "" {
 		nosum += ","
 	}
+	local := "file://" + filepath.ToSlash(filepath.Join(shared, "cache", "download"))
 	return goEnv{
-		"GOWORK":    "off",
-		"GOPROXY":   proxy.URL() + "," + upstream,
-		"GONOSUMDB": nosum + root.Path,
-		"GOFLAGS":   "-mod=mod",
+		"GOWORK":     "off",
+		"GOPROXY":    proxy.URL() + "," + local + "," + upstream,
+		"GONOSUMDB":  nosum + root.Path,
+		"GOMODCACHE": cacheDir,
+		"GOFLAGS":    "-mod=mod -modcacherw",
 	}, nil
 }
+
+// newCache makes a private module cache; remove it with os.RemoveAll
+// (the go command writes it writable under -modcacherw).
+func newCache() (string, error) { return os.MkdirTemp("", "release-modcache-") }
 
 // tidyAll tidies every module outside the workspace, in dependency order,
 // against a file proxy holding the repository's modules at version as the
@@ -98,20 +111,24 @@ func (r *repo) tidyAll(version string, logf func(string, ...any)) (*fileProxy, e
 		return nil, err
 	}
 	proxy := &fileProxy{Dir: dir}
-	gomodcache, err := goValue("GOMODCACHE")
+	cache, err := newCache()
 	if err != nil {
 		return nil, err
 	}
-	if err := r.forgetCached(gomodcache, version); err != nil {
-		return nil, err
-	}
-	env, err := proxyEnv(r, proxy)
+	defer os.RemoveAll(cache)
+	env, err := proxyEnv(r, proxy, cache)
 	if err != nil {
 		return nil, err
 	}
 	for _, m := range r.Modules {
 		dir := filepath.Join(r.Root, filepath.FromSlash(m.Dir))
 		logf("tidy %s", m.Dir)
+		// The sums of the siblings are the work tree's as last tidied: they
+		// change with every edit, and the go command would refuse the new
+		// zips as a checksum mismatch.
+		if err := r.dropSiblingSums(dir); err != nil {
+			return nil, err
+		}
 		if _, err := env.run(dir, "go", "mod", "tidy"); err != nil {
 			return nil, err
 		}
@@ -133,11 +150,16 @@ func (r *repo) tidyAll(version string, logf func(string, ...any)) (*fileProxy, e
 // buildAll builds and vets every module outside the workspace against
 // proxy: what a consumer of the release compiles.
 func (r *repo) buildAll(proxy *fileProxy, logf func(string, ...any)) error {
-	env, err := proxyEnv(r, proxy)
+	cache, err := newCache()
 	if err != nil {
 		return err
 	}
-	env["GOFLAGS"] = "-mod=readonly"
+	defer os.RemoveAll(cache)
+	env, err := proxyEnv(r, proxy, cache)
+	if err != nil {
+		return err
+	}
+	env["GOFLAGS"] = "-mod=readonly -modcacherw"
 	for _, m := range r.Modules {
 		dir := filepath.Join(r.Root, filepath.FromSlash(m.Dir))
 		logf("build and vet %s outside the workspace", m.Dir)
@@ -149,4 +171,25 @@ func (r *repo) buildAll(proxy *fileProxy, logf func(string, ...any)) error {
 		}
 	}
 	return nil
+}
+
+// dropSiblingSums removes the go.sum lines of the repository's modules
+// from the go.sum in dir.
+func (r *repo) dropSiblingSums(dir string) error {
+	name := filepath.Join(dir, "go.sum")
+	data, err := os.ReadFile(name)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var keep []string
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if f := strings.Fields(line); len(f) > 0 && r.module(f[0]) != nil {
+			continue
+		}
+		keep = append(keep, line)
+	}
+	return os.WriteFile(name, []byte(strings.Join(keep, "")), 0o644)
 }

@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -177,6 +178,14 @@ func cmdTidy(args []string) error {
 		return err
 	}
 	defer os.RemoveAll(proxy.Dir)
+	// Between releases the siblings' sums would record whatever the work
+	// tree held at the last tidy: keep them out (the workspace does not
+	// need them); the release command writes them for the released bytes.
+	for _, m := range r.Modules {
+		if err := r.dropSiblingSums(filepath.Join(r.Root, filepath.FromSlash(m.Dir))); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

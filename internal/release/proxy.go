@@ -164,38 +164,3 @@ func zipHash(data []byte) (string, error) {
 	}
 	return dirhash.HashZip(f.Name(), dirhash.Hash1)
 }
-
-// forgetCached removes the module cache's copies of the repository's
-// modules at version, so that the go command reads them from the proxy
-// just built rather than from an earlier build of the same version.
-func (r *repo) forgetCached(gomodcache, version string) error {
-	for _, m := range r.Modules {
-		ep, err := module.EscapePath(m.Path)
-		if err != nil {
-			return err
-		}
-		ev, err := module.EscapeVersion(version)
-		if err != nil {
-			return err
-		}
-		dl := filepath.Join(gomodcache, "cache", "download", filepath.FromSlash(ep), "@v")
-		for _, ext := range []string{".info", ".mod", ".zip", ".ziphash", ".lock", ".partial"} {
-			if err := os.Remove(filepath.Join(dl, ev+ext)); err != nil && !os.IsNotExist(err) {
-				return err
-			}
-		}
-		extracted := filepath.Join(gomodcache, filepath.FromSlash(ep)+"@"+ev)
-		if _, err := os.Stat(extracted); err == nil {
-			_ = filepath.WalkDir(extracted, func(p string, d fs.DirEntry, err error) error {
-				if err == nil && d.IsDir() {
-					_ = os.Chmod(p, 0o755)
-				}
-				return nil
-			})
-			if err := os.RemoveAll(extracted); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
