@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -175,36 +176,45 @@ func printStatus(w io.Writer, r *statusReport, within time.Duration) {
 		atLeast = "at least "
 	}
 	fmt.Fprintf(w, "Usage outbox %s at %s\n", r.Table, fmtTime(r.Now))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	pending := fmt.Sprintf("  pending\t%d", r.Pending)
+	var rows [][3]string
+	pending := [3]string{"pending", fmt.Sprint(r.Pending)}
 	if r.Leased > 0 {
-		pending += fmt.Sprintf("\t(%d leased by a pusher)", r.Leased)
+		pending[2] = fmt.Sprintf("(%d leased by a pusher)", r.Leased)
 	}
-	fmt.Fprintln(tw, pending)
+	rows = append(rows, pending)
 	if r.OldestPending != nil {
-		fmt.Fprintf(tw, "  oldest pending\t%s ago\t(recorded %s)\n", fmtDuration(time.Duration(*r.OldestPendingAgeSeconds)*time.Second), fmtTime(*r.OldestPending))
+		rows = append(rows, [3]string{"oldest pending", fmtDuration(time.Duration(*r.OldestPendingAgeSeconds)*time.Second) + " ago", "(recorded " + fmtTime(*r.OldestPending) + ")"})
 	}
 	if r.NextDeadline != nil {
 		rel := "in " + fmtDuration(r.NextDeadline.Sub(r.Now))
 		if !r.NextDeadline.After(r.Now) {
 			rel = fmtDuration(r.Now.Sub(*r.NextDeadline)) + " ago"
 		}
-		fmt.Fprintf(tw, "  next deadline\t%s\t(%s)\n", rel, fmtTime(*r.NextDeadline))
+		rows = append(rows, [3]string{"next deadline", rel, "(" + fmtTime(*r.NextDeadline) + ")"})
 	}
-	fmt.Fprintf(tw, "  past deadline\t%s%d\n", atLeast, r.PastDeadline)
-	fmt.Fprintf(tw, "  at risk\t%s%d\t(deadline within %s)\n", atLeast, r.AtRisk, fmtDuration(within))
-	fmt.Fprintf(tw, "  sent\t%d\t(not yet purged)\n", r.Sent)
-	dead := fmt.Sprintf("  dead\t%d", r.Dead)
+	rows = append(rows,
+		[3]string{"past deadline", atLeast + fmt.Sprint(r.PastDeadline)},
+		[3]string{"at risk", atLeast + fmt.Sprint(r.AtRisk), "(deadline within " + fmtDuration(within) + ")"},
+		[3]string{"sent", fmt.Sprint(r.Sent), "(not yet purged)"},
+	)
+	dead := [3]string{"dead", fmt.Sprint(r.Dead)}
 	if r.Dead > 0 {
-		dead += "\t(kgctl usage dead lists them)"
+		dead[2] = "(kgctl usage dead lists them)"
 	}
-	fmt.Fprintln(tw, dead)
-	tw.Flush()
+	rows = append(rows, dead)
+	var width [2]int
+	for _, row := range rows {
+		width[0], width[1] = max(width[0], len(row[0])), max(width[1], len(row[1]))
+	}
+	for _, row := range rows {
+		line := fmt.Sprintf("  %-*s  %-*s  %s", width[0], row[0], width[1], row[1], row[2])
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
+	}
 
 	if len(r.Earliest) > 0 {
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Earliest deadlines:")
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  METERING_SN\tINSTANCE\tDEADLINE\tLEFT\tATTEMPTS\tLAST ERROR")
 		for _, e := range r.Earliest {
 			left := fmtDuration(e.Deadline.Sub(r.Now))

@@ -66,18 +66,24 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
-// fmtDuration writes d for people: whole seconds, and whole minutes past
-// an hour ("2h5m", "4m30s", "12s").
+// fmtDuration writes d for people: whole minutes past an hour, whole
+// seconds below ("2h5m", "1h", "4m30s", "10m", "12s").
 func fmtDuration(d time.Duration) string {
 	if d < 0 {
 		d = -d
 	}
-	if d >= time.Hour {
-		d = d.Truncate(time.Minute)
-		s := d.String()
-		return strings.TrimSuffix(s, "0s")
+	h, m, sec := int(d/time.Hour), int(d%time.Hour/time.Minute), int(d%time.Minute/time.Second)
+	switch {
+	case h > 0 && m > 0:
+		return fmt.Sprintf("%dh%dm", h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh", h)
+	case m > 0 && sec > 0:
+		return fmt.Sprintf("%dm%ds", m, sec)
+	case m > 0:
+		return fmt.Sprintf("%dm", m)
 	}
-	return d.Truncate(time.Second).String()
+	return fmt.Sprintf("%ds", sec)
 }
 
 // safe makes s fit for a table cell on a terminal: control characters,
