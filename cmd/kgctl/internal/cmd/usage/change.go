@@ -151,7 +151,7 @@ func changeRun(opts *ChangeOptions) error {
 		if opts.Discard {
 			n, err = ob.UsageOutbox.Discard(ctx, chunk)
 		} else {
-			n, err = ob.Requeue(ctx, opts.Now().UTC(), chunk)
+			n, err = ob.Requeue(ctx, nowFunc(opts.Now)().UTC(), chunk)
 		}
 		if err != nil {
 			if done > 0 {

@@ -114,7 +114,7 @@ func statusRun(opts *StatusOptions) error {
 	}
 	defer ob.Close()
 
-	now := opts.Now().UTC()
+	now := nowFunc(opts.Now)().UTC()
 	st, err := ob.Stats(ctx, now)
 	if err != nil {
 		return ob.fail("read the outbox's counts", err)

@@ -59,6 +59,14 @@ func ctxOr(ctx context.Context) context.Context {
 	return ctx
 }
 
+// nowFunc returns now, or time.Now when it is nil.
+func nowFunc(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
+}
+
 func fmtTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
