@@ -44,7 +44,7 @@ purged) and dead (see kgctl usage dead), says how long the oldest pending record
 checks the pending records' billing deadlines (usage.Deadline: two hours after the metered hour for
 hourly items, 01:00 of the next day for daily ones, and 21 days after the window's start in any
 case): how many are past their deadline, and how many are at risk, within --within of it. It lists
-the ones with the earliest deadlines. --json prints the same for machines.
+the ten with the earliest deadlines. --json prints the same for machines.
 
 It exits 1 when a pending record is past its billing deadline or at risk, so that it can be an
 alert check (a cron job, a Nagios or Kubernetes probe); dead letters alone do not fail it.

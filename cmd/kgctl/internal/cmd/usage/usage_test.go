@@ -641,3 +641,10 @@ func TestCommandsWireFlags(t *testing.T) {
 	assert.False(t, ch.Discard)
 	assert.True(t, ch.AllDead)
 }
+
+func TestQuestionNamesFiveAndCountsTheRest(t *testing.T) {
+	t.Parallel()
+	opts := &ChangeOptions{Discard: true}
+	assert.Equal(t, `Discard 7 dead letters (a, b, c\nx, d, e and 2 more) in tbl? They are deleted, and never billed.`,
+		question(opts, "tbl", []string{"a", "b", "c\nx", "d", "e", "f", "g"}))
+}
