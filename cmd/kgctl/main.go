@@ -2,7 +2,8 @@
 // open-API calls, queries orders, plays KooGallery against a seller's
 // production interfaces (one call, or the whole probe KooGallery runs twice a
 // day), tells why a captured callback does not verify, runs the fake
-// marketplace for local development, and does the SaaS V1 field encryption.
+// marketplace for local development, does the SaaS V1 field encryption, and
+// operates the PostgreSQL usage outbox (kgctl usage).
 //
 //	go install github.com/isvkit/koogallery/cmd/kgctl@latest
 //	kgctl --help
@@ -12,7 +13,9 @@
 // missing credentials); 4 kgctl stopped before a call that would lock the AK.
 //
 // Secrets (the SK, callback keys, security tokens) come from the environment,
-// a file or a flag and are never printed, logged or put in an error.
+// a file or a flag and are never printed, logged or put in an error; the
+// usage outbox's connection string comes from KOOGALLERY_DATABASE_URL or a
+// file, never from a flag.
 package main
 
 import (

@@ -209,8 +209,9 @@ func decodeJSON(t *testing.T, s string, v any) {
 
 func TestEveryCommandHasHelpWithExampleAndExitCodes(t *testing.T) {
 	t.Parallel()
-	for _, c := range []string{"call", "order", "callback", "probe", "verify", "fake", "encrypt", "decrypt"} {
-		r := kgctl(t, nil, "", nil, c, "--help")
+	for _, c := range []string{"call", "order", "callback", "probe", "verify", "fake", "encrypt", "decrypt",
+		"usage", "usage status", "usage dead", "usage requeue", "usage discard"} {
+		r := kgctl(t, nil, "", nil, append(strings.Fields(c), "--help")...)
 		require.Equal(t, 0, r.code, r)
 		assert.Contains(t, r.stdout, "Examples:", c)
 		assert.Contains(t, r.stdout, "kgctl "+c, c)
@@ -236,6 +237,11 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"order"},
 		{"call", "https://example.com/x", "--nosuchflag"},
 		{"encrypt", "--type", "3", "--key", "k", "x"},
+		{"usage", "status"}, // no database
+		{"usage", "status", "extra"},
+		{"usage", "dead", "--limit", "0"},
+		{"usage", "requeue"},
+		{"usage", "discard", "sn-1"}, // stdin is not a terminal, and no --yes
 	} {
 		r := kgctl(t, nil, "", nil, args...)
 		assert.Equal(t, 2, r.code, "%v\n%s", args, r)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -73,4 +74,26 @@ func TestAPIFlagsBaseURL(t *testing.T) {
 	assert.Equal(t, "http://flag", u)
 	_, err = (&APIFlags{Site: "mars"}).BaseURL(Env(nil))
 	assert.EqualError(t, err, `--site "mars": want china, intl or eu`)
+}
+
+func TestConfirm(t *testing.T) {
+	for in, want := range map[string]bool{"y\n": true, "YES\r\n": true, " yes ": true, "n\n": false, "\n": false, "": false, "yep\n": false} {
+		ios, out, errOut := TestIOStreams(in)
+		ok, err := ios.Confirm("Go on?")
+		require.NoError(t, err)
+		assert.Equal(t, want, ok, "%q", in)
+		assert.True(t, strings.HasPrefix(errOut.String(), "Go on? [y/N] "), errOut.String())
+		assert.Empty(t, out.String())
+	}
+}
+
+func TestIsStdinTTY(t *testing.T) {
+	ios, _, _ := TestIOStreams("")
+	assert.False(t, ios.IsStdinTTY(), "a buffer is no terminal")
+	ios.SetStdinTTY(true)
+	assert.True(t, ios.IsStdinTTY())
+	f, err := os.Open(os.DevNull)
+	require.NoError(t, err)
+	defer f.Close()
+	assert.False(t, (&IOStreams{In: f}).IsStdinTTY(), "/dev/null is a character device, not a terminal")
 }

@@ -1,11 +1,17 @@
 package cmdutil
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/term"
 )
 
 // IOStreams are a command's standard input, output and error.
@@ -13,6 +19,40 @@ type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+
+	stdinTTY *bool // set by SetStdinTTY
+}
+
+// IsStdinTTY reports whether In is a terminal, where a command may ask a
+// question: an *os.File on a terminal, unless SetStdinTTY said otherwise.
+func (s *IOStreams) IsStdinTTY() bool {
+	if s.stdinTTY != nil {
+		return *s.stdinTTY
+	}
+	f, ok := s.In.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// SetStdinTTY makes IsStdinTTY report tty, for tests.
+func (s *IOStreams) SetStdinTTY(tty bool) { s.stdinTTY = &tty }
+
+// Confirm asks question on ErrOut, followed by " [y/N] ", and reads the
+// answer, a line of In: only "y" or "yes" (any case) is a yes; end of input
+// is a no.
+func (s *IOStreams) Confirm(question string) (bool, error) {
+	fmt.Fprint(s.ErrOut, question+" [y/N] ")
+	line, err := bufio.NewReader(io.LimitReader(s.In, 1024)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, RunErr(fmt.Errorf("read the answer: %w", err))
+	}
+	if err != nil && line == "" {
+		fmt.Fprintln(s.ErrOut)
+	}
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
 }
 
 // System returns the process's own streams.

@@ -10,6 +10,7 @@ import (
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/fake"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/order"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/probe"
+	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/usage"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmd/verify"
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
 )
@@ -23,14 +24,15 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Long: `kgctl signs and explains KooGallery open-API calls, queries orders, plays KooGallery
 against your production interfaces (one callback, or the whole probe KooGallery runs twice a
 day), tells why a captured callback does not verify, runs the fake marketplace for local
-development, and does the SaaS V1 field encryption.
+development, does the SaaS V1 field encryption, and operates the PostgreSQL usage outbox.
 
 Credentials and keys are read from the environment, a file or a flag, and never printed:
   HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK, HUAWEICLOUD_SDK_SECURITY_TOKEN   open-API AK/SK (call, order)
-  KOOGALLERY_ACCESS_KEY   callback accessKey: SaaS V2, License, orderNotify (卖家中心 › 应用工具 › 密钥管理)
-  KOOGALLERY_KIT_KEY      joint-operation kit key (kit, kit-v1)
-  KOOGALLERY_V1_KEY       the Key of SaaS V1 (卖家中心 › 服务商管理 › 服务商信息; saas-v1, encrypt, decrypt)
-  KOOGALLERY_ENDPOINT     open-API base URL instead of the site's (for kgctl fake)
+  KOOGALLERY_ACCESS_KEY    callback accessKey: SaaS V2, License, orderNotify (卖家中心 › 应用工具 › 密钥管理)
+  KOOGALLERY_KIT_KEY       joint-operation kit key (kit, kit-v1)
+  KOOGALLERY_V1_KEY        the Key of SaaS V1 (卖家中心 › 服务商管理 › 服务商信息; saas-v1, encrypt, decrypt)
+  KOOGALLERY_ENDPOINT      open-API base URL instead of the site's (for kgctl fake)
+  KOOGALLERY_DATABASE_URL  the usage outbox's PostgreSQL, as the seller server reads it (usage)
 
 ` + cmdutil.ExitCodesHelp,
 		SilenceUsage:  true,
@@ -52,12 +54,20 @@ Credentials and keys are read from the environment, a file or a flag, and never 
 		fake.NewCmdFake(f, nil),
 		crypt.NewCmdEncrypt(f, nil),
 		crypt.NewCmdDecrypt(f, nil),
+		usage.NewCmdUsage(f),
 	)
-	for _, c := range root.Commands() {
+	addExitCodes(root.Commands())
+	return root
+}
+
+// addExitCodes ends the long help of cmds and their commands with the exit
+// codes.
+func addExitCodes(cmds []*cobra.Command) {
+	for _, c := range cmds {
 		if c.Long == "" {
 			c.Long = c.Short
 		}
 		c.Long += "\n\n" + cmdutil.ExitCodesHelp
+		addExitCodes(c.Commands())
 	}
-	return root
 }

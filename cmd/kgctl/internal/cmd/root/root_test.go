@@ -1,8 +1,10 @@
 package root
 
 import (
+	"strings"
 	"testing"
 
+	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -13,12 +15,19 @@ func TestEveryCommandEndsItsHelpWithTheExitCodes(t *testing.T) {
 	ios, _, _ := cmdutil.TestIOStreams("")
 	root := NewCmdRoot(&cmdutil.Factory{IOStreams: ios, Getenv: cmdutil.Env(nil)})
 	var names []string
-	for _, c := range root.Commands() {
-		names = append(names, c.Name())
-		assert.Contains(t, c.Long, "\n\n"+cmdutil.ExitCodesHelp, c.Name())
-		assert.NotEmpty(t, c.Example, c.Name())
+	var walk func(cmds []*cobra.Command)
+	walk = func(cmds []*cobra.Command) {
+		for _, c := range cmds {
+			names = append(names, c.CommandPath())
+			assert.True(t, strings.HasSuffix(c.Long, "\n\n"+cmdutil.ExitCodesHelp), c.CommandPath())
+			assert.Equal(t, 1, strings.Count(c.Long, cmdutil.ExitCodesHelp), c.CommandPath())
+			assert.NotEmpty(t, c.Example, c.CommandPath())
+			walk(c.Commands())
+		}
 	}
-	assert.Subset(t, names, []string{"call", "order", "callback", "probe", "verify", "fake", "encrypt", "decrypt"})
+	walk(root.Commands())
+	assert.Subset(t, names, []string{"kgctl call", "kgctl order", "kgctl callback", "kgctl probe", "kgctl verify", "kgctl fake", "kgctl encrypt", "kgctl decrypt",
+		"kgctl usage", "kgctl usage status", "kgctl usage dead", "kgctl usage requeue", "kgctl usage discard"})
 }
 
 func TestHelpGoesToTheFactorysOutput(t *testing.T) {
