@@ -22,6 +22,23 @@
 // once. Answer every call with HTTP 200 and a JSON {"resultCode","resultMsg"}
 // body; V1 answers also need a Body-Sign header over exactly the bytes
 // sent, which the handlers write and this package does not.
+//
+// # Options
+//
+// This package also defines, once, the options of every handler
+// (saas.NewHandler, saas.NewV1Handler, kit.NewHandler, license.NewHandler,
+// order.NewNotificationHandler) and of its verifiers. Each constructor
+// accepts one option interface (SaaSOption, SaaSV1Option, KitOption,
+// LicenseOption, NotificationOption, VerifierOption, V1VerifierOption), and
+// each option returns a type that says which constructors it applies to:
+// Option (all), HandlerOption (every handler), ReplayCacheSizeOption,
+// ReplayCacheOption, StoreOption, V1WindowOption. Giving a constructor an
+// option that does not apply to it does not compile. The two options that
+// belong to one handler live in its package: saas.WithEncryptType and
+// kit.WithPrivateKey. A nil option is ignored; an invalid value (a size that
+// is not positive, a lease under MinClaimLease) panics when the constructor
+// runs, naming the option, as an invalid pattern given to
+// http.ServeMux.Handle does.
 package callback
 
 import (

@@ -9,20 +9,6 @@ import (
 	"github.com/isvkit/koogallery/store"
 )
 
-// The options of every production-interface handler (saas.NewHandler,
-// saas.NewV1Handler, kit.NewHandler, license.NewHandler,
-// order.NewNotificationHandler) and of this package's verifiers are defined
-// here, once. Each constructor accepts one option interface; each option is
-// of a type that says which constructors it applies to, so that giving a
-// constructor an option that does not apply to it does not compile. Two
-// options belong to one handler and live in its package:
-// saas.WithEncryptType and kit.WithPrivateKey.
-//
-// An invalid value (a size that is not positive, a lease under
-// MinClaimLease) panics when the constructor runs, naming the option, as
-// an invalid pattern given to http.ServeMux.Handle does: a program that
-// configures a handler wrongly fails at start-up, never at a call.
-
 // SaaSOption configures saas.NewHandler (SaaS V2).
 type SaaSOption interface{ saas() }
 
