@@ -20,10 +20,16 @@ import (
 // server.address and error.type keys are the OpenTelemetry HTTP client
 // semantic conventions'.
 const (
-	AttrHTTPMethod    = attribute.Key("http.request.method")
-	AttrHTTPStatus    = attribute.Key("http.response.status_code")
+	// AttrHTTPMethod is the request's method (GET, POST).
+	AttrHTTPMethod = attribute.Key("http.request.method")
+	// AttrHTTPStatus is the answer's HTTP status, absent when none arrived.
+	AttrHTTPStatus = attribute.Key("http.response.status_code")
+	// AttrServerAddress is the API host, set with WithServerAddress.
 	AttrServerAddress = attribute.Key("server.address")
-	AttrErrorType     = attribute.Key("error.type")
+	// AttrErrorType classifies a failed attempt or call: KooGallery's
+	// result code, else the HTTP status, else "timeout", "canceled" or
+	// "_OTHER" for a transport failure.
+	AttrErrorType = attribute.Key("error.type")
 	// AttrAPI is the API's path without its query, its IDs replaced by
 	// "{id}" (see APIName).
 	AttrAPI = attribute.Key("koogallery.api")

@@ -462,3 +462,47 @@ func TestUsageMeterEvents(t *testing.T) {
 	want(t, ms, "koogallery.usage.pending", attrsOf(), 0)
 	want(t, ms, "koogallery.usage.dead_letters", attrsOf(), 1)
 }
+
+// A call whose context ends while it waits to retry has no last attempt
+// to report: its span ends when the context does, with an error status.
+func TestClientSpanEndsWithTheContext(t *testing.T) {
+	tm := newTelemetry(t)
+	fake := koogallerytest.NewServer()
+	defer fake.Close()
+	cl, err := otelkoogallery.NewClient(tm.opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hook := koogallery.WithAttemptHook(func(c context.Context, a koogallery.Attempt) {
+		cl.Hook(c, a)
+		if a.Retry {
+			cancel() // as if the caller gave up during the wait
+		}
+	})
+	kg, err := fake.NewClient(hook, koogallery.WithRetryPolicy(koogallery.RetryPolicy{
+		MaxAttempts: 3, MinBackoff: time.Hour, MaxBackoff: time.Hour}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.Inject(koogallerytest.Unavailable())
+	if _, err := order.NewClient(kg).QueryOrder(ctx, "MOCKPERIODYEARNEW"); err == nil {
+		t.Fatal("the call succeeded without its retry")
+	}
+	// The span ends on the context's AfterFunc goroutine.
+	deadline := time.Now().Add(10 * time.Second)
+	for len(tm.spans.Ended()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	spans := tm.spans.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans, want 1", len(spans))
+	}
+	if len(spans[0].Events()) != 1 || spans[0].Status().Code.String() != "Error" {
+		t.Errorf("span: %d events, status %v", len(spans[0].Events()), spans[0].Status())
+	}
+	ms := tm.collect(t)
+	want(t, ms, "koogallery.client.retries", attrsOf(otelkoogallery.AttrHTTPMethod.String("GET"), otelkoogallery.AttrAPI.String(order.QueryPath),
+		otelkoogallery.AttrHTTPStatus.Int(503), otelkoogallery.AttrErrorType.String("APIGW.0201")), 1)
+}
