@@ -15,8 +15,10 @@
 // decrypts the kit's clientSecret; KOOGALLERY_V1_ENCRYPT_TYPE=2 selects
 // AES-128 for V1 answers. With HUAWEICLOUD_SDK_AK and HUAWEICLOUD_SDK_SK set
 // (and KOOGALLERY_ENDPOINT for kgctl fake), an order notification queries
-// the order. GET /healthz answers 200 "ok". SIGINT or SIGTERM stops it
-// gracefully.
+// the order. GET /healthz answers 200 "ok". GET /metrics serves every
+// handler's calls, durations, refusals and store errors in the Prometheus
+// text format (docs/observability.md lists them). SIGINT or SIGTERM stops
+// it gracefully.
 //
 // The handlers' state (which newInstance and upgrade already ran, the
 // nonces and calls already served) lives where the environment says:
@@ -225,6 +227,14 @@ func newMux(cfg config, p *provider, st *state, log *slog.Logger) (*http.ServeMu
 	// records: the SaaS handlers' outcomes and the V1 replay guard. With
 	// memory the kit keeps its replay guard in its own memory store, apart
 	// from the outcomes, which are kept 30 days.
+	cb, metrics, err := newMetrics()
+	if err != nil {
+		return nil, err
+	}
+	mux.Handle("GET /metrics", metrics)
+	// observed: every handler tells its outcomes to the metrics, and runs
+	// inside a span of the middleware (cb.Middleware).
+	observed := cb.Option()
 	logged := callback.WithLogger(log)
 	records := callback.WithStore(st.store, 0)
 	var kitState callback.StoreOption     // nil: the kit's own memory store
@@ -235,21 +245,21 @@ func newMux(cfg config, p *provider, st *state, log *slog.Logger) (*http.ServeMu
 	}
 	var mounted []string
 	if cfg.accessKey != "" {
-		mux.Handle("/isv/produce", saas.NewHandler(cfg.accessKey, p, logged, records, nonces))
-		mux.Handle("/isv/license", license.NewHandler(cfg.accessKey, p.licenses(), logged, nonces))
-		mux.Handle("/isv/order", order.NewNotificationHandler(cfg.accessKey, p.onOrder, logged, nonces))
+		mux.Handle("/isv/produce", cb.Middleware(saas.NewHandler(cfg.accessKey, p, logged, observed, records, nonces)))
+		mux.Handle("/isv/license", cb.Middleware(license.NewHandler(cfg.accessKey, p.licenses(), logged, observed, nonces)))
+		mux.Handle("/isv/order", cb.Middleware(order.NewNotificationHandler(cfg.accessKey, p.onOrder, logged, observed, nonces)))
 		mounted = append(mounted, "/isv/produce", "/isv/license", "/isv/order")
 	}
 	if cfg.v1Key != "" {
-		v1opts := []callback.SaaSV1Option{logged, records}
+		v1opts := []callback.SaaSV1Option{logged, observed, records}
 		if cfg.v1EncryptType != "" { // unset: the handler's default, AES-256
 			v1opts = append(v1opts, saas.WithEncryptType(cfg.v1EncryptType))
 		}
-		mux.Handle("/isv/v1", saas.NewV1Handler(cfg.v1Key, p.v1(), v1opts...))
+		mux.Handle("/isv/v1", cb.Middleware(saas.NewV1Handler(cfg.v1Key, p.v1(), v1opts...)))
 		mounted = append(mounted, "/isv/v1")
 	}
 	if cfg.kitKey != "" {
-		opts := []callback.KitOption{logged, kitState, nonces}
+		opts := []callback.KitOption{logged, observed, kitState, nonces}
 		if cfg.kitPrivateKeyFile != "" {
 			pem, err := os.ReadFile(cfg.kitPrivateKeyFile)
 			if err != nil {
@@ -263,7 +273,7 @@ func newMux(cfg config, p *provider, st *state, log *slog.Logger) (*http.ServeMu
 		}
 		// KooGallery appends /produceAPI/[v2/]<name> to the production URL;
 		// the demo serves them under the basic interface's path.
-		mux.Handle("/isv/produce/", kit.NewHandler(cfg.kitKey, p.kit(), opts...))
+		mux.Handle("/isv/produce/", cb.Middleware(kit.NewHandler(cfg.kitKey, p.kit(), opts...)))
 		mounted = append(mounted, "/isv/produce/produceAPI/...")
 	}
 	log.Info("seller-server: interfaces mounted", slog.Any("paths", mounted), slog.String("state", st.kind))
