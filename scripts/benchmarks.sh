@@ -449,7 +449,7 @@ EOF
 }
 
 benchstat() {
-  if command -v benchstat >/dev/null; then command benchstat "$@"
+  if type -P benchstat >/dev/null; then command benchstat "$@"
   else go run golang.org/x/perf/cmd/benchstat@latest "$@"; fi
 }
 
