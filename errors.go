@@ -232,6 +232,7 @@ type RequestError struct {
 	Err          error
 }
 
+// Error names the operation and the cause, never the query string.
 func (e *RequestError) Error() string {
 	return "koogallery: " + e.Method + " " + e.Path + ": " + e.Err.Error()
 }

@@ -22,6 +22,7 @@ func NewResultError(code, message string) *ResultError {
 	return &ResultError{Code: code, Message: message}
 }
 
+// Error reports the result code and message.
 func (e *ResultError) Error() string { return "koogallery: result " + e.Code + ": " + e.Message }
 
 // Is reports whether target is a *ResultError with the same Code, so that

@@ -39,6 +39,7 @@ type VerifyError struct {
 	StringToSign     string // ErrMismatch only
 }
 
+// Error describes the refusal; it never contains a secret.
 func (e *VerifyError) Error() string {
 	s := "auth: verify: " + e.Err.Error()
 	if e.Reason != "" {

@@ -26,6 +26,7 @@ type Error struct {
 	Message string
 }
 
+// Error is the resultMsg.
 func (e *Error) Error() string { return e.Message }
 
 // Result implements Resulter.

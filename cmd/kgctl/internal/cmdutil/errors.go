@@ -23,7 +23,9 @@ type ExitError struct {
 	Err  error
 }
 
+// Error is the wrapped error's text.
 func (e *ExitError) Error() string { return e.Err.Error() }
+// Unwrap returns the wrapped error.
 func (e *ExitError) Unwrap() error { return e.Err }
 
 // UsageErr is a usage error (exit 2).

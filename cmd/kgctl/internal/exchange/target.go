@@ -129,13 +129,14 @@ func (t *Target) Endpoint(activity string) string {
 type Mode int
 
 const (
-	Genuine  Mode = iota
+	Genuine  Mode = iota // signed with the seller's key, now
 	Stale         // outside the freshness window
 	Tampered      // changed after signing
 	Forged        // signed with a key that is not the seller's
 	Unsigned      // no signature at all
 )
 
+// String names the mode as the report prints it.
 func (m Mode) String() string {
 	return [...]string{"genuine", "stale", "tampered", "forged", "unsigned"}[m]
 }
