@@ -337,7 +337,8 @@ func (o *Object) SortedJava() []int {
 }
 
 // IsNull, IsString report what a member's value is.
-func (m *Member) IsNull() bool   { return m.flags&isNull != 0 }
+func (m *Member) IsNull() bool { return m.flags&isNull != 0 }
+
 // IsString reports whether the member's value is a JSON string.
 func (m *Member) IsString() bool { return m.Value[0] == '"' }
 

@@ -25,6 +25,7 @@ type ExitError struct {
 
 // Error is the wrapped error's text.
 func (e *ExitError) Error() string { return e.Err.Error() }
+
 // Unwrap returns the wrapped error.
 func (e *ExitError) Unwrap() error { return e.Err }
 

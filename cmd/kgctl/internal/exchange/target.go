@@ -130,10 +130,10 @@ type Mode int
 
 const (
 	Genuine  Mode = iota // signed with the seller's key, now
-	Stale         // outside the freshness window
-	Tampered      // changed after signing
-	Forged        // signed with a key that is not the seller's
-	Unsigned      // no signature at all
+	Stale                // outside the freshness window
+	Tampered             // changed after signing
+	Forged               // signed with a key that is not the seller's
+	Unsigned             // no signature at all
 )
 
 // String names the mode as the report prints it.

@@ -28,7 +28,8 @@ const (
 )
 
 // V1 and Kit say which of the kinds s is.
-func (s Scheme) V1() bool  { return s == SchemeV1 || s == SchemeKitV1 }
+func (s Scheme) V1() bool { return s == SchemeV1 || s == SchemeKitV1 }
+
 // Kit reports whether s is one of the joint-operation kit's schemes.
 func (s Scheme) Kit() bool { return s == SchemeKitV2 || s == SchemeKitV1 }
 
