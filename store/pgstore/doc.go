@@ -45,8 +45,8 @@
 // every 256th write to a table (WithCleanup), or by Cleanup on your
 // schedule.
 //
-// Claim, Complete, Release and Add each end within 2 s, or their
-// context's deadline if sooner: pgx has no timeout of its own, and a
+// Claim, Complete, Release and Add each end within 2 s (WithTimeout), or
+// their context's deadline if sooner: pgx has no timeout of its own, and a
 // database that stops answering without closing its connections (a
 // partition, a stalled host) must leave the handler time to answer
 // 000005 within KooGallery's 5 s, so that KooGallery retries.

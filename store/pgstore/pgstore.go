@@ -49,6 +49,7 @@ type Store struct {
 
 	claimSQL, selectSQL, completeSQL, releaseSQL, addSQL string
 	cleanRecordsSQL, cleanReplaySQL                      string
+	timeout                                              time.Duration // WithTimeout
 }
 
 // New returns a Store on pool, using the tables Migrate creates. It sends
@@ -69,6 +70,9 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	if err := c.check(); err != nil {
 		return nil, fmt.Errorf("pgstore: new: %w", err)
 	}
+	if c.timeout <= 0 {
+		return nil, fmt.Errorf("pgstore: new: WithTimeout(%v): the bound must be positive", c.timeout)
+	}
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
@@ -78,6 +82,7 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 		log:          c.logger,
 		cleanupEvery: uint64(max(c.cleanupEvery, 0)),
 		cleanupLimit: c.cleanupLimit,
+		timeout:      c.timeout,
 
 		// An absent key is inserted; an expired one is taken over. A live
 		// one is left alone (but locked until the batch ends), and no row
@@ -111,22 +116,23 @@ func cleanupSQL(table string) string {
 )) AND expires_at <= now()`
 }
 
-// opTimeout bounds every Claim, Complete, Release and Add whose context
-// has no earlier deadline. pgx has no timeout of its own, and the
+// DefaultTimeout bounds every Claim, Complete, Release and Add whose
+// context has no earlier deadline, unless WithTimeout sets another bound. pgx has no timeout of its own, and the
 // handlers call Add with the request's context, which has no deadline: a
 // database that stops answering without closing its connections (a
 // partition that drops packets, a stalled host) held the callback until
 // KooGallery gave up after 5 s, instead of the handler answering 000005 in
 // time for KooGallery to count a refusal. Release came with a 5-second
 // context. Claim and Complete run under the claim lease, usually sooner.
-const opTimeout = 2 * time.Second
+const DefaultTimeout = 2 * time.Second
 
-// bounded returns ctx if it ends within opTimeout, else ctx bounded by it.
-func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok && time.Until(d) <= opTimeout {
+// bounded returns ctx if it ends within the store's bound, else ctx bounded
+// by it.
+func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.timeout {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, opTimeout)
+	return context.WithTimeout(ctx, s.timeout)
 }
 
 // Claim implements store.Store. It is one round trip: the claim and, when
@@ -136,7 +142,7 @@ func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (*st
 	if err != nil {
 		return nil, false, err
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	for range 3 {
 		rec, claimed, found, err := s.claimOnce(ctx, key, us)
@@ -193,7 +199,7 @@ func (s *Store) Complete(ctx context.Context, key string, r *store.Record, keep 
 	if err != nil {
 		return err
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	if _, err := s.pool.Exec(ctx, s.completeSQL, key, []byte(r.InstanceID), r.Pending, us); err != nil {
 		return wrap(ctx, "complete", err)
@@ -207,7 +213,7 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pgstore: release: %w", err)
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	if _, err := s.pool.Exec(ctx, s.releaseSQL, key); err != nil {
 		return wrap(ctx, "release", err)
@@ -221,7 +227,7 @@ func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, e
 	if err != nil {
 		return false, err
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	var added bool
 	switch err := s.pool.QueryRow(ctx, s.addSQL, key, us).Scan(&added); {

@@ -102,20 +102,28 @@ func mustNewUsageOutbox(t testing.TB, p *pgxpool.Pool, opts ...pgstore.UsageOpti
 	return o
 }
 
+// The suites run with a generous bound on each operation, so that a slow
+// machine (the race detector, 2 cores, every suite at once) is not a
+// broken contract; TestOperationsEndWhenTheDatabaseStopsAnswering checks
+// the default.
 func TestConformance(t *testing.T) {
 	t.Run("Store", func(t *testing.T) {
 		t.Parallel()
-		storetest.RunStore(t, func(t *testing.T) store.Store { return newStore(t) })
+		storetest.RunStore(t, func(t *testing.T) store.Store { return newStore(t, pgstore.WithTimeout(time.Minute)) })
 	})
 	t.Run("ReplayCache", func(t *testing.T) {
 		t.Parallel()
-		storetest.RunReplayCache(t, func(t *testing.T) store.ReplayCache { return newStore(t) })
+		storetest.RunReplayCache(t, func(t *testing.T) store.ReplayCache { return newStore(t, pgstore.WithTimeout(time.Minute)) })
 	})
 	// Every write also cleans up, to show cleanup never removes a live row.
 	t.Run("CleanupEveryWrite", func(t *testing.T) {
 		t.Parallel()
-		storetest.RunStore(t, func(t *testing.T) store.Store { return newStore(t, pgstore.WithCleanup(1, 100)) })
-		storetest.RunReplayCache(t, func(t *testing.T) store.ReplayCache { return newStore(t, pgstore.WithCleanup(1, 100)) })
+		storetest.RunStore(t, func(t *testing.T) store.Store {
+			return newStore(t, pgstore.WithCleanup(1, 100), pgstore.WithTimeout(time.Minute))
+		})
+		storetest.RunReplayCache(t, func(t *testing.T) store.ReplayCache {
+			return newStore(t, pgstore.WithCleanup(1, 100), pgstore.WithTimeout(time.Minute))
+		})
 	})
 }
 
@@ -364,6 +372,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		"records name":        {p, []pgstore.Option{pgstore.WithTables("", "r")}, `pgstore: new: records table name "": the table name is empty`},
 		"replay name":         {p, []pgstore.Option{pgstore.WithTables("r", strings.Repeat("x", 64))}, "pgstore: new: replay table name"},
 		"cleanup, then names": {p, []pgstore.Option{pgstore.WithTables("", ""), pgstore.WithCleanup(2, 0)}, "pgstore: new: WithCleanup(2, 0)"},
+		"zero timeout":        {p, []pgstore.Option{pgstore.WithTimeout(0)}, "pgstore: new: WithTimeout(0s): the bound must be positive"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s, err := pgstore.New(tc.pool, tc.opts...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,15 @@ type config struct {
 	cleanupEvery    int
 	cleanupLimit    int
 	logger          logger
+	timeout         time.Duration
+}
+
+// WithTimeout bounds each Claim, Complete, Release and Add whose context has
+// no earlier deadline (DefaultTimeout, 2 s, by default; d must be
+// positive). Keep it well inside KooGallery's 5 s: a callback waits for its
+// store operations before it answers.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) { c.timeout = d }
 }
 
 // WithTables names the records and replay tables instead of
@@ -43,6 +53,7 @@ func newConfig(opts []Option) config {
 		replay:       DefaultReplayTable,
 		cleanupEvery: defaultCleanupEvery,
 		cleanupLimit: defaultCleanupLimit,
+		timeout:      DefaultTimeout,
 	}
 	for _, o := range opts {
 		if o != nil {

@@ -32,8 +32,8 @@
 //
 // # Time limits
 //
-// Claim, Complete, Release and Add each end within 2 s, or their
-// context's deadline if sooner: go-redis's ReadTimeout bounds one command,
+// Claim, Complete, Release and Add each end within 2 s (WithTimeout), or
+// their context's deadline if sooner: go-redis's ReadTimeout bounds one command,
 // not the wait for a free connection, and behind a partition that holds
 // every connection callbacks would queue past KooGallery's 5 s; bounded,
 // the handler answers 000005 in time and KooGallery retries.
@@ -108,7 +108,9 @@ type Store struct {
 	replay      string      // prefix of replay keys
 	waitN       int
 	waitTimeout time.Duration
-	waitMs      int64 // waitTimeout for WAIT, at least 1 (0 would wait forever)
+	waitMs      int64         // waitTimeout for WAIT, at least 1 (0 would wait forever)
+	timeout     time.Duration // WithTimeout
+	checking    chan struct{} // one server check at a time
 }
 
 // Option configures New.
@@ -119,6 +121,7 @@ type options struct {
 	waitN       int
 	waitTimeout time.Duration
 	accept      bool // AcceptEvictionRisk
+	timeout     time.Duration
 }
 
 // MaxPrefixLen is the longest prefix WithPrefix accepts, in bytes.
@@ -137,6 +140,7 @@ func WithPrefix(prefix string) Option {
 // ErrNotReplicated otherwise, so that a failover cannot lose an
 // acknowledged claim, record or replay key. Set replicas to the number of
 // replicas of each master, and timeout well under the client's ReadTimeout
+// and the store's bound (WithTimeout)
 // (a few hundred milliseconds). It needs a *redis.Client (single node or
 // Sentinel) or a *redis.ClusterClient. New and Open return an error for
 // negative replicas, for a timeout that is not positive while replicas > 0,
@@ -158,7 +162,7 @@ func New(c redis.UniversalClient, opts ...Option) (*Store, error) {
 	if isNil(c) {
 		return nil, errors.New("redisstore: new: nil client")
 	}
-	o := options{prefix: DefaultPrefix}
+	o := options{prefix: DefaultPrefix, timeout: DefaultTimeout}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
@@ -170,9 +174,13 @@ func New(c redis.UniversalClient, opts ...Option) (*Store, error) {
 	if err := checkWait(c, o.waitN, o.waitTimeout); err != nil {
 		return nil, fmt.Errorf("redisstore: new: %w", err)
 	}
+	if o.timeout <= 0 {
+		return nil, fmt.Errorf("redisstore: new: WithTimeout(%v): the bound must be positive", o.timeout)
+	}
 	return &Store{
 		c: c, rec: o.prefix + "rec:", replay: o.prefix + "replay:", accept: o.accept,
 		waitN: o.waitN, waitTimeout: o.waitTimeout, waitMs: max(1, o.waitTimeout.Milliseconds()),
+		timeout: o.timeout, checking: make(chan struct{}, 1),
 	}, nil
 }
 
@@ -252,6 +260,17 @@ func checkPrefix(p string) error {
 
 // ready checks the server once a check has not yet succeeded.
 func (s *Store) ready(ctx context.Context) error {
+	if s.checked.Load() {
+		return nil
+	}
+	// One check at a time: the callers that arrive meanwhile wait for its
+	// outcome instead of each reading INFO from every master.
+	select {
+	case s.checking <- struct{}{}:
+	case <-ctx.Done():
+		return wrap(ctx, "check", ctx.Err())
+	}
+	defer func() { <-s.checking }()
 	if s.checked.Load() {
 		return nil
 	}
@@ -351,8 +370,8 @@ func (s *Store) releaseOwn(ctx context.Context, k, tok string) {
 	}
 }
 
-// opTimeout bounds every Claim, Complete, Release and Add whose context
-// has no earlier deadline. The handlers call Add with the request's
+// DefaultTimeout bounds every Claim, Complete, Release and Add whose
+// context has no earlier deadline, unless WithTimeout sets another bound. The handlers call Add with the request's
 // context, which has none, and Claim and Complete under the claim lease
 // (5 minutes by default). ReadTimeout bounds a command on a connection,
 // but not the wait for one: when the server stops answering without
@@ -361,14 +380,23 @@ func (s *Store) releaseOwn(ctx context.Context, k, tok string) {
 // which go-redis retries (MaxRetries): with the README's options, 100
 // concurrent callbacks waited over 5 s, 300 over 9 s, past KooGallery's
 // 5-second budget, instead of the handler answering 000005 in time.
-const opTimeout = 2 * time.Second
+const DefaultTimeout = 2 * time.Second
 
-// bounded returns ctx if it ends within opTimeout, else ctx bounded by it.
-func bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	if d, ok := ctx.Deadline(); ok && time.Until(d) <= opTimeout {
+// WithTimeout bounds each Claim, Complete, Release and Add whose context has
+// no earlier deadline (DefaultTimeout, 2 s, by default; d must be
+// positive). Keep it well inside KooGallery's 5 s: a callback waits for its
+// store operations before it answers.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) { o.timeout = d }
+}
+
+// bounded returns ctx if it ends within the store's bound, else ctx bounded
+// by it.
+func (s *Store) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) <= s.timeout {
 		return ctx, func() {}
 	}
-	return context.WithTimeout(ctx, opTimeout)
+	return context.WithTimeout(ctx, s.timeout)
 }
 
 // Claim implements store.Store.
@@ -377,7 +405,7 @@ func (s *Store) Claim(ctx context.Context, key string, lease time.Duration) (*st
 	if err != nil {
 		return nil, false, err
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	if err := s.ready(ctx); err != nil {
 		return nil, false, err
@@ -413,7 +441,7 @@ func (s *Store) Complete(ctx context.Context, key string, r *store.Record, keep 
 	if err != nil {
 		return err
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	if err := s.ready(ctx); err != nil {
 		return err
@@ -435,7 +463,7 @@ func (s *Store) Release(ctx context.Context, key string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisstore: release: %w", err)
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	if err := releaseScript.Run(ctx, s.c, []string{s.rec + key}).Err(); err != nil {
 		return wrap(ctx, "release", err)
@@ -449,7 +477,7 @@ func (s *Store) Add(ctx context.Context, key string, ttl time.Duration) (bool, e
 	if err != nil {
 		return false, err
 	}
-	ctx, cancel := bounded(ctx)
+	ctx, cancel := s.bounded(ctx)
 	defer cancel()
 	if err := s.ready(ctx); err != nil {
 		return false, err

@@ -130,8 +130,13 @@ func TestConformance(t *testing.T) {
 		{"sentinel+WithWait", "sentinel", []redisstore.Option{redisstore.WithWait(1, 5*time.Second)}},
 	}
 	for _, v := range variants {
+		// The suites check the contract with up to 1,000 concurrent callers
+		// on every topology at once, under the race detector in CI, on 2
+		// cores: a generous bound, so that a slow machine is not a broken
+		// contract. TestOperationsEndWhenTheServerStopsAnswering checks the
+		// default bound.
 		mk := func(t *testing.T) *redisstore.Store {
-			return mustNew(t, topology(t, v.topology), append([]redisstore.Option{redisstore.WithPrefix(uniquePrefix(t))}, v.opts...)...)
+			return mustNew(t, topology(t, v.topology), append([]redisstore.Option{redisstore.WithPrefix(uniquePrefix(t)), redisstore.WithTimeout(time.Minute)}, v.opts...)...)
 		}
 		t.Run(v.name+"/Store", func(t *testing.T) {
 			t.Parallel()
@@ -487,6 +492,7 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		"nil *redis.Client":   {nilClient, nil, "redisstore: new: nil client"},
 		"nil *ClusterClient":  {nilCluster, nil, "redisstore: new: nil client"},
 		"negative replicas":   {c, []redisstore.Option{redisstore.WithWait(-1, time.Second)}, "redisstore: new: WithWait(-1, 1s): replicas is negative; want 0 (do not wait) or the number of replicas"},
+		"negative op bound":   {c, []redisstore.Option{redisstore.WithTimeout(-time.Second)}, "redisstore: new: WithTimeout(-1s): the bound must be positive"},
 		"zero timeout":        {c, []redisstore.Option{redisstore.WithWait(1, 0)}, "redisstore: new: WithWait(1, 0s): the timeout is not positive; want a positive timeout"},
 		"negative timeout":    {c, []redisstore.Option{redisstore.WithWait(2, -time.Second)}, "redisstore: new: WithWait(2, -1s): the timeout is not positive"},
 		"WithWait on a Ring":  {ring, []redisstore.Option{redisstore.WithWait(1, time.Second)}, "redisstore: new: WithWait(1, 1s): the client is a *redis.Ring; WithWait needs a *redis.Client (single node or Sentinel) or a *redis.ClusterClient"},
