@@ -141,9 +141,10 @@ func WithPrefix(prefix string) Option {
 // acknowledged claim, record or replay key. Set replicas to the number of
 // replicas of each master, and timeout (a few hundred milliseconds) well
 // under the client's ReadTimeout and the store's bound (WithTimeout). It
-// needs a *redis.Client (single node or Sentinel) or a *redis.ClusterClient. New and Open return an error for
-// negative replicas, for a timeout that is not positive while replicas > 0,
-// and for another client; WithWait(0, 0) (the default) waits for nothing.
+// needs a *redis.Client (single node or Sentinel) or a *redis.ClusterClient.
+// New and Open return an error for negative replicas, for a timeout that is
+// not positive while replicas > 0, and for another client; WithWait(0, 0)
+// (the default) waits for nothing.
 func WithWait(replicas int, timeout time.Duration) Option {
 	return func(o *options) { o.waitN, o.waitTimeout = replicas, timeout }
 }
