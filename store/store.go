@@ -10,9 +10,8 @@
 //     is inside the freshness window.
 //
 // Every handler uses an in-memory implementation (NewMemory,
-// NewMemoryReplayCache) unless told otherwise (saas.WithStore,
-// saas.WithReplayCache and the same options of the other handler
-// packages). The in-memory ones are bounded and never forget an
+// NewMemoryReplayCache) unless told otherwise (callback.WithStore and
+// callback.WithReplayCache, the handlers' options). The in-memory ones are bounded and never forget an
 // entry that is still inside its window or keep: when full they refuse
 // with ErrFull, and the handler answers KooGallery with a retryable 000005.
 // For several replicas, or to survive restarts, use a shared implementation:
