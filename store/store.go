@@ -11,14 +11,15 @@
 //
 // Every handler uses an in-memory implementation (NewMemory,
 // NewMemoryReplayCache) unless told otherwise (callback.WithStore and
-// callback.WithReplayCache, the handlers' options). The in-memory ones are bounded and never forget an
-// entry that is still inside its window or keep: when full they refuse
-// with ErrFull, and the handler answers KooGallery with a retryable 000005.
-// For several replicas, or to survive restarts, use a shared implementation:
-// the modules github.com/isvkit/koogallery/store/redisstore (Redis: single
-// node, Sentinel, Cluster) and github.com/isvkit/koogallery/store/pgstore
-// (PostgreSQL) implement both interfaces, and the conformance suites
-// storetest.RunStore and storetest.RunReplayCache (package
+// callback.WithReplayCache, the handlers' options). The in-memory ones are
+// bounded and never forget an entry that is still inside its window or keep:
+// when full they refuse with ErrFull, and the handler answers KooGallery with a
+// retryable 000005. For several replicas, or to survive restarts, use a shared
+// implementation: the modules github.com/isvkit/koogallery/store/redisstore
+// (Redis: single node, Sentinel, Cluster) and
+// github.com/isvkit/koogallery/store/pgstore (PostgreSQL) implement both
+// interfaces, and the conformance suites storetest.RunStore and
+// storetest.RunReplayCache (package
 // github.com/isvkit/koogallery/koogallerytest/storetest) check any
 // implementation against the contracts below.
 //
