@@ -14,7 +14,7 @@ import (
 // here (and there).
 var layers = map[string]int{
 	"auth": 0, "store": 0, "internal/wire": 0, "internal/canonjson": 0, "internal/fieldcrypt": 0,
-	"internal/rsaoaep": 0, "internal/testcert": 0, "internal/benchtest": 0,
+	"internal/rsaoaep": 0, "internal/testcert": 0, "internal/benchtest": 0, "internal/storeurl": 0,
 	"": 1, "internal/v1sign": 1, "internal/idempotency": 1,
 	"internal/callback": 2, "internal/callbacktest": 2,
 	"callback": 3,

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/isvkit/koogallery/internal/storeurl"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -18,79 +19,16 @@ import (
 // "?" ends the host there, and becomes a "port" the error quotes). Errors
 // name the variable and the problem, and say how to fix it.
 
-// encodeHint ends every error about a malformed store URL.
-const encodeHint = `percent-encode the user and password (url.UserPassword, or by hand: "/" %2F, "#" %23, "?" %3F, "@" %40, "%" %25, ":" %3A)`
-
-// checkStoreURL parses raw, the value of the variable name, as a URL with
-// one of schemes (the first is the one to name in errors), a host, and
-// nothing after the host that a password cut in two would leave there (an
-// "@", a fragment).
-func checkStoreURL(name, raw string, schemes ...string) (*url.URL, error) {
-	want := schemes[0] + "://"
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: not a valid %s URL: %s; %s", name, want, parseProblem(err), encodeHint)
-	}
-	ok := false
-	for _, s := range schemes {
-		ok = ok || strings.EqualFold(u.Scheme, s)
-	}
-	switch {
-	case !ok:
-		return nil, fmt.Errorf("%s: the scheme is not %s (want %s://[user:password@]host:port/…)", name, strings.Join(schemes, " or "), schemes[0])
-	case u.Opaque != "":
-		return nil, fmt.Errorf("%s: no // after the scheme (want %s[user:password@]host:port/…)", name, want)
-	case u.Hostname() == "":
-		return nil, fmt.Errorf("%s: the URL has no host (a password with an unencoded \"/\", \"#\" or \"?\" ends the host before it); %s", name, encodeHint)
-	case strings.Contains(u.EscapedPath(), "@") || strings.Contains(u.RawQuery, "@") || u.Fragment != "" || strings.HasSuffix(raw, "#"):
-		return nil, fmt.Errorf("%s: the URL has an \"@\" or a \"#\" after its host: the password holds an unencoded \"/\", \"#\" or \"?\"; %s", name, encodeHint)
-	}
-	// Go takes the last "@" of the host part as the end of the password,
-	// pgx the first: an unencoded "@" means a different host to each.
-	if strings.Count(authority(raw), "@") > 1 {
-		return nil, fmt.Errorf("%s: the user or password holds an unencoded \"@\"; %s", name, encodeHint)
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, fmt.Errorf("%s: the port is not a number from 1 to 65535", name)
-		}
-	}
-	return u, nil
-}
-
-// parseProblem describes what url.Parse found wrong, without its error's
-// text, which quotes the URL or a piece of it.
-func parseProblem(err error) string {
-	var esc url.EscapeError
-	var host url.InvalidHostError
-	msg := err.Error()
-	switch {
-	case errors.As(err, &esc):
-		return `a "%" is not followed by two hexadecimal digits`
-	case errors.As(err, &host):
-		return "the host holds a character a host name cannot"
-	case strings.Contains(msg, "invalid userinfo"):
-		return `the user or password holds a character that must be percent-encoded (such as "@")`
-	case strings.Contains(msg, "invalid port"):
-		return `the port is not a number (a password with an unencoded "/", "#" or "?" is cut there, and the rest taken for the port)`
-	case strings.Contains(msg, "missing protocol scheme"), strings.Contains(msg, "first path segment in URL cannot contain colon"):
-		return "no scheme"
-	case strings.Contains(msg, "control character"):
-		return "a control character"
-	}
-	return "unparsable"
-}
-
 // redisOptions parses KOOGALLERY_REDIS_URL's value.
 func redisOptions(raw string) (*redis.Options, error) {
 	const name = "KOOGALLERY_REDIS_URL"
-	u, err := checkStoreURL(name, raw, "redis", "rediss")
+	u, err := storeurl.Check(name, raw, "redis", "rediss")
 	if err != nil {
 		return nil, err
 	}
 	if db := strings.Trim(u.Path, "/"); db != "" {
 		if _, err := strconv.Atoi(db); err != nil {
-			return nil, fmt.Errorf("%s: the database (the URL's path) is not a number (a password with an unencoded \"/\" is cut there); %s", name, encodeHint)
+			return nil, fmt.Errorf("%s: the database (the URL's path) is not a number (a password with an unencoded \"/\" is cut there); %s", name, storeurl.EncodeHint)
 		}
 	}
 	opts, err := redis.ParseURL(raw)
@@ -104,7 +42,7 @@ func redisOptions(raw string) (*redis.Options, error) {
 // pgConfig parses KOOGALLERY_DATABASE_URL's value.
 func pgConfig(raw string) (*pgxpool.Config, error) {
 	const name = "KOOGALLERY_DATABASE_URL"
-	u, err := checkStoreURL(name, raw, "postgres", "postgresql")
+	u, err := storeurl.Check(name, raw, "postgres", "postgresql")
 	if err != nil {
 		return nil, err
 	}
@@ -170,16 +108,3 @@ type scrubbedError struct {
 
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
-
-// authority returns the part of raw between "//" and the path, query or
-// fragment, as url.Parse delimits it.
-func authority(raw string) string {
-	_, rest, ok := strings.Cut(raw, "//")
-	if !ok {
-		return ""
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	return rest
-}

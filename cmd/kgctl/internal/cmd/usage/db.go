@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/isvkit/koogallery/cmd/kgctl/internal/cmdutil"
+	"github.com/isvkit/koogallery/internal/storeurl"
 	"github.com/isvkit/koogallery/store/pgstore"
 )
 
@@ -25,9 +25,6 @@ const EnvDatabaseURL = "KOOGALLERY_DATABASE_URL"
 // connectTimeout bounds a connection attempt when the connection string
 // sets no connect_timeout.
 const connectTimeout = 10 * time.Second
-
-// encodeHint ends every error about a malformed connection URL.
-const encodeHint = `percent-encode the user and password ("/" %2F, "#" %23, "?" %3F, "@" %40, "%" %25, ":" %3A)`
 
 // DBFlags say which outbox to operate on. The connection string carries a
 // password, so it comes from the environment or a file, never from the
@@ -173,62 +170,13 @@ func parseDSN(from, raw string) (*pgxpool.Config, secrets, error) {
 }
 
 // checkURL parses raw, a postgres:// URL, refusing what a password cut in
-// two by an unencoded character would leave: no host, an "@" or a "#"
-// after the host, two "@" (Go takes the last as the end of the password,
-// pgx the first: a different host to each).
+// two by an unencoded character would leave (storeurl.Check).
 func checkURL(from, raw string) (*url.URL, error) {
-	u, err := url.Parse(raw)
+	u, err := storeurl.Check(from, raw, "postgres", "postgresql")
 	if err != nil {
-		return nil, cmdutil.UsageErr("%s: not a valid postgres:// URL: %s; %s", from, parseProblem(err), encodeHint)
-	}
-	switch {
-	case u.Opaque != "" || u.Host == "":
-		return nil, cmdutil.UsageErr("%s: the URL has no host (a password with an unencoded \"/\", \"#\" or \"?\" ends the host before it); %s", from, encodeHint)
-	case strings.Contains(u.EscapedPath(), "@") || strings.Contains(u.RawQuery, "@") || u.Fragment != "" || strings.HasSuffix(raw, "#"):
-		return nil, cmdutil.UsageErr("%s: the URL has an \"@\" or a \"#\" after its host: the password holds an unencoded \"/\", \"#\" or \"?\"; %s", from, encodeHint)
-	case strings.Count(authority(raw), "@") > 1:
-		return nil, cmdutil.UsageErr("%s: the user or password holds an unencoded \"@\"; %s", from, encodeHint)
-	}
-	if p := u.Port(); p != "" && !strings.Contains(u.Host, ",") {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return nil, cmdutil.UsageErr("%s: the port is not a number from 1 to 65535 (a password with an unencoded \"/\" is cut there); %s", from, encodeHint)
-		}
+		return nil, cmdutil.UsageErr("%v", err)
 	}
 	return u, nil
-}
-
-// parseProblem describes what url.Parse found wrong, without its error's
-// text, which quotes the URL or a piece of it.
-func parseProblem(err error) string {
-	var esc url.EscapeError
-	var host url.InvalidHostError
-	msg := err.Error()
-	switch {
-	case errors.As(err, &esc):
-		return `a "%" is not followed by two hexadecimal digits`
-	case errors.As(err, &host):
-		return "the host holds a character a host name cannot"
-	case strings.Contains(msg, "invalid userinfo"):
-		return `the user or password holds a character that must be percent-encoded (such as "@")`
-	case strings.Contains(msg, "invalid port"):
-		return `the port is not a number (a password with an unencoded "/", "#" or "?" is cut there, and the rest taken for the port)`
-	case strings.Contains(msg, "control character"):
-		return "a control character"
-	}
-	return "unparsable"
-}
-
-// authority returns the part of raw between "//" and the path, query or
-// fragment, as url.Parse delimits it.
-func authority(raw string) string {
-	_, rest, ok := strings.Cut(raw, "//")
-	if !ok {
-		return ""
-	}
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		rest = rest[:i]
-	}
-	return rest
 }
 
 // urlSecrets returns the passwords of u (the user's, and a password
@@ -238,7 +186,7 @@ func urlSecrets(u *url.URL) []string {
 	if p, ok := u.User.Password(); ok {
 		s = append(s, p, url.PathEscape(p), url.QueryEscape(p))
 	}
-	if _, p, ok := strings.Cut(authority(u.String()), ":"); ok {
+	if _, p, ok := strings.Cut(storeurl.Authority(u.String()), ":"); ok {
 		if i := strings.LastIndex(p, "@"); i >= 0 {
 			s = append(s, p[:i])
 		}
